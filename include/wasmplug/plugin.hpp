@@ -1,0 +1,129 @@
+// wasmplug — what a plugin is: limits, ABI profile, hooks, admission report,
+// and the immutable Plugin handle that Runtime::load returns.
+#pragma once
+
+#include <array>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace wasmplug {
+
+namespace detail {
+struct PluginCode;  // compiled module + instance-pre; engine-specific
+}  // namespace detail
+
+/// Hard limits of one plugin, checked at admission and enforced on every call.
+/// Defaults follow the seed systems (cc-lb, Kestrel, rustcdc).
+struct Limits {
+  /// Linear memory may never grow past this (bytes; a multiple of 64 KiB).
+  std::uint64_t memory_bytes = 16u << 20;
+  /// Maximum elements of any table, declared or grown.
+  std::uint32_t table_elements = 10'000;
+  /// Wall-clock budget of one call (instantiation + init + hook).
+  std::chrono::milliseconds deadline{50};
+  /// Fuel budget of one call; nullopt = unmetered. Needs RuntimeConfig::enable_fuel.
+  std::optional<std::uint64_t> fuel;
+  /// Largest input a call accepts, and largest output a guest may return.
+  std::uint32_t max_input_bytes = 1u << 20;
+  std::uint32_t max_output_bytes = 1u << 20;
+};
+
+/// The contract a plugin is written to. Each profile is one adapter in src/abi/.
+enum class AbiProfile : std::uint8_t {
+  Native,  ///< wasmplug native ABI v1 (docs/abi.md)
+};
+
+/// The entry points a host can call.
+enum class Hook : std::uint8_t {
+  Filter,     ///< keep or drop the input
+  Transform,  ///< produce new bytes, or drop
+  Observe,    ///< side effects only
+};
+
+[[nodiscard]] std::string_view to_string(AbiProfile abi) noexcept;
+[[nodiscard]] std::string_view to_string(Hook hook) noexcept;
+/// Parses "filter" / "transform" / "observe"; nullopt otherwise.
+[[nodiscard]] std::optional<Hook> parse_hook(std::string_view name) noexcept;
+
+/// One import or export as the module declares it.
+struct ExternInfo {
+  std::string module;     ///< import module; empty for exports
+  std::string name;
+  std::string kind;       ///< "func", "memory", "table", "global"
+  std::string signature;  ///< e.g. "(i32, i32) -> i64", "memory 2..256 pages"
+};
+
+/// What admission found out about a module. Complete even when rejected:
+/// `problems` then lists every reason, one sentence each.
+struct AdmissionReport {
+  AbiProfile abi = AbiProfile::Native;
+  std::optional<std::uint32_t> abi_version;  ///< from the ABI marker export
+  std::vector<Hook> hooks;                   ///< hooks the module exports
+  bool has_init = false;                     ///< exports wp_init
+  bool has_shutdown = false;                 ///< exports wp_shutdown
+  std::vector<ExternInfo> imports;
+  std::vector<ExternInfo> exports;
+  std::uint64_t memory_min_pages = 0;
+  std::optional<std::uint64_t> memory_max_pages;
+  std::uint64_t largest_table_elements = 0;
+  bool has_start_function = false;
+  std::string content_hash;           ///< hex SHA-256 (see Plugin::content_hash)
+  std::vector<std::string> problems;  ///< empty = admitted
+
+  [[nodiscard]] bool admitted() const noexcept { return problems.empty(); }
+  [[nodiscard]] bool exports_hook(Hook hook) const noexcept;
+};
+
+/// What to load and under which rules.
+struct LoadOptions {
+  std::string name = "plugin";  ///< used in errors, logs and metrics
+  Limits limits;
+  AbiProfile abi = AbiProfile::Native;
+  std::vector<std::uint8_t> config;  ///< handed to wp_init, when exported
+};
+
+/// An admitted, compiled plugin. Immutable and thread-safe: share it with
+/// std::shared_ptr<const Plugin>; any number of threads may call it at once.
+/// Whoever holds a reference can finish a call, even after the plugin was
+/// replaced elsewhere. A Plugin may outlive the Runtime that loaded it, but
+/// calls need that Runtime.
+class Plugin {
+ public:
+  Plugin(const Plugin&) = delete;
+  Plugin& operator=(const Plugin&) = delete;
+  ~Plugin();
+
+  [[nodiscard]] const std::string& name() const noexcept { return name_; }
+  /// Unique per Runtime and load; increases with each new load.
+  [[nodiscard]] std::uint64_t version_id() const noexcept { return version_id_; }
+  /// Hex SHA-256 over the wasm bytes, limits, ABI, config and the admission
+  /// policy version: equal hashes mean identical behaviour.
+  [[nodiscard]] const std::string& content_hash() const noexcept { return report_.content_hash; }
+  [[nodiscard]] const AdmissionReport& report() const noexcept { return report_; }
+  [[nodiscard]] const Limits& limits() const noexcept { return limits_; }
+  [[nodiscard]] AbiProfile abi() const noexcept { return report_.abi; }
+  [[nodiscard]] const std::vector<std::uint8_t>& config() const noexcept { return config_; }
+  [[nodiscard]] bool has_hook(Hook hook) const noexcept { return report_.exports_hook(hook); }
+
+  /// Engine-specific part; for the library's own use.
+  [[nodiscard]] const detail::PluginCode& code() const noexcept { return *code_; }
+
+  /// Constructed by Runtime::load only.
+  Plugin(std::string name, std::uint64_t version_id, Limits limits, std::vector<std::uint8_t> config,
+         AdmissionReport report, std::unique_ptr<const detail::PluginCode> code);
+
+ private:
+  std::string name_;
+  std::uint64_t version_id_;
+  Limits limits_;
+  std::vector<std::uint8_t> config_;
+  AdmissionReport report_;
+  std::unique_ptr<const detail::PluginCode> code_;
+};
+
+}  // namespace wasmplug

@@ -1,0 +1,138 @@
+// wasmplug — the Runtime: one engine, one epoch ticker, admission and calls.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "wasmplug/error.hpp"
+#include "wasmplug/plugin.hpp"
+
+namespace wasmplug {
+
+namespace detail {
+class Engine;
+}  // namespace detail
+
+/// Log levels of the guest `log` import (docs/abi.md).
+enum class LogLevel : std::uint8_t { Trace = 0, Debug = 1, Info = 2, Warn = 3, Error = 4 };
+[[nodiscard]] std::string_view to_string(LogLevel level) noexcept;
+
+/// One line a guest logged. The views are valid only during the sink call.
+struct LogRecord {
+  std::string_view plugin;
+  LogLevel level;
+  std::string_view message;
+};
+
+/// Receives guest log lines. Called on the calling thread, from inside the
+/// guest call, possibly from many threads at once: must be thread-safe and
+/// must not call back into the Runtime.
+using LogSink = std::function<void(const LogRecord&)>;
+
+/// Engine-wide settings. Validated by Runtime::create; a bad value is an
+/// InvalidArgument error, never an abort.
+struct RuntimeConfig {
+  /// Instance slots of the pooling allocator: the most instances alive at once,
+  /// across all plugins and threads. A call that finds none free fails with
+  /// PoolSaturated instead of waiting.
+  std::uint32_t max_instances = 256;
+  /// The largest memory any plugin may be allowed (Limits::memory_bytes <= this).
+  std::uint64_t max_memory_bytes = 64u << 20;
+  /// The largest table any plugin may be allowed (Limits::table_elements <= this).
+  std::uint32_t max_table_elements = 20'000;
+  /// Largest module accepted by load (bytes).
+  std::size_t max_module_bytes = 32u << 20;
+  /// Maximum wasm stack per call; deep recursion traps with StackOverflow.
+  std::size_t max_wasm_stack = 512u << 10;
+  /// Resolution of deadlines: the epoch ticker's period.
+  std::chrono::microseconds epoch_tick{1000};
+  /// Enables fuel metering engine-wide (costs guest speed). Needed for Limits::fuel.
+  bool enable_fuel = false;
+  /// Bytes of each linear memory kept resident between instances (faster
+  /// reuse of pool slots at the cost of RSS).
+  std::size_t memory_keep_resident = 64u << 10;
+  /// Where guest log lines go; default: stderr, one line each.
+  LogSink log_sink;
+  /// Longest guest log message kept; longer ones are cut and marked.
+  std::size_t max_log_message_bytes = 4096;
+};
+
+/// What a hook call produced.
+struct Output {
+  enum class Kind : std::uint8_t {
+    Bytes,  ///< transform produced `bytes` (possibly empty)
+    Keep,   ///< filter kept the input
+    Drop,   ///< filter or transform dropped the input
+    Done,   ///< observe finished
+  };
+  Kind kind = Kind::Done;
+  std::vector<std::uint8_t> bytes;
+
+  [[nodiscard]] std::string_view text() const noexcept {
+    return {reinterpret_cast<const char*>(bytes.data()), bytes.size()};
+  }
+};
+[[nodiscard]] std::string_view to_string(Output::Kind kind) noexcept;
+
+/// Owns the Wasmtime engine (pooling allocator, epoch interruption) and its
+/// epoch-ticker thread. Thread-safe: load and call may be used from any number
+/// of threads at once. Must outlive every call; destroying it stops the ticker.
+class Runtime {
+ public:
+  /// Validates `config` and starts the engine and ticker.
+  /// Fails with InvalidArgument naming the bad field, or InstantiateFailed
+  /// when the engine cannot reserve its pool.
+  [[nodiscard]] static Result<std::unique_ptr<Runtime>> create(RuntimeConfig config = {});
+
+  ~Runtime();
+  Runtime(const Runtime&) = delete;
+  Runtime& operator=(const Runtime&) = delete;
+
+  /// Admission + compile + instance-pre. No guest code runs. Loading the same
+  /// content (same content hash and name) again returns the same Plugin while
+  /// anyone still holds it.
+  /// Errors: CompileFailed (not wasm, truncated, invalid), Rejected (policy;
+  /// message lists every reason), InvalidArgument (limits beyond the config),
+  /// InstantiateFailed (imports could not be linked).
+  [[nodiscard]] Result<std::shared_ptr<const Plugin>> load(std::span<const std::uint8_t> wasm,
+                                                           const LoadOptions& options = {});
+  /// As load(bytes), reading the file first (Io error if unreadable).
+  [[nodiscard]] Result<std::shared_ptr<const Plugin>> load_file(const std::filesystem::path& path,
+                                                                const LoadOptions& options = {});
+
+  /// Runs admission only and returns the full report, even for a module that
+  /// would be rejected. Fails only when the bytes do not compile.
+  [[nodiscard]] Result<AdmissionReport> inspect(std::span<const std::uint8_t> wasm,
+                                                const LoadOptions& options = {});
+
+  /// One call in fresh isolation: a new instance from the plugin's
+  /// instance-pre, init, alloc → write → hook → read, then the instance is
+  /// dropped. Nothing carries over between calls. Thread-safe.
+  /// Errors carry kind, phase, plugin and hook; the plugin stays usable.
+  [[nodiscard]] Result<Output> call(const Plugin& plugin, Hook hook,
+                                    std::span<const std::uint8_t> input) const;
+
+  /// Instances alive right now (fresh calls in flight).
+  [[nodiscard]] std::uint32_t live_instances() const noexcept;
+
+  [[nodiscard]] const RuntimeConfig& config() const noexcept;
+
+  /// For the library's own dispatch code.
+  [[nodiscard]] const detail::Engine& engine() const noexcept { return *engine_; }
+
+ private:
+  struct State;
+  Runtime(std::unique_ptr<detail::Engine> engine, std::unique_ptr<State> state);
+  std::unique_ptr<detail::Engine> engine_;
+  std::unique_ptr<State> state_;
+};
+
+}  // namespace wasmplug

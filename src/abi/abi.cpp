@@ -1,0 +1,39 @@
+#include "abi/abi.hpp"
+
+#include "abi/native.hpp"
+
+namespace wasmplug::detail {
+
+// A switch per entry point keeps each profile's adapter free of virtual
+// dispatch; adding a profile adds a case here.
+
+const AbiSpec& abi_spec(AbiProfile profile) {
+  switch (profile) {
+    case AbiProfile::Native: return native::spec();
+  }
+  return native::spec();
+}
+
+Result<void> abi_initialize(Instance& instance) {
+  switch (instance.plugin().abi()) {
+    case AbiProfile::Native: return native::initialize(instance);
+  }
+  return {};
+}
+
+Result<Output> abi_invoke(Instance& instance, Hook hook, std::span<const std::uint8_t> input,
+                          bool keep_instance) {
+  switch (instance.plugin().abi()) {
+    case AbiProfile::Native: return native::invoke(instance, hook, input, keep_instance);
+  }
+  return instance.state().error(ErrorKind::InvalidArgument, "unknown ABI profile", Phase::Call);
+}
+
+Result<void> abi_shutdown(Instance& instance) {
+  switch (instance.plugin().abi()) {
+    case AbiProfile::Native: return native::shutdown(instance);
+  }
+  return {};
+}
+
+}  // namespace wasmplug::detail

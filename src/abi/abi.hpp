@@ -1,0 +1,54 @@
+// ABI profiles: what each contract requires of a module (checked at
+// admission) and how bytes go in and out of it (used by dispatch).
+// One adapter file per profile; the call machinery (Instance) is shared.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string_view>
+#include <vector>
+
+#include "dispatch/instance.hpp"
+#include "engine/types.hpp"
+#include "wasmplug/plugin.hpp"
+#include "wasmplug/runtime.hpp"
+
+namespace wasmplug::detail {
+
+/// Host function sets an ABI links (see src/host/).
+enum class HostSet : std::uint8_t { Core };
+
+struct ExportSpec {
+  std::string_view name;
+  FuncSig sig;
+  bool required = false;
+  std::optional<Hook> hook;  ///< set for hook entry points
+};
+
+struct AbiSpec {
+  AbiProfile profile;
+  /// A function export named `<marker_prefix><N>`, type () -> (), declares ABI version N.
+  std::string_view marker_prefix;
+  std::uint32_t version;
+  std::vector<HostSet> host_sets;
+  /// The memory export every profile needs.
+  std::string_view memory_export = "memory";
+  std::vector<ExportSpec> exports;
+};
+
+[[nodiscard]] const AbiSpec& abi_spec(AbiProfile profile);
+
+/// Runs the module's initialisers for a new instance (phase Init).
+[[nodiscard]] Result<void> abi_initialize(Instance& instance);
+
+/// One hook call on a ready instance. `keep_instance`: the instance will be
+/// used again, so buffers handed to the host are given back to the guest.
+[[nodiscard]] Result<Output> abi_invoke(Instance& instance, Hook hook,
+                                        std::span<const std::uint8_t> input, bool keep_instance);
+
+/// The wp_shutdown hook, when exported (phase Shutdown).
+[[nodiscard]] Result<void> abi_shutdown(Instance& instance);
+
+}  // namespace wasmplug::detail

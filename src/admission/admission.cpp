@@ -1,0 +1,259 @@
+#include "admission/admission.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <string>
+
+#include "engine/types.hpp"
+
+namespace wasmplug::detail {
+
+namespace {
+
+constexpr std::uint64_t kWasmPage = 64u << 10;
+
+std::string name_of(const wasm_name_t* name) { return {name->data, name->size}; }
+
+std::string limits_text(std::uint64_t min, std::optional<std::uint64_t> max) {
+  return std::to_string(min) + ".." + (max ? std::to_string(*max) : std::string("unbounded"));
+}
+
+std::string describe(const wasm_externtype_t* type, std::string& kind) {
+  switch (wasm_externtype_kind(type)) {
+    case WASM_EXTERN_FUNC:
+      kind = "func";
+      return to_sig(wasm_externtype_as_functype_const(type)).to_string();
+    case WASM_EXTERN_MEMORY: {
+      kind = "memory";
+      const wasm_memorytype_t* mt = wasm_externtype_as_memorytype_const(type);
+      std::uint64_t max = 0;
+      bool has_max = wasmtime_memorytype_maximum(mt, &max);
+      return limits_text(wasmtime_memorytype_minimum(mt), has_max ? std::optional(max) : std::nullopt) +
+             " pages" + (wasmtime_memorytype_isshared(mt) ? " shared" : "");
+    }
+    case WASM_EXTERN_TABLE: {
+      kind = "table";
+      const wasm_limits_t* l = wasm_tabletype_limits(wasm_externtype_as_tabletype_const(type));
+      return limits_text(l->min, l->max == wasm_limits_max_default ? std::nullopt
+                                                                   : std::optional<std::uint64_t>(l->max)) +
+             " elements";
+    }
+    case WASM_EXTERN_GLOBAL: {
+      kind = "global";
+      const wasm_globaltype_t* gt = wasm_externtype_as_globaltype_const(type);
+      std::string mut = wasm_globaltype_mutability(gt) == WASM_VAR ? "mut " : "";
+      return mut + to_string(to_valtype(wasm_valtype_kind(wasm_globaltype_content(gt))));
+    }
+    default: kind = "other"; return "";
+  }
+}
+
+std::string allowed_list(std::span<const HostFuncDef> allowed) {
+  if (allowed.empty()) {
+    return "none";
+  }
+  std::string out;
+  for (const HostFuncDef& def : allowed) {
+    out += (out.empty() ? "" : ", ");
+    out += std::string(def.module) + "." + std::string(def.name);
+  }
+  return out;
+}
+
+std::string profile_name(const AbiSpec& spec) { return std::string(to_string(spec.profile)); }
+
+void check_imports(const wasmtime_module_t* module, const AbiSpec& spec,
+                   std::span<const HostFuncDef> allowed, Admission& out) {
+  wasm_importtype_vec_t imports;
+  wasmtime_module_imports(module, &imports);
+  for (std::size_t i = 0; i < imports.size; ++i) {
+    const wasm_importtype_t* imp = imports.data[i];
+    ExternInfo info;
+    info.module = name_of(wasm_importtype_module(imp));
+    info.name = name_of(wasm_importtype_name(imp));
+    const wasm_externtype_t* type = wasm_importtype_type(imp);
+    info.signature = describe(type, info.kind);
+    const std::string full = info.module + "." + info.name;
+    if (info.kind != "func") {
+      out.report.problems.push_back("import " + full + " is a " + info.kind + " (" + info.signature +
+                                    "); plugins may import only host functions of the " +
+                                    profile_name(spec) + " profile");
+    } else {
+      const HostFuncDef* match = nullptr;
+      for (const HostFuncDef& def : allowed) {
+        if (def.module == info.module && def.name == info.name) {
+          match = &def;
+        }
+      }
+      FuncSig sig = to_sig(wasm_externtype_as_functype_const(type));
+      if (match == nullptr) {
+        out.report.problems.push_back("import " + full + " " + info.signature +
+                                      " is not provided by the " + profile_name(spec) +
+                                      " profile (allowed: " + allowed_list(allowed) + ")");
+      } else if (!(match->sig == sig)) {
+        out.report.problems.push_back("import " + full + " has type " + info.signature + "; the " +
+                                      profile_name(spec) + " profile provides " +
+                                      match->sig.to_string());
+      }
+    }
+    out.report.imports.push_back(std::move(info));
+  }
+  wasm_importtype_vec_delete(&imports);
+}
+
+void check_marker(const std::string& name, const std::string& kind, const std::string& signature,
+                  const AbiSpec& spec, Admission& out) {
+  std::string_view digits = std::string_view(name).substr(spec.marker_prefix.size());
+  std::uint32_t version = 0;
+  auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), version);
+  if (ec != std::errc() || end != digits.data() + digits.size()) {
+    out.report.problems.push_back("export " + name + " is not a valid ABI marker (expected " +
+                                  std::string(spec.marker_prefix) + std::to_string(spec.version) + ")");
+    return;
+  }
+  out.report.abi_version = version;
+  if (version != spec.version) {
+    out.report.problems.push_back("ABI version " + std::to_string(version) + " (export " + name +
+                                  ") is not supported; this runtime supports " +
+                                  profile_name(spec) + " ABI version " + std::to_string(spec.version));
+  } else if (kind != "func" || signature != "() -> ()") {
+    out.report.problems.push_back("ABI marker " + name + " must be a function () -> (), found " +
+                                  kind + " " + signature);
+  }
+}
+
+void check_exports(const wasmtime_module_t* module, const AbiSpec& spec, Admission& out) {
+  out.export_index.assign(spec.exports.size(), std::nullopt);
+  bool have_memory = false;
+  bool have_marker = false;
+  wasm_exporttype_vec_t exports;
+  wasmtime_module_exports(module, &exports);
+  for (std::size_t i = 0; i < exports.size; ++i) {
+    const wasm_exporttype_t* exp = exports.data[i];
+    ExternInfo info;
+    info.name = name_of(wasm_exporttype_name(exp));
+    const wasm_externtype_t* type = wasm_exporttype_type(exp);
+    info.signature = describe(type, info.kind);
+
+    if (info.name == spec.memory_export) {
+      if (info.kind == "memory") {
+        have_memory = true;
+        out.memory_export = i;
+      } else {
+        out.report.problems.push_back("export " + info.name + " must be a memory, found a " + info.kind);
+      }
+    } else if (info.name.starts_with(spec.marker_prefix)) {
+      have_marker = true;
+      check_marker(info.name, info.kind, info.signature, spec, out);
+    }
+    for (std::size_t k = 0; k < spec.exports.size(); ++k) {
+      const ExportSpec& want = spec.exports[k];
+      if (info.name != want.name) {
+        continue;
+      }
+      if (info.kind != "func") {
+        out.report.problems.push_back("export " + info.name + " must be a function " +
+                                      want.sig.to_string() + ", found a " + info.kind);
+      } else if (FuncSig sig = to_sig(wasm_externtype_as_functype_const(type)); !(sig == want.sig)) {
+        out.report.problems.push_back("export " + info.name + " has type " + sig.to_string() +
+                                      "; the " + profile_name(spec) + " ABI requires " +
+                                      want.sig.to_string());
+      } else {
+        out.export_index[k] = i;
+        if (want.hook) {
+          out.report.hooks.push_back(*want.hook);
+        }
+      }
+    }
+    out.report.exports.push_back(std::move(info));
+  }
+  wasm_exporttype_vec_delete(&exports);
+
+  if (!have_memory) {
+    out.report.problems.push_back("the module does not export its memory as \"" +
+                                  std::string(spec.memory_export) + "\"");
+  }
+  if (!have_marker) {
+    out.report.problems.push_back("missing ABI marker: export a function " +
+                                  std::string(spec.marker_prefix) + std::to_string(spec.version) +
+                                  " () -> () (the SDK does this)");
+  }
+  bool any_hook = false;
+  for (std::size_t k = 0; k < spec.exports.size(); ++k) {
+    const ExportSpec& want = spec.exports[k];
+    bool present = false;
+    for (const ExternInfo& e : out.report.exports) {
+      present = present || e.name == want.name;
+    }
+    if (want.required && !present) {
+      out.report.problems.push_back("missing required export " + std::string(want.name) + " " +
+                                    want.sig.to_string());
+    }
+    any_hook = any_hook || (want.hook && out.export_index[k]);
+  }
+  if (!any_hook) {
+    std::string hooks;
+    for (const ExportSpec& want : spec.exports) {
+      if (want.hook) {
+        hooks += (hooks.empty() ? "" : ", ") + std::string(want.name);
+      }
+    }
+    out.report.problems.push_back("the module exports no hook (one of " + hooks + ")");
+  }
+  for (std::size_t k = 0; k < spec.exports.size(); ++k) {
+    if (out.export_index[k]) {
+      out.report.has_init = out.report.has_init || spec.exports[k].name == "wp_init";
+      out.report.has_shutdown = out.report.has_shutdown || spec.exports[k].name == "wp_shutdown";
+    }
+  }
+}
+
+void check_memory_and_tables(const SectionSummary& sections, const Limits& limits, Admission& out) {
+  if (sections.memories.size() > 1) {
+    out.report.problems.push_back("the module defines " + std::to_string(sections.memories.size()) +
+                                  " memories; exactly one is allowed");
+  }
+  for (const LimitsDecl& mem : sections.memories) {
+    out.report.memory_min_pages = mem.min;
+    out.report.memory_max_pages = mem.max;
+    if (mem.shared) {
+      out.report.problems.push_back("the memory is shared; shared memory (threads) is not allowed");
+    }
+    if (mem.is64) {
+      out.report.problems.push_back("the memory is 64-bit; only 32-bit memories are allowed");
+    }
+    if (mem.min > limits.memory_bytes / kWasmPage) {
+      out.report.problems.push_back("the memory declares at least " + std::to_string(mem.min) +
+                                    " pages (" + std::to_string(mem.min * kWasmPage) +
+                                    " bytes); the limit is " + std::to_string(limits.memory_bytes) +
+                                    " bytes (" + std::to_string(limits.memory_bytes / kWasmPage) +
+                                    " pages)");
+    }
+  }
+  if (sections.tables.size() > 1) {
+    out.report.problems.push_back("the module defines " + std::to_string(sections.tables.size()) +
+                                  " tables; at most one is allowed");
+  }
+  for (const LimitsDecl& table : sections.tables) {
+    out.report.largest_table_elements = std::max(out.report.largest_table_elements, table.min);
+    if (table.min > limits.table_elements) {
+      out.report.problems.push_back("a table declares " + std::to_string(table.min) +
+                                    " elements; the limit is " + std::to_string(limits.table_elements));
+    }
+  }
+  out.report.has_start_function = sections.has_start;
+}
+
+}  // namespace
+
+Admission admit(const wasmtime_module_t* module, const SectionSummary& sections, const AbiSpec& spec,
+                std::span<const HostFuncDef> allowed_imports, const Limits& limits) {
+  Admission out;
+  out.report.abi = spec.profile;
+  check_imports(module, spec, allowed_imports, out);
+  check_exports(module, spec, out);
+  check_memory_and_tables(sections, limits, out);
+  return out;
+}
+
+}  // namespace wasmplug::detail

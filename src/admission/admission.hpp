@@ -1,0 +1,38 @@
+// Admission: decide, before any guest code runs, whether a compiled module may
+// be used under an ABI profile and limits — and say every reason it may not.
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <span>
+#include <vector>
+
+#include <wasmtime.h>
+
+#include "abi/abi.hpp"
+#include "admission/sections.hpp"
+#include "host/host_func.hpp"
+#include "wasmplug/plugin.hpp"
+
+namespace wasmplug::detail {
+
+/// Policy version: part of every content hash. Bump it whenever admission
+/// rules change so that re-registering old content is checked again.
+inline constexpr std::uint32_t kPolicyVersion = 1;
+
+struct Admission {
+  AdmissionReport report;
+  std::size_t memory_export = 0;
+  std::vector<std::optional<std::size_t>> export_index;  ///< aligned with AbiSpec::exports
+};
+
+/// Checks imports (allow-list by module, name and exact signature), the ABI
+/// marker, required and optional exports (exact signatures), at least one
+/// hook, memory (one, not shared, minimum within the limit) and tables (at
+/// most one, minimum within the limit). Every failed rule becomes one line of
+/// report.problems.
+[[nodiscard]] Admission admit(const wasmtime_module_t* module, const SectionSummary& sections,
+                              const AbiSpec& spec, std::span<const HostFuncDef> allowed_imports,
+                              const Limits& limits);
+
+}  // namespace wasmplug::detail

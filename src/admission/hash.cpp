@@ -1,0 +1,64 @@
+#include "admission/hash.hpp"
+
+#include <array>
+#include <memory>
+
+#include <openssl/evp.h>
+
+#include "admission/admission.hpp"
+
+namespace wasmplug::detail {
+
+namespace {
+
+class Sha256 {
+ public:
+  Sha256() : ctx_(EVP_MD_CTX_new(), &EVP_MD_CTX_free) { EVP_DigestInit_ex(ctx_.get(), EVP_sha256(), nullptr); }
+  void add(std::span<const std::uint8_t> bytes) {
+    add_u64(bytes.size());
+    EVP_DigestUpdate(ctx_.get(), bytes.data(), bytes.size());
+  }
+  void add_u64(std::uint64_t v) {
+    std::array<std::uint8_t, 8> le{};
+    for (std::size_t i = 0; i < le.size(); ++i) {
+      le[i] = static_cast<std::uint8_t>(v >> (8 * i));
+    }
+    EVP_DigestUpdate(ctx_.get(), le.data(), le.size());
+  }
+  std::string hex() {
+    std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
+    unsigned int len = 0;
+    EVP_DigestFinal_ex(ctx_.get(), digest.data(), &len);
+    static constexpr char kHex[] = "0123456789abcdef";
+    std::string out;
+    for (unsigned int i = 0; i < len; ++i) {
+      out += kHex[digest[i] >> 4];
+      out += kHex[digest[i] & 0xf];
+    }
+    return out;
+  }
+
+ private:
+  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx_;
+};
+
+}  // namespace
+
+std::string content_hash(std::span<const std::uint8_t> wasm, const Limits& limits, AbiProfile abi,
+                         std::span<const std::uint8_t> config) {
+  Sha256 h;
+  h.add_u64(kPolicyVersion);
+  h.add_u64(static_cast<std::uint64_t>(abi));
+  h.add_u64(limits.memory_bytes);
+  h.add_u64(limits.table_elements);
+  h.add_u64(static_cast<std::uint64_t>(limits.deadline.count()));
+  h.add_u64(limits.fuel ? 1 : 0);
+  h.add_u64(limits.fuel.value_or(0));
+  h.add_u64(limits.max_input_bytes);
+  h.add_u64(limits.max_output_bytes);
+  h.add(config);
+  h.add(wasm);
+  return h.hex();
+}
+
+}  // namespace wasmplug::detail

@@ -1,0 +1,35 @@
+// Per-store data: what host functions and error classification need to know
+// about the call in progress. Reached through the store's data pointer, never
+// through globals or thread_locals.
+#pragma once
+
+#include <optional>
+
+#include <wasmtime.h>
+
+#include "wasmplug/error.hpp"
+#include "wasmplug/plugin.hpp"
+#include "wasmplug/runtime.hpp"
+
+namespace wasmplug::detail {
+
+struct CallState {
+  const Plugin* plugin = nullptr;
+  const RuntimeConfig* config = nullptr;
+  std::optional<Hook> hook;
+  Phase phase = Phase::Instantiate;
+  wasmtime_memory_t memory{};
+  bool has_memory = false;
+  /// Set by a host function that fails the call (fail(), bad pointer ...);
+  /// takes precedence over the trap it raises.
+  std::optional<Error> host_error;
+
+  /// An Error about this call, with plugin, hook and phase filled in.
+  [[nodiscard]] Error error(ErrorKind kind, std::string message,
+                            std::optional<Phase> at = std::nullopt) const {
+    return Error{kind, at.value_or(phase), plugin != nullptr ? plugin->name() : std::string{},
+                 hook ? std::string(to_string(*hook)) : std::string{}, std::move(message)};
+  }
+};
+
+}  // namespace wasmplug::detail

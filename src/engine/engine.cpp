@@ -1,0 +1,146 @@
+#include "engine/engine.hpp"
+
+#include <cstdio>
+#include <string>
+
+namespace wasmplug::detail {
+
+namespace {
+
+constexpr std::uint64_t kWasmPage = 64u << 10;
+
+Error config_error(std::string message) {
+  return Error{ErrorKind::InvalidArgument, Phase::Config, {}, {}, std::move(message)};
+}
+
+void default_log_sink(const LogRecord& record) {
+  // One fprintf per line: stdio locks the stream, so lines never interleave.
+  std::fprintf(stderr, "[%.*s] %.*s: %.*s\n", static_cast<int>(record.plugin.size()),
+               record.plugin.data(), static_cast<int>(to_string(record.level).size()),
+               to_string(record.level).data(), static_cast<int>(record.message.size()),
+               record.message.data());
+}
+
+}  // namespace
+
+Result<void> validate(const RuntimeConfig& config) {
+  if (config.max_instances == 0 || config.max_instances > 100'000) {
+    return config_error("max_instances must be in 1..100000, got " +
+                        std::to_string(config.max_instances));
+  }
+  if (config.max_memory_bytes < kWasmPage || config.max_memory_bytes % kWasmPage != 0 ||
+      config.max_memory_bytes > (4ULL << 30)) {
+    return config_error("max_memory_bytes must be a multiple of 64 KiB in 64 KiB..4 GiB, got " +
+                        std::to_string(config.max_memory_bytes));
+  }
+  if (config.max_table_elements == 0 || config.max_table_elements > 10'000'000) {
+    return config_error("max_table_elements must be in 1..10000000, got " +
+                        std::to_string(config.max_table_elements));
+  }
+  if (config.max_module_bytes == 0) {
+    return config_error("max_module_bytes must be positive");
+  }
+  if (config.max_wasm_stack < (16u << 10) || config.max_wasm_stack > (64u << 20)) {
+    return config_error("max_wasm_stack must be in 16 KiB..64 MiB, got " +
+                        std::to_string(config.max_wasm_stack));
+  }
+  if (config.epoch_tick < std::chrono::microseconds(100) ||
+      config.epoch_tick > std::chrono::seconds(1)) {
+    return config_error("epoch_tick must be in 100 us..1 s, got " +
+                        std::to_string(config.epoch_tick.count()) + " us");
+  }
+  if (config.memory_keep_resident > config.max_memory_bytes) {
+    return config_error("memory_keep_resident must not exceed max_memory_bytes");
+  }
+  if (config.max_log_message_bytes == 0) {
+    return config_error("max_log_message_bytes must be positive");
+  }
+  return {};
+}
+
+Result<std::unique_ptr<Engine>> Engine::create(RuntimeConfig config) {
+  if (auto valid = validate(config); !valid) {
+    return std::move(valid).error();
+  }
+  if (!config.log_sink) {
+    config.log_sink = default_log_sink;
+  }
+
+  ConfigHandle cfg(wasm_config_new());
+  wasmtime_config_epoch_interruption_set(cfg.get(), true);
+  wasmtime_config_consume_fuel_set(cfg.get(), config.enable_fuel);
+  wasmtime_config_max_wasm_stack_set(cfg.get(), config.max_wasm_stack);
+  // Features a plugin may not use (threads are not compiled in): shared memory, several memories,
+  // 64-bit memories, GC objects, stack switching.
+  wasmtime_config_shared_memory_set(cfg.get(), false);
+  wasmtime_config_wasm_multi_memory_set(cfg.get(), false);
+  wasmtime_config_wasm_memory64_set(cfg.get(), false);
+  wasmtime_config_wasm_gc_set(cfg.get(), false);
+  wasmtime_config_wasm_function_references_set(cfg.get(), false);
+  wasmtime_config_wasm_stack_switching_set(cfg.get(), false);
+  wasmtime_config_wasm_custom_page_sizes_set(cfg.get(), false);
+  wasmtime_config_memory_init_cow_set(cfg.get(), true);
+
+  PoolingConfigHandle pool(wasmtime_pooling_allocation_config_new());
+  wasmtime_pooling_allocation_config_total_core_instances_set(pool.get(), config.max_instances);
+  wasmtime_pooling_allocation_config_total_memories_set(pool.get(), config.max_instances);
+  wasmtime_pooling_allocation_config_total_tables_set(pool.get(), config.max_instances);
+  wasmtime_pooling_allocation_config_total_gc_heaps_set(pool.get(), config.max_instances);
+  wasmtime_pooling_allocation_config_max_memories_per_module_set(pool.get(), 1);
+  wasmtime_pooling_allocation_config_max_tables_per_module_set(pool.get(), 1);
+  wasmtime_pooling_allocation_config_max_memory_size_set(pool.get(), config.max_memory_bytes);
+  wasmtime_pooling_allocation_config_table_elements_set(pool.get(), config.max_table_elements);
+  wasmtime_pooling_allocation_config_linear_memory_keep_resident_set(pool.get(),
+                                                                     config.memory_keep_resident);
+  wasmtime_pooling_allocation_config_table_keep_resident_set(pool.get(), 16u << 10);
+  wasmtime_pooling_allocation_strategy_set(cfg.get(), pool.get());
+
+  // wasm_engine_new_with_config takes ownership of the config.
+  EngineHandle engine(wasm_engine_new_with_config(cfg.release()));
+  if (!engine) {
+    return Error{ErrorKind::InstantiateFailed, Phase::Config, {}, {},
+                 "the Wasmtime engine could not be created (address space for the instance "
+                 "pool?)"};
+  }
+  return std::unique_ptr<Engine>(new Engine(std::move(config), std::move(engine)));
+}
+
+Engine::Engine(RuntimeConfig config, EngineHandle engine)
+    : config_(std::move(config)), engine_(std::move(engine)), slots_(config_.max_instances) {
+  ticker_ = std::thread([this] { tick_loop(); });
+}
+
+Engine::~Engine() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  stop_cv_.notify_all();
+  ticker_.join();
+}
+
+void Engine::tick_loop() {
+  std::unique_lock lock(mutex_);
+  auto next = std::chrono::steady_clock::now();
+  while (!stopping_) {
+    next += config_.epoch_tick;
+    if (stop_cv_.wait_until(lock, next, [this] { return stopping_; })) {
+      break;
+    }
+    wasmtime_engine_increment_epoch(engine_.get());
+    // After a long stall (suspended process), do not burst-catch-up.
+    auto now = std::chrono::steady_clock::now();
+    if (now - next > config_.epoch_tick * 4) {
+      next = now;
+    }
+  }
+}
+
+std::uint64_t Engine::deadline_ticks(std::chrono::milliseconds deadline) const noexcept {
+  auto tick = config_.epoch_tick;
+  auto span = std::chrono::duration_cast<std::chrono::microseconds>(deadline);
+  auto ticks = static_cast<std::uint64_t>((span.count() + tick.count() - 1) / tick.count());
+  return ticks + 1;
+}
+
+}  // namespace wasmplug::detail

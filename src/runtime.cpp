@@ -1,0 +1,248 @@
+// Runtime: composes engine, host sets, admission and dispatch.
+#include "wasmplug/runtime.hpp"
+
+#include <fstream>
+#include <iterator>
+#include <map>
+#include <mutex>
+
+#include "abi/abi.hpp"
+#include "admission/admission.hpp"
+#include "admission/hash.hpp"
+#include "admission/sections.hpp"
+#include "dispatch/fresh.hpp"
+#include "dispatch/plugin_code.hpp"
+#include "engine/engine.hpp"
+#include "engine/failure.hpp"
+#include "host/core.hpp"
+
+namespace wasmplug {
+
+using namespace detail;
+
+Plugin::Plugin(std::string name, std::uint64_t version_id, Limits limits, std::vector<std::uint8_t> config,
+               AdmissionReport report, std::unique_ptr<const PluginCode> code)
+    : name_(std::move(name)),
+      version_id_(version_id),
+      limits_(limits),
+      config_(std::move(config)),
+      report_(std::move(report)),
+      code_(std::move(code)) {}
+
+Plugin::~Plugin() = default;
+
+namespace {
+
+std::vector<HostFuncDef> host_functions_for(const AbiSpec& spec) {
+  std::vector<HostFuncDef> out;
+  for (HostSet set : spec.host_sets) {
+    switch (set) {
+      case HostSet::Core: {
+        auto defs = core_host_functions();
+        out.insert(out.end(), defs.begin(), defs.end());
+        break;
+      }
+    }
+  }
+  return out;
+}
+
+std::string hex_prefix(std::span<const std::uint8_t> bytes) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (std::size_t i = 0; i < std::min<std::size_t>(bytes.size(), 4); ++i) {
+    out += (i == 0 ? "" : " ");
+    out += kHex[bytes[i] >> 4];
+    out += kHex[bytes[i] & 0xf];
+  }
+  return out.empty() ? "nothing (empty input)" : out;
+}
+
+constexpr std::uint64_t kWasmPage = 64u << 10;
+
+}  // namespace
+
+/// Per-profile linkers and allow-lists, the load cache, version ids.
+struct Runtime::State {
+  struct Profile {
+    LinkerHandle linker;
+    std::vector<HostFuncDef> imports;
+  };
+  std::map<AbiProfile, Profile> profiles;
+  std::mutex mutex;  // guards cache and next_version (load path only)
+  std::map<std::string, std::weak_ptr<const Plugin>> cache;
+  std::uint64_t next_version = 1;
+};
+
+Result<std::unique_ptr<Runtime>> Runtime::create(RuntimeConfig config) {
+  auto engine = Engine::create(std::move(config));
+  if (!engine) {
+    return std::move(engine).error();
+  }
+  auto state = std::make_unique<State>();
+  for (AbiProfile profile : {AbiProfile::Native}) {
+    State::Profile p;
+    p.imports = host_functions_for(abi_spec(profile));
+    p.linker = LinkerHandle(wasmtime_linker_new((*engine)->raw()));
+    if (auto defined = define_all(p.linker.get(), p.imports); !defined) {
+      return std::move(defined).error();
+    }
+    state->profiles.emplace(profile, std::move(p));
+  }
+  return std::unique_ptr<Runtime>(new Runtime(std::move(engine).value(), std::move(state)));
+}
+
+Runtime::Runtime(std::unique_ptr<Engine> engine, std::unique_ptr<State> state)
+    : engine_(std::move(engine)), state_(std::move(state)) {}
+
+Runtime::~Runtime() = default;
+
+const RuntimeConfig& Runtime::config() const noexcept { return engine_->config(); }
+
+std::uint32_t Runtime::live_instances() const noexcept { return engine_->slots().used(); }
+
+namespace {
+
+struct Compiled {
+  ModuleHandle module;
+  Admission admission;
+};
+
+Result<Compiled> compile_and_admit(const Engine& engine, std::span<const std::uint8_t> wasm,
+                                   const LoadOptions& options, std::span<const HostFuncDef> imports) {
+  auto fail = [&](ErrorKind kind, Phase phase, std::string message) {
+    return Error{kind, phase, options.name, {}, std::move(message)};
+  };
+  if (wasm.size() > engine.config().max_module_bytes) {
+    return fail(ErrorKind::Rejected, Phase::Load,
+                "module of " + std::to_string(wasm.size()) + " bytes exceeds the limit of " +
+                    std::to_string(engine.config().max_module_bytes));
+  }
+  if (!has_wasm_header(wasm)) {
+    return fail(ErrorKind::CompileFailed, Phase::Compile,
+                "not a WebAssembly module: expected the header 00 61 73 6d 01 00 00 00, found " +
+                    hex_prefix(wasm));
+  }
+  wasmtime_module_t* raw = nullptr;
+  if (wasmtime_error_t* error = wasmtime_module_new(engine.raw(), wasm.data(), wasm.size(), &raw)) {
+    return fail(ErrorKind::CompileFailed, Phase::Compile,
+                "invalid WebAssembly module: " + take_message(error));
+  }
+  Compiled out{ModuleHandle(raw), {}};
+  auto sections = read_sections(wasm);
+  if (!sections) {
+    Error e = std::move(sections).error();
+    e.plugin = options.name;
+    return e;
+  }
+  out.admission = admit(out.module.get(), *sections, abi_spec(options.abi), imports, options.limits);
+  out.admission.report.content_hash = content_hash(wasm, options.limits, options.abi, options.config);
+  return out;
+}
+
+std::string join_problems(const std::vector<std::string>& problems) {
+  std::string out;
+  for (const std::string& p : problems) {
+    out += (out.empty() ? "" : "; ") + p;
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<AdmissionReport> Runtime::inspect(std::span<const std::uint8_t> wasm, const LoadOptions& options) {
+  auto compiled = compile_and_admit(*engine_, wasm, options, state_->profiles.at(options.abi).imports);
+  if (!compiled) {
+    return std::move(compiled).error();
+  }
+  return std::move(compiled->admission.report);
+}
+
+Result<std::shared_ptr<const Plugin>> Runtime::load(std::span<const std::uint8_t> wasm,
+                                                    const LoadOptions& options) {
+  auto invalid = [&](std::string message) {
+    return Error{ErrorKind::InvalidArgument, Phase::Load, options.name, {}, std::move(message)};
+  };
+  const Limits& limits = options.limits;
+  const RuntimeConfig& config = engine_->config();
+  if (options.name.empty()) {
+    return invalid("the plugin name must not be empty");
+  }
+  if (limits.memory_bytes < kWasmPage || limits.memory_bytes > config.max_memory_bytes) {
+    return invalid("memory limit " + std::to_string(limits.memory_bytes) + " bytes is outside 64 KiB.." +
+                   std::to_string(config.max_memory_bytes) + " (RuntimeConfig::max_memory_bytes)");
+  }
+  if (limits.table_elements > config.max_table_elements) {
+    return invalid("table limit " + std::to_string(limits.table_elements) + " exceeds " +
+                   std::to_string(config.max_table_elements) + " (RuntimeConfig::max_table_elements)");
+  }
+  if (limits.deadline.count() <= 0) {
+    return invalid("the deadline must be positive");
+  }
+  if (limits.fuel && !config.enable_fuel) {
+    return invalid("a fuel budget needs RuntimeConfig::enable_fuel");
+  }
+
+  State::Profile& profile = state_->profiles.at(options.abi);
+  auto compiled = compile_and_admit(*engine_, wasm, options, profile.imports);
+  if (!compiled) {
+    return std::move(compiled).error();
+  }
+  AdmissionReport& report = compiled->admission.report;
+  if (!report.admitted()) {
+    return Error{ErrorKind::Rejected, Phase::Admit, options.name, {},
+                 "rejected: " + join_problems(report.problems)};
+  }
+
+  const std::string key = options.name + "\n" + report.content_hash;
+  {
+    std::lock_guard lock(state_->mutex);
+    if (auto it = state_->cache.find(key); it != state_->cache.end()) {
+      if (auto cached = it->second.lock()) {
+        return cached;
+      }
+    }
+  }
+
+  wasmtime_instance_pre_t* pre = nullptr;
+  if (wasmtime_error_t* error =
+          wasmtime_linker_instantiate_pre(profile.linker.get(), compiled->module.get(), &pre)) {
+    return Error{ErrorKind::InstantiateFailed, Phase::Instantiate, options.name, {},
+                 "cannot link the module's imports: " + take_message(error)};
+  }
+  auto code = std::make_unique<PluginCode>();
+  code->module = std::move(compiled->module);
+  code->instance_pre = InstancePreHandle(pre);
+  code->memory_export = compiled->admission.memory_export;
+  code->export_index = std::move(compiled->admission.export_index);
+
+  std::lock_guard lock(state_->mutex);
+  if (auto it = state_->cache.find(key); it != state_->cache.end()) {
+    if (auto cached = it->second.lock()) {
+      return cached;  // another thread loaded the same content meanwhile
+    }
+  }
+  auto plugin = std::make_shared<const Plugin>(options.name, state_->next_version++, limits, options.config,
+                                               std::move(report), std::move(code));
+  state_->cache[key] = plugin;
+  return std::shared_ptr<const Plugin>(plugin);
+}
+
+Result<std::shared_ptr<const Plugin>> Runtime::load_file(const std::filesystem::path& path,
+                                                         const LoadOptions& options) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    return Error{ErrorKind::Io, Phase::Load, options.name, {}, "cannot open " + path.string()};
+  }
+  std::vector<std::uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (in.bad()) {
+    return Error{ErrorKind::Io, Phase::Load, options.name, {}, "cannot read " + path.string()};
+  }
+  return load(bytes, options);
+}
+
+Result<Output> Runtime::call(const Plugin& plugin, Hook hook, std::span<const std::uint8_t> input) const {
+  return call_fresh(*engine_, plugin, hook, input);
+}
+
+}  // namespace wasmplug
