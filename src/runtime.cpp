@@ -103,6 +103,14 @@ std::uint32_t Runtime::live_instances() const noexcept { return engine_->slots()
 
 namespace {
 
+std::string join_problems(const std::vector<std::string>& problems) {
+  std::string out;
+  for (const std::string& p : problems) {
+    out += (out.empty() ? "" : "; ") + p;
+  }
+  return out;
+}
+
 struct Compiled {
   ModuleHandle module;
   Admission admission;
@@ -123,13 +131,24 @@ Result<Compiled> compile_and_admit(const Engine& engine, std::span<const std::ui
                 "not a WebAssembly module: expected the header 00 61 73 6d 01 00 00 00, found " +
                     hex_prefix(wasm));
   }
+  // The section reader runs first: when the engine refuses a module because
+  // its declared memory or table cannot fit the instance pool, the policy
+  // problem is the reason to report.
+  auto sections = read_sections(wasm);
   wasmtime_module_t* raw = nullptr;
   if (wasmtime_error_t* error = wasmtime_module_new(engine.raw(), wasm.data(), wasm.size(), &raw)) {
-    return fail(ErrorKind::CompileFailed, Phase::Compile,
-                "invalid WebAssembly module: " + take_message(error));
+    std::string message = take_message(error);
+    if (sections.ok()) {
+      AdmissionReport policy;
+      check_memory_and_tables(*sections, options.limits, policy);
+      if (!policy.admitted()) {
+        return fail(ErrorKind::Rejected, Phase::Admit,
+                    "rejected: " + join_problems(policy.problems) + " (engine: " + message + ")");
+      }
+    }
+    return fail(ErrorKind::CompileFailed, Phase::Compile, "invalid WebAssembly module: " + message);
   }
   Compiled out{ModuleHandle(raw), {}};
-  auto sections = read_sections(wasm);
   if (!sections) {
     Error e = std::move(sections).error();
     e.plugin = options.name;
@@ -137,14 +156,6 @@ Result<Compiled> compile_and_admit(const Engine& engine, std::span<const std::ui
   }
   out.admission = admit(out.module.get(), *sections, abi_spec(options.abi), imports, options.limits);
   out.admission.report.content_hash = content_hash(wasm, options.limits, options.abi, options.config);
-  return out;
-}
-
-std::string join_problems(const std::vector<std::string>& problems) {
-  std::string out;
-  for (const std::string& p : problems) {
-    out += (out.empty() ? "" : "; ") + p;
-  }
   return out;
 }
 

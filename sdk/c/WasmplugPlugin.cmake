@@ -40,9 +40,9 @@ function(wasmplug_add_plugin name)
   add_custom_command(
     OUTPUT "${out}"
     COMMAND "${WASMPLUG_WASM_CC}" --target=wasm32-wasi -O2 -std=c11
-            -mexec-model=reactor -nostartfiles -Wall -Wextra -Werror
+            -mexec-model=reactor -Wall -Wextra -Werror
             ${incs} ${P_CFLAGS}
-            -Wl,--no-entry -Wl,--strip-debug -Wl,-z,stack-size=65536
+            -Wl,--strip-debug -Wl,-z,stack-size=65536
             -o "${out}" ${srcs} "${WASMPLUG_SDK_C_DIR}/src/wasmplug_sdk.c"
     DEPENDS ${srcs} "${WASMPLUG_SDK_C_DIR}/src/wasmplug_sdk.c"
             "${WASMPLUG_SDK_C_DIR}/include/wasmplug/plugin.h"

@@ -208,22 +208,24 @@ void check_exports(const wasmtime_module_t* module, const AbiSpec& spec, Admissi
   }
 }
 
-void check_memory_and_tables(const SectionSummary& sections, const Limits& limits, Admission& out) {
+}  // namespace
+
+void check_memory_and_tables(const SectionSummary& sections, const Limits& limits, AdmissionReport& report) {
   if (sections.memories.size() > 1) {
-    out.report.problems.push_back("the module defines " + std::to_string(sections.memories.size()) +
+    report.problems.push_back("the module defines " + std::to_string(sections.memories.size()) +
                                   " memories; exactly one is allowed");
   }
   for (const LimitsDecl& mem : sections.memories) {
-    out.report.memory_min_pages = mem.min;
-    out.report.memory_max_pages = mem.max;
+    report.memory_min_pages = mem.min;
+    report.memory_max_pages = mem.max;
     if (mem.shared) {
-      out.report.problems.push_back("the memory is shared; shared memory (threads) is not allowed");
+      report.problems.push_back("the memory is shared; shared memory (threads) is not allowed");
     }
     if (mem.is64) {
-      out.report.problems.push_back("the memory is 64-bit; only 32-bit memories are allowed");
+      report.problems.push_back("the memory is 64-bit; only 32-bit memories are allowed");
     }
     if (mem.min > limits.memory_bytes / kWasmPage) {
-      out.report.problems.push_back("the memory declares at least " + std::to_string(mem.min) +
+      report.problems.push_back("the memory declares at least " + std::to_string(mem.min) +
                                     " pages (" + std::to_string(mem.min * kWasmPage) +
                                     " bytes); the limit is " + std::to_string(limits.memory_bytes) +
                                     " bytes (" + std::to_string(limits.memory_bytes / kWasmPage) +
@@ -231,20 +233,18 @@ void check_memory_and_tables(const SectionSummary& sections, const Limits& limit
     }
   }
   if (sections.tables.size() > 1) {
-    out.report.problems.push_back("the module defines " + std::to_string(sections.tables.size()) +
+    report.problems.push_back("the module defines " + std::to_string(sections.tables.size()) +
                                   " tables; at most one is allowed");
   }
   for (const LimitsDecl& table : sections.tables) {
-    out.report.largest_table_elements = std::max(out.report.largest_table_elements, table.min);
+    report.largest_table_elements = std::max(report.largest_table_elements, table.min);
     if (table.min > limits.table_elements) {
-      out.report.problems.push_back("a table declares " + std::to_string(table.min) +
+      report.problems.push_back("a table declares " + std::to_string(table.min) +
                                     " elements; the limit is " + std::to_string(limits.table_elements));
     }
   }
-  out.report.has_start_function = sections.has_start;
+  report.has_start_function = sections.has_start;
 }
-
-}  // namespace
 
 Admission admit(const wasmtime_module_t* module, const SectionSummary& sections, const AbiSpec& spec,
                 std::span<const HostFuncDef> allowed_imports, const Limits& limits) {
@@ -252,7 +252,7 @@ Admission admit(const wasmtime_module_t* module, const SectionSummary& sections,
   out.report.abi = spec.profile;
   check_imports(module, spec, allowed_imports, out);
   check_exports(module, spec, out);
-  check_memory_and_tables(sections, limits, out);
+  check_memory_and_tables(sections, limits, out.report);
   return out;
 }
 

@@ -26,6 +26,10 @@ struct Admission {
   std::vector<std::optional<std::size_t>> export_index;  ///< aligned with AbiSpec::exports
 };
 
+/// The rules that need only the declared memories and tables. Also used when
+/// the engine refuses to compile a module, to name the reason in policy terms.
+void check_memory_and_tables(const SectionSummary& sections, const Limits& limits, AdmissionReport& report);
+
 /// Checks imports (allow-list by module, name and exact signature), the ABI
 /// marker, required and optional exports (exact signatures), at least one
 /// hook, memory (one, not shared, minimum within the limit) and tables (at

@@ -1,0 +1,8 @@
+;; wp_alloc always fails (returns 0).
+(module
+  (memory (export "memory") 1)
+  (func (export "wasmplug_abi_version_1"))
+  (func (export "wp_alloc") (param i32 i32) (result i32) (i32.const 0))
+  (func (export "wp_free") (param i32 i32 i32))
+  (func (export "wp_transform") (param i32 i32) (result i64) (i64.const 0))
+)

@@ -1,0 +1,9 @@
+;; Imports wasmplug.log with the wrong signature.
+(module
+  (import "wasmplug" "log" (func $log (param i32 i32)))
+  (memory (export "memory") 1)
+  (func (export "wasmplug_abi_version_1"))
+  (func (export "wp_alloc") (param i32 i32) (result i32) (i32.const 1024))
+  (func (export "wp_free") (param i32 i32 i32))
+  (func (export "wp_observe") (param i32 i32))
+)

@@ -1,0 +1,64 @@
+// Test helpers: paths and bytes of the guest plugins the build produced.
+#pragma once
+
+#include <cstdint>
+#include <fstream>
+#include <iterator>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "wasmplug/runtime.hpp"
+
+namespace wasmplug::test {
+
+/// tests/guests/wat/<stem>.wat or c/<stem>.c, built to guest_<stem>.wasm.
+inline std::string guest_path(std::string_view stem) {
+  return std::string(WASMPLUG_GUEST_DIR) + "/guest_" + std::string(stem) + ".wasm";
+}
+
+inline std::string example_path(std::string_view name) {
+  return std::string(WASMPLUG_EXAMPLE_DIR) + "/" + std::string(name) + ".wasm";
+}
+
+inline std::vector<std::uint8_t> read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  EXPECT_TRUE(in) << "cannot open " << path;
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+inline std::vector<std::uint8_t> guest_bytes(std::string_view stem) { return read_file(guest_path(stem)); }
+
+inline std::span<const std::uint8_t> bytes(std::string_view text) {
+  return {reinterpret_cast<const std::uint8_t*>(text.data()), text.size()};
+}
+
+inline LoadOptions named(std::string name) {
+  LoadOptions options;
+  options.name = std::move(name);
+  return options;
+}
+
+inline std::unique_ptr<Runtime> make_runtime(RuntimeConfig config = {}) {
+  if (!config.log_sink) {
+    config.log_sink = [](const LogRecord&) {};
+  }
+  auto rt = Runtime::create(std::move(config));
+  EXPECT_TRUE(rt.ok()) << (rt.ok() ? "" : rt.error().to_string());
+  return rt.ok() ? std::move(rt).value() : nullptr;
+}
+
+inline std::shared_ptr<const Plugin> load_guest(Runtime& rt, std::string_view stem, LoadOptions options = {}) {
+  if (options.name == "plugin") {
+    options.name = std::string(stem);
+  }
+  auto plugin = rt.load(guest_bytes(stem), options);
+  EXPECT_TRUE(plugin.ok()) << (plugin.ok() ? "" : plugin.error().to_string());
+  return plugin.ok() ? plugin.value() : nullptr;
+}
+
+}  // namespace wasmplug::test
