@@ -1,1 +1,39 @@
-int main() { return 0; }
+// wasmplug — run, inspect and vet WebAssembly plugins from the command line.
+#include <CLI/CLI.hpp>
+
+#include "commands.hpp"
+
+int main(int argc, char** argv) {
+  using namespace wasmplug::cli;
+  CLI::App app{"wasmplug: run untrusted WebAssembly plugins over records"};
+  app.require_subcommand(1);
+
+  RunOptions run_opts;
+  CLI::App* run_cmd = app.add_subcommand("run", "Stream newline-delimited records through a plugin hook");
+  run_cmd->add_option("plugin", run_opts.plugin, "Plugin module (.wasm)")->required();
+  run_cmd->add_option("--hook", run_opts.hook, "transform | filter | observe")
+      ->check(CLI::IsMember({"transform", "filter", "observe"}));
+  run_cmd->add_option("--input,-i", run_opts.input, "Input file, - for stdin");
+  run_cmd->add_option("--output,-o", run_opts.output, "Output file, - for stdout");
+  run_cmd->add_option("--errors", run_opts.errors, "Failed records as JSON lines (default: stderr)");
+  run_cmd->add_option("--config", run_opts.config, "File handed to the plugin's wp_init");
+  run_cmd->add_option("--format", run_opts.format, "jsonl (validated) | lines")
+      ->check(CLI::IsMember({"jsonl", "lines"}));
+  run_cmd->add_option("--deadline-ms", run_opts.deadline_ms, "Per-record deadline")->check(CLI::Range(1, 600'000));
+  run_cmd->add_option("--memory-mb", run_opts.memory_mb, "Guest memory limit")->check(CLI::Range(1, 64));
+
+  InspectOptions inspect_opts;
+  CLI::App* inspect_cmd = app.add_subcommand("inspect", "Show the admission report of a module");
+  inspect_cmd->add_option("plugin", inspect_opts.plugin, "Plugin module (.wasm)")->required();
+  inspect_cmd->add_flag("--json", inspect_opts.json, "Machine-readable output");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? kExitOk : kExitSetup;
+  }
+  if (run_cmd->parsed()) {
+    return run(run_opts);
+  }
+  return inspect(inspect_opts);
+}

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs what the build needs and is missing: Debian packages (C++ deps,
+# clang-19 + lld-19 + wasi-libc for guest plugins, wabt for WAT) and checks
+# for cargo (Wasmtime is built from the Rust crate registry by CMake).
+set -euo pipefail
+
+packages=(
+  cmake ninja-build g++ pkg-config
+  libgtest-dev libgmock-dev libbenchmark-dev libssl-dev libcli11-dev libsimdjson-dev
+  clang-19 lld-19 wasi-libc libclang-rt-19-dev-wasm32 wabt
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "setup: installing ${missing[*]}"
+  sudo_cmd=()
+  if [[ $(id -u) -ne 0 ]]; then sudo_cmd=(sudo); fi
+  "${sudo_cmd[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+export PATH="$HOME/.cargo/bin:$PATH"
+if ! command -v cargo >/dev/null; then
+  echo "setup: cargo not found; install Rust (rustc >= 1.95) so that Wasmtime can be built" >&2
+  exit 1
+fi

@@ -1,0 +1,33 @@
+// The CLI's subcommands. Each returns the process exit status.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace wasmplug::cli {
+
+/// Exit statuses: 0 ok, 1 some record failed / module rejected, 2 usage or setup error.
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitFailures = 1;
+inline constexpr int kExitSetup = 2;
+
+struct RunOptions {
+  std::string plugin;
+  std::string hook = "transform";
+  std::string input = "-";
+  std::string output = "-";
+  std::string errors;  ///< empty: errors go to stderr
+  std::string config;  ///< file whose bytes go to wp_init
+  std::string format = "jsonl";
+  std::uint32_t deadline_ms = 50;
+  std::uint32_t memory_mb = 16;
+};
+int run(const RunOptions& options);
+
+struct InspectOptions {
+  std::string plugin;
+  bool json = false;
+};
+int inspect(const InspectOptions& options);
+
+}  // namespace wasmplug::cli

@@ -1,0 +1,112 @@
+// wasmplug inspect: the admission report, for a person or (--json) a program.
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <iterator>
+
+#include "commands.hpp"
+#include "json_out.hpp"
+#include "wasmplug/runtime.hpp"
+
+namespace wasmplug::cli {
+
+namespace {
+
+std::string externs_json(const std::vector<ExternInfo>& list) {
+  std::string out = "[";
+  for (std::size_t i = 0; i < list.size(); ++i) {
+    const ExternInfo& e = list[i];
+    out += (i ? "," : "");
+    out += "{";
+    if (!e.module.empty()) {
+      out += "\"module\":" + json_string(e.module) + ",";
+    }
+    out += "\"name\":" + json_string(e.name) + ",\"kind\":" + json_string(e.kind) +
+           ",\"signature\":" + json_string(e.signature) + "}";
+  }
+  return out + "]";
+}
+
+void print_json(const AdmissionReport& r) {
+  std::string hooks = "[";
+  for (std::size_t i = 0; i < r.hooks.size(); ++i) {
+    hooks += (i ? "," : "") + json_string(to_string(r.hooks[i]));
+  }
+  hooks += "]";
+  std::string problems = "[";
+  for (std::size_t i = 0; i < r.problems.size(); ++i) {
+    problems += (i ? "," : "") + json_string(r.problems[i]);
+  }
+  problems += "]";
+  std::cout << "{\"admitted\":" << (r.admitted() ? "true" : "false") << ",\"abi\":" << json_string(to_string(r.abi))
+            << ",\"abi_version\":" << (r.abi_version ? std::to_string(*r.abi_version) : "null")
+            << ",\"hooks\":" << hooks << ",\"has_init\":" << (r.has_init ? "true" : "false")
+            << ",\"has_shutdown\":" << (r.has_shutdown ? "true" : "false")
+            << ",\"memory_min_pages\":" << r.memory_min_pages << ",\"memory_max_pages\":"
+            << (r.memory_max_pages ? std::to_string(*r.memory_max_pages) : "null")
+            << ",\"largest_table_elements\":" << r.largest_table_elements
+            << ",\"has_start_function\":" << (r.has_start_function ? "true" : "false")
+            << ",\"content_hash\":" << json_string(r.content_hash) << ",\"imports\":" << externs_json(r.imports)
+            << ",\"exports\":" << externs_json(r.exports) << ",\"problems\":" << problems << "}\n";
+}
+
+void print_text(const std::string& path, const AdmissionReport& r) {
+  std::cout << path << ": " << (r.admitted() ? "admitted" : "REJECTED") << "\n";
+  std::cout << "  abi:          " << to_string(r.abi) << " v"
+            << (r.abi_version ? std::to_string(*r.abi_version) : std::string("?")) << "\n";
+  std::cout << "  hooks:       ";
+  for (Hook h : r.hooks) {
+    std::cout << " " << to_string(h);
+  }
+  std::cout << (r.hooks.empty() ? " (none)" : "") << (r.has_init ? "  [wp_init]" : "")
+            << (r.has_shutdown ? "  [wp_shutdown]" : "") << "\n";
+  std::cout << "  memory:       " << r.memory_min_pages << ".."
+            << (r.memory_max_pages ? std::to_string(*r.memory_max_pages) : std::string("unbounded")) << " pages\n";
+  std::cout << "  table:        " << r.largest_table_elements << " elements\n";
+  std::cout << "  start func:   " << (r.has_start_function ? "yes" : "no") << "\n";
+  std::cout << "  content hash: " << r.content_hash << "\n";
+  std::cout << "  imports:\n";
+  for (const ExternInfo& e : r.imports) {
+    std::cout << "    " << e.module << "." << e.name << "  " << e.kind << " " << e.signature << "\n";
+  }
+  std::cout << "  exports:\n";
+  for (const ExternInfo& e : r.exports) {
+    std::cout << "    " << e.name << "  " << e.kind << " " << e.signature << "\n";
+  }
+  if (!r.problems.empty()) {
+    std::cout << "  rejected because:\n";
+    for (const std::string& p : r.problems) {
+      std::cout << "    - " << p << "\n";
+    }
+  }
+}
+
+}  // namespace
+
+int inspect(const InspectOptions& options) {
+  std::ifstream in(options.plugin, std::ios::binary);
+  if (!in) {
+    std::fprintf(stderr, "wasmplug: cannot read %s\n", options.plugin.c_str());
+    return kExitSetup;
+  }
+  std::vector<std::uint8_t> wasm((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  RuntimeConfig config;
+  auto runtime = Runtime::create(config);
+  if (!runtime) {
+    std::fprintf(stderr, "wasmplug: %s\n", runtime.error().to_string().c_str());
+    return kExitSetup;
+  }
+  auto report = (*runtime)->inspect(wasm);
+  if (!report) {
+    std::fprintf(stderr, "wasmplug: %s: %s\n", options.plugin.c_str(), report.error().to_string().c_str());
+    return kExitFailures;
+  }
+  if (options.json) {
+    print_json(*report);
+  } else {
+    print_text(options.plugin, *report);
+  }
+  return report->admitted() ? kExitOk : kExitFailures;
+}
+
+}  // namespace wasmplug::cli
