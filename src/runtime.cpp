@@ -235,6 +235,7 @@ Result<std::shared_ptr<const Plugin>> Runtime::load(std::span<const std::uint8_t
   }
   auto plugin = std::make_shared<const Plugin>(options.name, state_->next_version++, limits, options.config,
                                                std::move(report), std::move(code));
+  std::erase_if(state_->cache, [](const auto& entry) { return entry.second.expired(); });
   state_->cache[key] = plugin;
   return std::shared_ptr<const Plugin>(plugin);
 }

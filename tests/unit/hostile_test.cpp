@@ -70,6 +70,8 @@ const HostileCase kCases[] = {
     {"unbounded_recursion", Hook::Transform, "R", ErrorKind::Trap, Phase::Call, TrapCode::StackOverflow,
      "stack"},
     {"unreachable", Hook::Transform, "U", ErrorKind::Trap, Phase::Call, TrapCode::Unreachable, "unreachable"},
+    {"load_out_of_bounds", Hook::Transform, "M", ErrorKind::Trap, Phase::Call, TrapCode::MemoryOutOfBounds,
+     "out of bounds"},
     {"divide_by_zero", Hook::Filter, "D", ErrorKind::Trap, Phase::Call, TrapCode::IntegerDivisionByZero,
      "divide by zero"},
     {"output_past_memory_end", Hook::Transform, "O", ErrorKind::AbiViolation, Phase::Read, TrapCode::None,

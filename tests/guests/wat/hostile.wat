@@ -4,6 +4,7 @@
 ;;   O output past memory   V output ptr+len wraps 2^32
 ;;   N null output pointer with a length             F fail("bad record")
 ;;   B log with a bad pointer                        K log with a bad level
+;;   M load past the end of memory (signal-based bounds check)
 ;;   X filter returns 7     T output larger than the output limit
 ;; anything else: echo (transform) / keep (filter).
 (module
@@ -34,6 +35,7 @@
     (if (i32.eq (local.get $c) (i32.const 68)) (then (drop (i32.div_u (i32.const 1) (i32.sub (local.get $len) (local.get $len))))))
     (if (i32.eq (local.get $c) (i32.const 70)) (then (call $fail (i32.const 16) (i32.const 10))))
     (if (i32.eq (local.get $c) (i32.const 66)) (then (call $log (i32.const 2) (i32.const 65000) (i32.const 1000))))
+    (if (i32.eq (local.get $c) (i32.const 77)) (then (drop (i32.load (i32.const 0x7fff0000)))))
     (if (i32.eq (local.get $c) (i32.const 75)) (then (call $log (i32.const 9) (i32.const 16) (i32.const 3)))))
   (func (export "wp_transform") (param $ptr i32) (param $len i32) (result i64)
     (local $c i32)
