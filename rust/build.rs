@@ -11,7 +11,13 @@ fn copy_dir(src: &Path, dst: &Path) {
         if entry.file_type().expect("file type").is_dir() {
             copy_dir(&entry.path(), &to);
         } else {
-            std::fs::copy(entry.path(), &to).expect("copy header");
+            // Leave identical files untouched: a fresh mtime on the file named
+            // in rerun-if-changed would make cargo rerun this script (and
+            // relink everything downstream) on every build.
+            let new = std::fs::read(entry.path()).expect("read header");
+            if std::fs::read(&to).ok().as_deref() != Some(new.as_slice()) {
+                std::fs::write(&to, new).expect("write header");
+            }
         }
     }
 }

@@ -58,7 +58,7 @@ struct RuntimeConfig {
   bool enable_fuel = false;
   /// Bytes of each linear memory kept resident between instances (faster
   /// reuse of pool slots at the cost of RSS).
-  std::size_t memory_keep_resident = 64u << 10;
+  std::size_t memory_keep_resident = 128u << 10;
   /// Where guest log lines go; default: stderr, one line each.
   LogSink log_sink;
   /// Longest guest log message kept; longer ones are cut and marked.
