@@ -61,20 +61,16 @@ class Percentiles {
 };
 
 std::span<const std::uint8_t> input64() {
-  static_assert(true);
   return {reinterpret_cast<const std::uint8_t*>(kInput64.data()), 64};
 }
 
-void fresh(benchmark::State& state, const std::string& stem) {
-  auto p = plugin(stem);
-  if (!p) {
-    state.SkipWithError("cannot load guest");
-    return;
-  }
+// Times `call` per iteration; it must return a 64-byte transform output.
+template <class Call>
+void measure(benchmark::State& state, Call call) {
   Percentiles pct;
   for (auto _ : state) {
     auto start = Clock::now();
-    auto out = runtime().call(*p, Hook::Transform, input64());
+    Result<Output> out = call();
     pct.add(Clock::now() - start);
     if (!out.ok() || out->bytes.size() != 64) {
       state.SkipWithError("call failed");
@@ -83,6 +79,15 @@ void fresh(benchmark::State& state, const std::string& stem) {
     benchmark::DoNotOptimize(out->bytes.data());
   }
   pct.report(state);
+}
+
+void fresh(benchmark::State& state, const std::string& stem) {
+  auto p = plugin(stem);
+  if (!p) {
+    state.SkipWithError("cannot load guest");
+    return;
+  }
+  measure(state, [&] { return runtime().call(*p, Hook::Transform, input64()); });
 }
 
 // Fresh isolation, minimal guest (WAT echo: bump allocator, output in place).
@@ -93,24 +98,19 @@ void BM_Fresh_CUpper64(benchmark::State& state) { fresh(state, "upper"); }
 // One instance reused: begin_call + alloc/write/call/read/free on the C guest.
 void BM_WarmInstance_CUpper64(benchmark::State& state) {
   auto p = plugin("upper");
+  if (!p) {
+    state.SkipWithError("cannot load guest");
+    return;
+  }
   auto instance = detail::Instance::create(runtime().engine(), *p, Hook::Transform);
-  if (!p || !instance || !detail::abi_initialize(**instance).ok()) {
+  if (!instance || !detail::abi_initialize(**instance).ok()) {
     state.SkipWithError("cannot create instance");
     return;
   }
-  Percentiles pct;
-  for (auto _ : state) {
-    auto start = Clock::now();
+  measure(state, [&] {
     (*instance)->begin_call(Hook::Transform);
-    auto out = detail::abi_invoke(**instance, Hook::Transform, input64(), /*keep_instance=*/true);
-    pct.add(Clock::now() - start);
-    if (!out.ok() || out->bytes.size() != 64) {
-      state.SkipWithError("call failed");
-      break;
-    }
-    benchmark::DoNotOptimize(out->bytes.data());
-  }
-  pct.report(state);
+    return detail::abi_invoke(**instance, Hook::Transform, input64(), /*keep_instance=*/true);
+  });
 }
 
 // The same work natively: copy 64 bytes, uppercase them, return a vector.
