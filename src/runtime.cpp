@@ -10,7 +10,7 @@
 #include "admission/admission.hpp"
 #include "admission/hash.hpp"
 #include "admission/sections.hpp"
-#include "dispatch/fresh.hpp"
+#include "dispatch/call.hpp"
 #include "dispatch/plugin_code.hpp"
 #include "engine/engine.hpp"
 #include "engine/failure.hpp"
@@ -20,16 +20,22 @@ namespace wasmplug {
 
 using namespace detail;
 
-Plugin::Plugin(std::string name, std::uint64_t version_id, Limits limits, std::vector<std::uint8_t> config,
-               AdmissionReport report, std::unique_ptr<const PluginCode> code)
+Plugin::Plugin(std::string name, std::uint64_t version_id, const LoadOptions& options, AdmissionReport report,
+               std::unique_ptr<const PluginCode> code)
     : name_(std::move(name)),
       version_id_(version_id),
-      limits_(limits),
-      config_(std::move(config)),
+      limits_(options.limits),
+      config_(options.config),
+      isolation_(options.isolation),
+      pool_(options.pool),
       report_(std::move(report)),
       code_(std::move(code)) {}
 
 Plugin::~Plugin() = default;
+
+PoolStats Plugin::pool_stats() const noexcept {
+  return code_->pool ? code_->pool->stats() : PoolStats{};
+}
 
 namespace {
 
@@ -89,10 +95,11 @@ Result<std::unique_ptr<Runtime>> Runtime::create(RuntimeConfig config) {
     }
     state->profiles.emplace(profile, std::move(p));
   }
-  return std::unique_ptr<Runtime>(new Runtime(std::move(engine).value(), std::move(state)));
+  return std::unique_ptr<Runtime>(
+      new Runtime(std::shared_ptr<Engine>(std::move(engine).value()), std::move(state)));
 }
 
-Runtime::Runtime(std::unique_ptr<Engine> engine, std::unique_ptr<State> state)
+Runtime::Runtime(std::shared_ptr<Engine> engine, std::unique_ptr<State> state)
     : engine_(std::move(engine)), state_(std::move(state)) {}
 
 Runtime::~Runtime() = default;
@@ -155,7 +162,7 @@ Result<Compiled> compile_and_admit(const Engine& engine, std::span<const std::ui
     return e;
   }
   out.admission = admit(out.module.get(), *sections, abi_spec(options.abi), imports, options.limits);
-  out.admission.report.content_hash = content_hash(wasm, options.limits, options.abi, options.config);
+  out.admission.report.content_hash = content_hash(wasm, options);
   return out;
 }
 
@@ -193,6 +200,11 @@ Result<std::shared_ptr<const Plugin>> Runtime::load(std::span<const std::uint8_t
   if (limits.fuel && !config.enable_fuel) {
     return invalid("a fuel budget needs RuntimeConfig::enable_fuel");
   }
+  if (options.isolation == Isolation::Warm &&
+      (options.pool.max_instances == 0 || options.pool.max_instances > config.max_instances)) {
+    return invalid("pool.max_instances must be in 1.." + std::to_string(config.max_instances) +
+                   " (RuntimeConfig::max_instances), got " + std::to_string(options.pool.max_instances));
+  }
 
   State::Profile& profile = state_->profiles.at(options.abi);
   auto compiled = compile_and_admit(*engine_, wasm, options, profile.imports);
@@ -222,6 +234,10 @@ Result<std::shared_ptr<const Plugin>> Runtime::load(std::span<const std::uint8_t
                  "cannot link the module's imports: " + take_message(error)};
   }
   auto code = std::make_unique<PluginCode>();
+  code->engine = engine_;
+  if (options.isolation == Isolation::Warm) {
+    code->pool = std::make_unique<WarmPool>(*engine_, options.pool);
+  }
   code->module = std::move(compiled->module);
   code->instance_pre = InstancePreHandle(pre);
   code->memory_export = compiled->admission.memory_export;
@@ -233,8 +249,8 @@ Result<std::shared_ptr<const Plugin>> Runtime::load(std::span<const std::uint8_t
       return cached;  // another thread loaded the same content meanwhile
     }
   }
-  auto plugin = std::make_shared<const Plugin>(options.name, state_->next_version++, limits, options.config,
-                                               std::move(report), std::move(code));
+  auto plugin = std::make_shared<const Plugin>(options.name, state_->next_version++, options, std::move(report),
+                                               std::move(code));
   std::erase_if(state_->cache, [](const auto& entry) { return entry.second.expired(); });
   state_->cache[key] = plugin;
   return std::shared_ptr<const Plugin>(plugin);
@@ -254,7 +270,7 @@ Result<std::shared_ptr<const Plugin>> Runtime::load_file(const std::filesystem::
 }
 
 Result<Output> Runtime::call(const Plugin& plugin, Hook hook, std::span<const std::uint8_t> input) const {
-  return call_fresh(*engine_, plugin, hook, input);
+  return dispatch_call(*engine_, plugin, hook, input);
 }
 
 }  // namespace wasmplug

@@ -100,6 +100,14 @@ std::string_view to_string(Hook hook) noexcept {
   return "unknown";
 }
 
+std::string_view to_string(Isolation isolation) noexcept {
+  switch (isolation) {
+    case Isolation::Fresh: return "fresh";
+    case Isolation::Warm: return "warm";
+  }
+  return "unknown";
+}
+
 std::optional<Hook> parse_hook(std::string_view name) noexcept {
   for (Hook hook : {Hook::Filter, Hook::Transform, Hook::Observe}) {
     if (to_string(hook) == name) {

@@ -38,6 +38,36 @@ enum class AbiProfile : std::uint8_t {
   Native,  ///< wasmplug native ABI v1 (docs/abi.md)
 };
 
+/// How calls get an instance.
+enum class Isolation : std::uint8_t {
+  Fresh,  ///< a new instance per call; nothing carries over between calls
+  Warm,   ///< a bounded pool of ready instances; guest state MAY persist between calls
+};
+
+/// Warm isolation: the pool of one plugin version.
+struct PoolOptions {
+  /// Most instances of this plugin alive at once (idle + busy). The Runtime's
+  /// max_instances bounds all plugins together.
+  std::uint32_t max_instances = 4;
+  /// How long a call waits for an instance when all are busy; 0 = fail at
+  /// once with PoolSaturated. Never unbounded.
+  std::chrono::milliseconds acquire_timeout{0};
+  /// Retire an instance after this many calls (0 = never).
+  std::uint64_t recycle_after_calls = 0;
+  /// Retire an instance whose memory grew past this many bytes (0 = never).
+  std::uint64_t recycle_memory_bytes = 0;
+};
+
+/// Counters of a warm pool (all zero for fresh isolation).
+struct PoolStats {
+  std::uint32_t idle = 0;
+  std::uint32_t busy = 0;
+  std::uint64_t created = 0;    ///< instances made (each ran wp_init)
+  std::uint64_t discarded = 0;  ///< instances dropped after a failed call
+  std::uint64_t retired = 0;    ///< instances shut down (recycling, pool destroyed)
+  std::uint64_t saturated = 0;  ///< calls refused with PoolSaturated
+};
+
 /// The entry points a host can call.
 enum class Hook : std::uint8_t {
   Filter,     ///< keep or drop the input
@@ -47,6 +77,7 @@ enum class Hook : std::uint8_t {
 
 [[nodiscard]] std::string_view to_string(AbiProfile abi) noexcept;
 [[nodiscard]] std::string_view to_string(Hook hook) noexcept;
+[[nodiscard]] std::string_view to_string(Isolation isolation) noexcept;
 /// Parses "filter" / "transform" / "observe"; nullopt otherwise.
 [[nodiscard]] std::optional<Hook> parse_hook(std::string_view name) noexcept;
 
@@ -85,13 +116,16 @@ struct LoadOptions {
   Limits limits;
   AbiProfile abi = AbiProfile::Native;
   std::vector<std::uint8_t> config;  ///< handed to wp_init, when exported
+  Isolation isolation = Isolation::Fresh;
+  PoolOptions pool;  ///< used with Isolation::Warm
 };
 
 /// An admitted, compiled plugin. Immutable and thread-safe: share it with
 /// std::shared_ptr<const Plugin>; any number of threads may call it at once.
 /// Whoever holds a reference can finish a call, even after the plugin was
-/// replaced elsewhere. A Plugin may outlive the Runtime that loaded it, but
-/// calls need that Runtime.
+/// replaced elsewhere. A Plugin keeps the engine it was compiled for alive, so
+/// it may outlive the Runtime that loaded it; its warm instances (if any) are
+/// shut down when the last reference goes.
 class Plugin {
  public:
   Plugin(const Plugin&) = delete;
@@ -109,20 +143,28 @@ class Plugin {
   [[nodiscard]] AbiProfile abi() const noexcept { return report_.abi; }
   [[nodiscard]] const std::vector<std::uint8_t>& config() const noexcept { return config_; }
   [[nodiscard]] bool has_hook(Hook hook) const noexcept { return report_.exports_hook(hook); }
+  [[nodiscard]] Isolation isolation() const noexcept { return isolation_; }
+  [[nodiscard]] const PoolOptions& pool_options() const noexcept { return pool_; }
+  /// A snapshot of the warm pool's counters (zeros for fresh isolation).
+  [[nodiscard]] PoolStats pool_stats() const noexcept;
 
   /// Engine-specific part; for the library's own use.
   [[nodiscard]] const detail::PluginCode& code() const noexcept { return *code_; }
 
   /// Constructed by Runtime::load only.
-  Plugin(std::string name, std::uint64_t version_id, Limits limits, std::vector<std::uint8_t> config,
-         AdmissionReport report, std::unique_ptr<const detail::PluginCode> code);
+  Plugin(std::string name, std::uint64_t version_id, const LoadOptions& options, AdmissionReport report,
+         std::unique_ptr<const detail::PluginCode> code);
 
  private:
   std::string name_;
   std::uint64_t version_id_;
   Limits limits_;
   std::vector<std::uint8_t> config_;
+  Isolation isolation_;
+  PoolOptions pool_;
   AdmissionReport report_;
+  // Last member: destroyed first, while the fields above (name, limits) are
+  // still valid for the warm instances it shuts down.
   std::unique_ptr<const detail::PluginCode> code_;
 };
 

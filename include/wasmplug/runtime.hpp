@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "wasmplug/error.hpp"
+#include "wasmplug/metrics.hpp"
 #include "wasmplug/plugin.hpp"
 
 namespace wasmplug {
@@ -63,6 +64,8 @@ struct RuntimeConfig {
   LogSink log_sink;
   /// Longest guest log message kept; longer ones are cut and marked.
   std::size_t max_log_message_bytes = 4096;
+  /// Receives call, instantiation and pool events; null = no metrics.
+  std::shared_ptr<MetricsSink> metrics;
 };
 
 /// What a hook call produced.
@@ -75,6 +78,9 @@ struct Output {
   };
   Kind kind = Kind::Done;
   std::vector<std::uint8_t> bytes;
+  /// True when a Registry slot answered with its failure-policy fallback
+  /// instead of the plugin (see registry.hpp).
+  bool fallback = false;
 
   [[nodiscard]] std::string_view text() const noexcept {
     return {reinterpret_cast<const char*>(bytes.data()), bytes.size()};
@@ -113,14 +119,17 @@ class Runtime {
   [[nodiscard]] Result<AdmissionReport> inspect(std::span<const std::uint8_t> wasm,
                                                 const LoadOptions& options = {});
 
-  /// One call in fresh isolation: a new instance from the plugin's
+  /// One hook call. Fresh isolation: a new instance from the plugin's
   /// instance-pre, init, alloc → write → hook → read, then the instance is
-  /// dropped. Nothing carries over between calls. Thread-safe.
-  /// Errors carry kind, phase, plugin and hook; the plugin stays usable.
+  /// dropped; nothing carries over between calls. Warm isolation: an instance
+  /// leased from the plugin's pool (created and wp_init'ed on demand) and
+  /// returned; an instance whose call failed is discarded, never reused.
+  /// Thread-safe. Errors carry kind, phase, plugin and hook; the plugin stays
+  /// usable.
   [[nodiscard]] Result<Output> call(const Plugin& plugin, Hook hook,
                                     std::span<const std::uint8_t> input) const;
 
-  /// Instances alive right now (fresh calls in flight).
+  /// Instances alive right now: fresh calls in flight plus warm instances.
   [[nodiscard]] std::uint32_t live_instances() const noexcept;
 
   [[nodiscard]] const RuntimeConfig& config() const noexcept;
@@ -130,8 +139,8 @@ class Runtime {
 
  private:
   struct State;
-  Runtime(std::unique_ptr<detail::Engine> engine, std::unique_ptr<State> state);
-  std::unique_ptr<detail::Engine> engine_;
+  Runtime(std::shared_ptr<detail::Engine> engine, std::unique_ptr<State> state);
+  std::shared_ptr<detail::Engine> engine_;  // shared with every Plugin
   std::unique_ptr<State> state_;
 };
 

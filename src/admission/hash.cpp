@@ -44,11 +44,16 @@ class Sha256 {
 
 }  // namespace
 
-std::string content_hash(std::span<const std::uint8_t> wasm, const Limits& limits, AbiProfile abi,
-                         std::span<const std::uint8_t> config) {
+std::string content_hash(std::span<const std::uint8_t> wasm, const LoadOptions& options) {
+  const Limits& limits = options.limits;
   Sha256 h;
   h.add_u64(kPolicyVersion);
-  h.add_u64(static_cast<std::uint64_t>(abi));
+  h.add_u64(static_cast<std::uint64_t>(options.abi));
+  h.add_u64(static_cast<std::uint64_t>(options.isolation));
+  h.add_u64(options.pool.max_instances);
+  h.add_u64(static_cast<std::uint64_t>(options.pool.acquire_timeout.count()));
+  h.add_u64(options.pool.recycle_after_calls);
+  h.add_u64(options.pool.recycle_memory_bytes);
   h.add_u64(limits.memory_bytes);
   h.add_u64(limits.table_elements);
   h.add_u64(static_cast<std::uint64_t>(limits.deadline.count()));
@@ -56,7 +61,7 @@ std::string content_hash(std::span<const std::uint8_t> wasm, const Limits& limit
   h.add_u64(limits.fuel.value_or(0));
   h.add_u64(limits.max_input_bytes);
   h.add_u64(limits.max_output_bytes);
-  h.add(config);
+  h.add(options.config);
   h.add(wasm);
   return h.hex();
 }

@@ -11,8 +11,8 @@
 namespace wasmplug::detail {
 
 /// Lower-case hex SHA-256 over the policy version, ABI profile, limits,
-/// config bytes and wasm bytes (each length-prefixed, fixed-width fields).
-[[nodiscard]] std::string content_hash(std::span<const std::uint8_t> wasm, const Limits& limits,
-                                       AbiProfile abi, std::span<const std::uint8_t> config);
+/// isolation and pool options, config bytes and wasm bytes (fixed-width
+/// fields, byte strings length-prefixed). The name is not part of it.
+[[nodiscard]] std::string content_hash(std::span<const std::uint8_t> wasm, const LoadOptions& options);
 
 }  // namespace wasmplug::detail

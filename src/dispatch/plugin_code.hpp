@@ -3,19 +3,26 @@
 #pragma once
 
 #include <cstddef>
+#include <memory>
 #include <optional>
 #include <vector>
 
+#include "dispatch/warm_pool.hpp"
+#include "engine/engine.hpp"
 #include "engine/handle.hpp"
 
 namespace wasmplug::detail {
 
 struct PluginCode {
+  /// Keeps the engine (and its ticker) alive as long as the plugin.
+  std::shared_ptr<const Engine> engine;
   ModuleHandle module;
   InstancePreHandle instance_pre;  ///< thread-safe; one store per instantiation
   std::size_t memory_export = 0;   ///< index of the "memory" export
   /// Aligned with AbiSpec::exports: the export's index, when present.
   std::vector<std::optional<std::size_t>> export_index;
+  /// Ready instances, for Isolation::Warm (null for fresh). Thread-safe.
+  std::unique_ptr<WarmPool> pool;
 };
 
 }  // namespace wasmplug::detail

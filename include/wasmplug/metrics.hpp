@@ -1,0 +1,92 @@
+// wasmplug — metrics: a small sink interface the host can implement, and a
+// built-in sink that renders the Prometheus text exposition format.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "wasmplug/error.hpp"
+#include "wasmplug/plugin.hpp"
+
+namespace wasmplug {
+
+/// One finished call, as seen by the Runtime or a Registry slot.
+struct CallEvent {
+  std::string_view plugin;           ///< plugin (slot) name
+  Hook hook;
+  std::chrono::nanoseconds duration;
+  const Error* error = nullptr;      ///< null on success
+  bool fallback = false;             ///< the slot answered with its failure-policy fallback
+};
+
+/// Receives runtime events. Called on the calling threads, concurrently:
+/// implementations must be thread-safe, fast, and must not throw or call back
+/// into the runtime. Virtual because hosts bring their own (a test fake, a
+/// bridge to their metrics library) beside the built-in PrometheusMetrics.
+class MetricsSink {
+ public:
+  virtual ~MetricsSink() = default;
+  virtual void on_call(const CallEvent& event) noexcept = 0;
+  /// A new instance was created for `plugin` (fresh call or pool growth).
+  virtual void on_instantiate(std::string_view plugin) noexcept = 0;
+  /// A call found no instance slot (PoolSaturated).
+  virtual void on_pool_saturated(std::string_view plugin) noexcept = 0;
+  /// A registry slot switched versions (register, rollback).
+  virtual void on_swap(std::string_view slot) noexcept = 0;
+};
+
+/// Gauges read at render time (pool idle/busy); see PrometheusMetrics::add_gauges.
+struct GaugeSample {
+  std::string name;    ///< metric name, e.g. "wasmplug_pool_idle_instances"
+  std::string plugin;  ///< label value
+  double value = 0;
+};
+
+/// Built-in sink: per plugin and hook, calls, a call-duration histogram,
+/// failures by error kind and phase, instantiations, pool saturation, swaps.
+/// Recording is lock-free (atomic counters in a fixed table whose lookups take
+/// no lock); only the first event of a new plugin/hook pair takes a mutex.
+/// Label values are plugin names and fixed enums; past `max_series` distinct
+/// plugin/hook pairs, events are counted under plugin="_overflow".
+class PrometheusMetrics final : public MetricsSink {
+ public:
+  explicit PrometheusMetrics(std::size_t max_series = 1024);
+  ~PrometheusMetrics() override;
+  PrometheusMetrics(const PrometheusMetrics&) = delete;
+  PrometheusMetrics& operator=(const PrometheusMetrics&) = delete;
+
+  void on_call(const CallEvent& event) noexcept override;
+  void on_instantiate(std::string_view plugin) noexcept override;
+  void on_pool_saturated(std::string_view plugin) noexcept override;
+  void on_swap(std::string_view slot) noexcept override;
+
+  /// Adds a source of gauges evaluated by render() (e.g. Registry pool sizes).
+  /// The source must stay valid until it is removed or this sink is destroyed.
+  std::uint64_t add_gauges(std::function<std::vector<GaugeSample>()> source);
+  void remove_gauges(std::uint64_t id);
+
+  /// The text exposition format (version 0.0.4). Thread-safe.
+  [[nodiscard]] std::string render() const;
+
+  struct Series;
+
+ private:
+  Series* series(std::string_view plugin, std::uint8_t hook) noexcept;
+
+  std::size_t capacity_;
+  std::unique_ptr<std::atomic<Series*>[]> table_;
+  std::mutex insert_mutex_;
+  std::atomic<std::size_t> size_{0};
+  mutable std::mutex gauges_mutex_;
+  std::vector<std::pair<std::uint64_t, std::function<std::vector<GaugeSample>()>>> gauges_;
+  std::uint64_t next_gauge_id_ = 1;
+};
+
+}  // namespace wasmplug

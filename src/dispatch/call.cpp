@@ -1,0 +1,47 @@
+#include "dispatch/call.hpp"
+
+#include <chrono>
+#include <string>
+
+#include "dispatch/fresh.hpp"
+#include "dispatch/plugin_code.hpp"
+
+namespace wasmplug::detail {
+
+namespace {
+
+Result<Output> route(const Engine& engine, const Plugin& plugin, Hook hook, std::span<const std::uint8_t> input) {
+  auto error = [&](ErrorKind kind, Phase phase, std::string message) {
+    return Error{kind, phase, plugin.name(), std::string(to_string(hook)), std::move(message)};
+  };
+  if (!plugin.has_hook(hook)) {
+    return error(ErrorKind::InvalidArgument, Phase::Call,
+                 "the plugin does not export the " + std::string(to_string(hook)) + " hook");
+  }
+  if (input.size() > plugin.limits().max_input_bytes) {
+    return error(ErrorKind::LimitExceeded, Phase::Write,
+                 "input of " + std::to_string(input.size()) + " bytes exceeds the limit of " +
+                     std::to_string(plugin.limits().max_input_bytes));
+  }
+  if (WarmPool* pool = plugin.code().pool.get()) {
+    return pool->call(plugin, hook, input);
+  }
+  return call_fresh(engine, plugin, hook, input);
+}
+
+}  // namespace
+
+Result<Output> dispatch_call(const Engine& engine, const Plugin& plugin, Hook hook,
+                             std::span<const std::uint8_t> input) {
+  const auto& metrics = engine.config().metrics;
+  if (!metrics) {
+    return route(engine, plugin, hook, input);
+  }
+  const auto start = std::chrono::steady_clock::now();
+  Result<Output> out = route(engine, plugin, hook, input);
+  metrics->on_call(CallEvent{plugin.name(), hook, std::chrono::steady_clock::now() - start,
+                             out.ok() ? nullptr : &out.error(), false});
+  return out;
+}
+
+}  // namespace wasmplug::detail
