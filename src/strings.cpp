@@ -20,6 +20,7 @@ std::string_view to_string(ErrorKind kind) noexcept {
     case ErrorKind::AbiViolation: return "AbiViolation";
     case ErrorKind::GuestError: return "GuestError";
     case ErrorKind::LimitExceeded: return "LimitExceeded";
+    case ErrorKind::Tripped: return "Tripped";
   }
   return "Unknown";
 }

@@ -30,6 +30,7 @@ enum class ErrorKind : std::uint8_t {
   AbiViolation,       ///< the guest broke the ABI contract (bad pointer, bad value)
   GuestError,         ///< the guest reported an error itself (`fail` / init result)
   LimitExceeded,      ///< an input or output is larger than the plugin's limit
+  Tripped,            ///< a fail-closed Registry slot tripped after repeated failures
 };
 
 /// Where in the life of a plugin or a call the failure happened.

@@ -23,7 +23,6 @@ struct CallEvent {
   Hook hook;
   std::chrono::nanoseconds duration;
   const Error* error = nullptr;      ///< null on success
-  bool fallback = false;             ///< the slot answered with its failure-policy fallback
 };
 
 /// Receives runtime events. Called on the calling threads, concurrently:
@@ -40,6 +39,8 @@ class MetricsSink {
   virtual void on_pool_saturated(std::string_view plugin) noexcept = 0;
   /// A registry slot switched versions (register, rollback).
   virtual void on_swap(std::string_view slot) noexcept = 0;
+  /// A registry slot answered with its failure-policy fallback (fail-open).
+  virtual void on_fallback(std::string_view slot, Hook hook) noexcept = 0;
 };
 
 /// Gauges read at render time (pool idle/busy); see PrometheusMetrics::add_gauges.
@@ -66,6 +67,7 @@ class PrometheusMetrics final : public MetricsSink {
   void on_instantiate(std::string_view plugin) noexcept override;
   void on_pool_saturated(std::string_view plugin) noexcept override;
   void on_swap(std::string_view slot) noexcept override;
+  void on_fallback(std::string_view slot, Hook hook) noexcept override;
 
   /// Adds a source of gauges evaluated by render() (e.g. Registry pool sizes).
   /// The source must stay valid until it is removed or this sink is destroyed.

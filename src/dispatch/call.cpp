@@ -40,7 +40,7 @@ Result<Output> dispatch_call(const Engine& engine, const Plugin& plugin, Hook ho
   const auto start = std::chrono::steady_clock::now();
   Result<Output> out = route(engine, plugin, hook, input);
   metrics->on_call(CallEvent{plugin.name(), hook, std::chrono::steady_clock::now() - start,
-                             out.ok() ? nullptr : &out.error(), false});
+                             out.ok() ? nullptr : &out.error()});
   return out;
 }
 

@@ -123,9 +123,12 @@ void WarmPool::give_back(Entry entry, bool healthy) {
   }
   if (healthy && !recycle) {
     std::lock_guard lock(mutex_);
-    idle_.push_back(std::move(entry));
-    available_.notify_one();
-    return;
+    if (!draining_) {
+      idle_.push_back(std::move(entry));
+      available_.notify_one();
+      return;
+    }
+    recycle = true;
   }
   if (healthy) {
     retire(entry);
@@ -139,7 +142,23 @@ void WarmPool::give_back(Entry entry, bool healthy) {
   available_.notify_one();
 }
 
-void WarmPool::retire(Entry& entry) {
+void WarmPool::set_draining(bool draining) const {
+  std::vector<Entry> retiring;
+  {
+    std::lock_guard lock(mutex_);
+    draining_ = draining;
+    if (draining) {
+      retiring.swap(idle_);
+      total_ -= static_cast<std::uint32_t>(retiring.size());
+      stats_.retired += retiring.size();
+    }
+  }
+  for (Entry& entry : retiring) {
+    retire(entry);
+  }
+}
+
+void WarmPool::retire(Entry& entry) const {
   entry.instance->begin_call(std::nullopt);
   if (auto done = abi_shutdown(*entry.instance); !done) {
     if (const auto& sink = engine_->config().log_sink) {

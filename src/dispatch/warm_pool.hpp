@@ -36,6 +36,11 @@ class WarmPool {
 
   [[nodiscard]] PoolStats stats() const;
 
+  /// Draining: idle instances are shut down now, busy ones when returned,
+  /// and none are kept until draining is switched off again (a version that
+  /// was swapped out, kept for rollback).
+  void set_draining(bool draining) const;
+
  private:
   struct Entry {
     std::unique_ptr<Instance> instance;
@@ -44,15 +49,16 @@ class WarmPool {
   Result<Entry> acquire(const Plugin& plugin, Hook hook);
   Result<Entry> create(const Plugin& plugin, Hook hook);
   void give_back(Entry entry, bool healthy);
-  void retire(Entry& entry);
+  void retire(Entry& entry) const;
 
   const Engine* engine_;
   PoolOptions options_;
   mutable std::mutex mutex_;
   std::condition_variable available_;
-  std::vector<Entry> idle_;
-  std::uint32_t total_ = 0;  // idle + busy + being created
-  PoolStats stats_;
+  mutable std::vector<Entry> idle_;
+  mutable bool draining_ = false;
+  mutable std::uint32_t total_ = 0;  // idle + busy + being created
+  mutable PoolStats stats_;
 };
 
 }  // namespace wasmplug::detail

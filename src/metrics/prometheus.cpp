@@ -9,7 +9,7 @@ namespace wasmplug {
 namespace {
 
 constexpr std::uint8_t kNoHook = 255;
-constexpr std::size_t kKinds = static_cast<std::size_t>(ErrorKind::LimitExceeded) + 1;
+constexpr std::size_t kKinds = static_cast<std::size_t>(ErrorKind::Tripped) + 1;
 constexpr std::size_t kPhases = static_cast<std::size_t>(Phase::Shutdown) + 1;
 // Upper bounds of the duration histogram, in nanoseconds (1 us .. 1 s).
 constexpr std::array<std::uint64_t, 12> kBucketsNs = {1'000,     2'500,      5'000,       10'000,
@@ -123,7 +123,10 @@ void PrometheusMetrics::on_call(const CallEvent& event) noexcept {
     s->failures[static_cast<std::size_t>(event.error->kind)][static_cast<std::size_t>(event.error->phase)]
         .fetch_add(1, std::memory_order_relaxed);
   }
-  if (event.fallback) {
+}
+
+void PrometheusMetrics::on_fallback(std::string_view slot, Hook hook) noexcept {
+  if (Series* s = series(slot, static_cast<std::uint8_t>(hook))) {
     s->fallbacks.fetch_add(1, std::memory_order_relaxed);
   }
 }

@@ -1,0 +1,270 @@
+#include "wasmplug/registry.hpp"
+
+#include <string>
+
+#include "abi/abi.hpp"
+#include "dispatch/instance.hpp"
+#include "dispatch/plugin_code.hpp"
+
+namespace wasmplug {
+
+using namespace detail;
+
+struct Registry::Slot {
+  std::string name;
+  Hook kind;
+  FailurePolicy on_failure;
+  std::uint32_t trip_after;
+  std::atomic<std::shared_ptr<const Plugin>> current;
+  std::shared_ptr<const Plugin> previous;  // guarded by write_mutex_
+  mutable std::atomic<std::uint32_t> consecutive_failures{0};
+  mutable std::atomic<bool> tripped{false};
+};
+
+namespace {
+
+Error slot_error(std::string_view name, ErrorKind kind, std::string message, std::optional<Hook> hook = {}) {
+  return Error{kind, Phase::Load, std::string(name), hook ? std::string(to_string(*hook)) : std::string{},
+               std::move(message)};
+}
+
+// An old version keeps serving the calls that hold it; its idle warm
+// instances are shut down now and busy ones as they come back.
+void set_draining(const std::shared_ptr<const Plugin>& plugin, bool draining) {
+  if (plugin && plugin->code().pool) {
+    plugin->code().pool->set_draining(draining);
+  }
+}
+
+// Creates one instance and runs its initialisers, then the probe if given.
+Result<void> run_canary(Runtime& runtime, const Plugin& plugin, Hook kind, const SlotOptions& options) {
+  {
+    const Engine& engine = runtime.engine();
+    if (!engine.slots().try_acquire()) {
+      return Error{ErrorKind::PoolSaturated, Phase::Instantiate, plugin.name(), std::string(to_string(kind)),
+                   "canary: no instance slot free"};
+    }
+    SlotLease lease(&engine.slots());
+    auto instance = Instance::create(engine, plugin, kind);
+    if (!instance) {
+      return std::move(instance).error();
+    }
+    if (auto init = abi_initialize(**instance); !init) {
+      return init;
+    }
+  }
+  if (options.canary_probe) {
+    auto out = runtime.call(plugin, kind, *options.canary_probe);
+    if (!out) {
+      Error e = std::move(out).error();
+      e.message = "canary probe failed: " + e.message;
+      return e;
+    }
+  }
+  return {};
+}
+
+}  // namespace
+
+std::string_view to_string(FailurePolicy policy) noexcept {
+  return policy == FailurePolicy::FailOpen ? "fail-open" : "fail-closed";
+}
+
+Registry::Registry(Runtime& runtime) : runtime_(&runtime), slots_(std::make_shared<const SlotMap>()) {}
+
+Registry::~Registry() = default;
+
+std::shared_ptr<Registry::Slot> Registry::find(std::string_view name) const {
+  std::shared_ptr<const SlotMap> map = slots_.load(std::memory_order_acquire);
+  auto it = map->find(name);
+  return it == map->end() ? nullptr : it->second;
+}
+
+Result<std::uint64_t> Registry::register_plugin(std::string_view name, Hook kind, std::span<const std::uint8_t> wasm,
+                                                const SlotOptions& options) {
+  if (name.empty()) {
+    return slot_error(name, ErrorKind::InvalidArgument, "the slot name must not be empty");
+  }
+  std::lock_guard lock(write_mutex_);
+  std::shared_ptr<Slot> slot = find(name);
+  if (slot && slot->kind != kind) {
+    return slot_error(name, ErrorKind::InvalidArgument,
+                      "slot '" + std::string(name) + "' serves the " + std::string(to_string(slot->kind)) +
+                          " hook; it cannot switch to " + std::string(to_string(kind)),
+                      kind);
+  }
+  LoadOptions load = options.load;
+  load.name = std::string(name);
+  auto plugin = runtime_->load(wasm, load);
+  if (!plugin) {
+    return std::move(plugin).error();
+  }
+  if (!(*plugin)->has_hook(kind)) {
+    return slot_error(name, ErrorKind::InvalidArgument,
+                      "the plugin does not export the " + std::string(to_string(kind)) + " hook this slot serves",
+                      kind);
+  }
+  if (slot) {
+    std::shared_ptr<const Plugin> live = slot->current.load(std::memory_order_acquire);
+    if (live->content_hash() == (*plugin)->content_hash()) {
+      return live->version_id();  // identical content: nothing to do
+    }
+  }
+  if (options.canary || options.canary_probe) {
+    if (auto canary = run_canary(*runtime_, **plugin, kind, options); !canary) {
+      return std::move(canary).error();
+    }
+  }
+
+  const std::uint64_t version = (*plugin)->version_id();
+  if (slot) {
+    std::shared_ptr<const Plugin> old = slot->current.exchange(*plugin, std::memory_order_acq_rel);
+    set_draining(slot->previous, false);  // dropped now unless a call still holds it
+    slot->previous = std::move(old);
+    set_draining(slot->previous, true);
+    slot->consecutive_failures.store(0, std::memory_order_relaxed);
+    slot->tripped.store(false, std::memory_order_release);
+  } else {
+    auto created = std::make_shared<Slot>();
+    created->name = std::string(name);
+    created->kind = kind;
+    created->on_failure = options.on_failure;
+    created->trip_after = options.trip_after;
+    created->current.store(*plugin, std::memory_order_release);
+    auto next = std::make_shared<SlotMap>(*slots_.load(std::memory_order_acquire));
+    next->emplace(std::string(name), std::move(created));
+    slots_.store(std::move(next), std::memory_order_release);
+  }
+  if (const auto& metrics = runtime_->config().metrics) {
+    metrics->on_swap(name);
+  }
+  return version;
+}
+
+Result<std::uint64_t> Registry::rollback(std::string_view name) {
+  std::lock_guard lock(write_mutex_);
+  std::shared_ptr<Slot> slot = find(name);
+  if (!slot) {
+    return slot_error(name, ErrorKind::InvalidArgument, "no slot named '" + std::string(name) + "'");
+  }
+  if (!slot->previous) {
+    return slot_error(name, ErrorKind::InvalidArgument,
+                      "slot '" + std::string(name) + "' has no previous version to roll back to");
+  }
+  set_draining(slot->previous, false);
+  std::shared_ptr<const Plugin> old = slot->current.exchange(slot->previous, std::memory_order_acq_rel);
+  slot->previous = std::move(old);
+  set_draining(slot->previous, true);
+  slot->consecutive_failures.store(0, std::memory_order_relaxed);
+  slot->tripped.store(false, std::memory_order_release);
+  if (const auto& metrics = runtime_->config().metrics) {
+    metrics->on_swap(name);
+  }
+  return slot->current.load(std::memory_order_acquire)->version_id();
+}
+
+Result<void> Registry::remove(std::string_view name) {
+  std::lock_guard lock(write_mutex_);
+  auto current = slots_.load(std::memory_order_acquire);
+  if (current->find(name) == current->end()) {
+    return slot_error(name, ErrorKind::InvalidArgument, "no slot named '" + std::string(name) + "'");
+  }
+  auto next = std::make_shared<SlotMap>(*current);
+  next->erase(next->find(name));
+  slots_.store(std::move(next), std::memory_order_release);
+  return {};
+}
+
+Result<Output> Registry::fallback(const Slot& slot, std::span<const std::uint8_t> input) const {
+  if (const auto& metrics = runtime_->config().metrics) {
+    metrics->on_fallback(slot.name, slot.kind);
+  }
+  Output out;
+  out.fallback = true;
+  switch (slot.kind) {
+    case Hook::Transform:
+      out.kind = Output::Kind::Bytes;
+      out.bytes.assign(input.begin(), input.end());
+      break;
+    case Hook::Filter: out.kind = Output::Kind::Keep; break;
+    case Hook::Observe: out.kind = Output::Kind::Done; break;
+  }
+  return out;
+}
+
+Result<Output> Registry::call(std::string_view name, std::span<const std::uint8_t> input) const {
+  std::shared_ptr<Slot> slot = find(name);
+  if (!slot) {
+    return Error{ErrorKind::InvalidArgument, Phase::Call, std::string(name), {},
+                 "no slot named '" + std::string(name) + "'"};
+  }
+  if (slot->tripped.load(std::memory_order_acquire)) {
+    if (slot->on_failure == FailurePolicy::FailOpen) {
+      return fallback(*slot, input);
+    }
+    return Error{ErrorKind::Tripped, Phase::Call, slot->name, std::string(to_string(slot->kind)),
+                 "the slot tripped after " + std::to_string(slot->trip_after) +
+                     " consecutive failures; register a new version or roll back"};
+  }
+  std::shared_ptr<const Plugin> plugin = slot->current.load(std::memory_order_acquire);
+  Result<Output> out = runtime_->call(*plugin, slot->kind, input);
+  if (out) {
+    if (slot->consecutive_failures.load(std::memory_order_relaxed) != 0) {
+      slot->consecutive_failures.store(0, std::memory_order_relaxed);
+    }
+    return out;
+  }
+  const std::uint32_t failures = slot->consecutive_failures.fetch_add(1, std::memory_order_relaxed) + 1;
+  if (slot->trip_after != 0 && failures >= slot->trip_after &&
+      slot->current.load(std::memory_order_acquire) == plugin) {
+    slot->tripped.store(true, std::memory_order_release);
+  }
+  if (slot->on_failure == FailurePolicy::FailOpen) {
+    return fallback(*slot, input);
+  }
+  return out;
+}
+
+std::shared_ptr<const Plugin> Registry::current(std::string_view name) const {
+  std::shared_ptr<Slot> slot = find(name);
+  return slot ? slot->current.load(std::memory_order_acquire) : nullptr;
+}
+
+std::optional<SlotInfo> Registry::info(std::string_view name) const {
+  std::shared_ptr<Slot> slot = find(name);
+  if (!slot) {
+    return std::nullopt;
+  }
+  std::lock_guard lock(write_mutex_);
+  SlotInfo info;
+  info.name = slot->name;
+  info.kind = slot->kind;
+  info.version = slot->current.load(std::memory_order_acquire)->version_id();
+  if (slot->previous) {
+    info.previous_version = slot->previous->version_id();
+  }
+  info.on_failure = slot->on_failure;
+  info.tripped = slot->tripped.load(std::memory_order_acquire);
+  info.consecutive_failures = slot->consecutive_failures.load(std::memory_order_relaxed);
+  return info;
+}
+
+std::vector<std::string> Registry::names() const {
+  std::vector<std::string> out;
+  for (const auto& [name, slot] : *slots_.load(std::memory_order_acquire)) {
+    out.push_back(name);
+  }
+  return out;
+}
+
+std::vector<GaugeSample> Registry::pool_gauges() const {
+  std::vector<GaugeSample> out;
+  for (const auto& [name, slot] : *slots_.load(std::memory_order_acquire)) {
+    PoolStats stats = slot->current.load(std::memory_order_acquire)->pool_stats();
+    out.push_back({"wasmplug_pool_idle_instances", name, static_cast<double>(stats.idle)});
+    out.push_back({"wasmplug_pool_busy_instances", name, static_cast<double>(stats.busy)});
+  }
+  return out;
+}
+
+}  // namespace wasmplug

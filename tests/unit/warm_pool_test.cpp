@@ -1,0 +1,249 @@
+// Warm isolation: pooled instances keep state, are discarded after failures,
+// recycled, bounded, and shut down with wp_shutdown.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <mutex>
+#include <optional>
+#include <thread>
+
+#include "guests.hpp"
+
+namespace wasmplug::test {
+namespace {
+
+std::uint32_t count_of(const Result<Output>& out) {
+  EXPECT_TRUE(out.ok()) << (out.ok() ? "" : out.error().to_string());
+  if (!out.ok() || out->bytes.size() != 4) {
+    return 0;
+  }
+  return out->bytes[0] | (out->bytes[1] << 8) | (out->bytes[2] << 16) | (out->bytes[3] << 24);
+}
+
+LoadOptions warm(std::uint32_t max_instances = 4) {
+  LoadOptions options;
+  options.isolation = Isolation::Warm;
+  options.pool.max_instances = max_instances;
+  return options;
+}
+
+class WarmPool : public ::testing::Test {
+ protected:
+  std::mutex log_mutex_;
+  std::vector<std::string> logs_;
+  std::unique_ptr<Runtime> rt_ = make_runtime([this] {
+    RuntimeConfig config;
+    config.log_sink = [this](const LogRecord& r) {
+      std::lock_guard lock(log_mutex_);
+      logs_.emplace_back(r.message);
+    };
+    return config;
+  }());
+  std::size_t shutdowns() {
+    std::lock_guard lock(log_mutex_);
+    return static_cast<std::size_t>(std::count(logs_.begin(), logs_.end(), "shutdown"));
+  }
+};
+
+TEST_F(WarmPool, StatepersistsAcrossCalls) {
+  auto p = load_guest(*rt_, "stateful", warm());
+  for (std::uint32_t i = 1; i <= 5; ++i) {
+    EXPECT_EQ(count_of(rt_->call(*p, Hook::Transform, bytes("x"))), i);
+  }
+  PoolStats s = p->pool_stats();
+  EXPECT_EQ(s.created, 1u);
+  EXPECT_EQ(s.idle, 1u);
+  EXPECT_EQ(s.busy, 0u);
+  EXPECT_EQ(rt_->live_instances(), 1u);
+}
+
+TEST_F(WarmPool, TrappedInstanceIsNeverReused) {
+  auto p = load_guest(*rt_, "stateful", warm());
+  EXPECT_EQ(count_of(rt_->call(*p, Hook::Transform, bytes("x"))), 1u);
+  EXPECT_EQ(count_of(rt_->call(*p, Hook::Transform, bytes("x"))), 2u);
+  auto bad = rt_->call(*p, Hook::Transform, bytes("U"));
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().kind, ErrorKind::Trap);
+  // A new instance: the count starts again.
+  EXPECT_EQ(count_of(rt_->call(*p, Hook::Transform, bytes("x"))), 1u);
+  EXPECT_EQ(p->pool_stats().discarded, 1u);
+  EXPECT_EQ(p->pool_stats().created, 2u);
+}
+
+TEST_F(WarmPool, TimedOutInstanceIsNeverReused) {
+  LoadOptions options = warm();
+  options.limits.deadline = std::chrono::milliseconds(30);
+  auto p = load_guest(*rt_, "stateful", options);
+  EXPECT_EQ(count_of(rt_->call(*p, Hook::Transform, bytes("x"))), 1u);
+  auto bad = rt_->call(*p, Hook::Transform, bytes("L"));
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().kind, ErrorKind::Timeout);
+  EXPECT_EQ(count_of(rt_->call(*p, Hook::Transform, bytes("x"))), 1u);
+}
+
+TEST_F(WarmPool, InputRejectedBeforeTheGuestKeepsTheInstance) {
+  LoadOptions options = warm();
+  options.limits.max_input_bytes = 4;
+  auto p = load_guest(*rt_, "stateful", options);
+  EXPECT_EQ(count_of(rt_->call(*p, Hook::Transform, bytes("x"))), 1u);
+  EXPECT_EQ(rt_->call(*p, Hook::Transform, bytes("too long")).error().kind, ErrorKind::LimitExceeded);
+  EXPECT_EQ(count_of(rt_->call(*p, Hook::Transform, bytes("x"))), 2u);
+}
+
+TEST_F(WarmPool, InitFailureRejectsTheInstance) {
+  LoadOptions options = warm();
+  options.config = {'n', 'o'};
+  auto p = load_guest(*rt_, "init_config", options);
+  auto out = rt_->call(*p, Hook::Transform, bytes("x"));
+  ASSERT_FALSE(out.ok());
+  EXPECT_EQ(out.error().kind, ErrorKind::GuestError);
+  EXPECT_EQ(out.error().phase, Phase::Init);
+  EXPECT_EQ(p->pool_stats().created, 0u);
+  EXPECT_EQ(rt_->live_instances(), 0u);
+}
+
+TEST_F(WarmPool, InitRunsOncePerInstance) {
+  LoadOptions options = warm();
+  options.config = {'o', 'k'};
+  auto p = load_guest(*rt_, "init_config", options);
+  for (int i = 0; i < 3; ++i) {
+    auto out = rt_->call(*p, Hook::Transform, bytes("x"));
+    ASSERT_TRUE(out.ok()) << out.error().to_string();
+    EXPECT_EQ(out->text(), "ok");
+  }
+  EXPECT_EQ(p->pool_stats().created, 1u);
+}
+
+TEST_F(WarmPool, RecycleAfterCalls) {
+  LoadOptions options = warm();
+  options.pool.recycle_after_calls = 2;
+  auto p = load_guest(*rt_, "stateful", options);
+  std::vector<std::uint32_t> seen;
+  for (int i = 0; i < 5; ++i) {
+    seen.push_back(count_of(rt_->call(*p, Hook::Transform, bytes("x"))));
+  }
+  EXPECT_EQ(seen, (std::vector<std::uint32_t>{1, 2, 1, 2, 1}));
+  EXPECT_EQ(p->pool_stats().retired, 2u);
+  EXPECT_EQ(shutdowns(), 2u) << "wp_shutdown runs for each retired instance";
+}
+
+TEST_F(WarmPool, RecycleWhenMemoryGrew) {
+  LoadOptions options = warm();
+  options.pool.recycle_memory_bytes = 2 * 65536;
+  auto p = load_guest(*rt_, "stateful", options);
+  EXPECT_EQ(count_of(rt_->call(*p, Hook::Transform, bytes("x"))), 1u);
+  EXPECT_EQ(count_of(rt_->call(*p, Hook::Transform, bytes("M"))), 2u);  // grows to 5 pages
+  EXPECT_EQ(count_of(rt_->call(*p, Hook::Transform, bytes("x"))), 1u);
+  EXPECT_EQ(p->pool_stats().retired, 1u);
+}
+
+TEST_F(WarmPool, InstancesShutDownWhenThePluginGoes) {
+  {
+    auto p = load_guest(*rt_, "stateful", warm());
+    ASSERT_TRUE(rt_->call(*p, Hook::Transform, bytes("x")).ok());
+    EXPECT_EQ(rt_->live_instances(), 1u);
+  }
+  EXPECT_EQ(rt_->live_instances(), 0u);
+  EXPECT_EQ(shutdowns(), 1u);
+}
+
+TEST_F(WarmPool, SaturatedFailsAtOnceByDefault) {
+  LoadOptions options = warm(1);
+  options.limits.deadline = std::chrono::milliseconds(300);
+  auto p = load_guest(*rt_, "stateful", options);
+  std::thread busy([&] { (void)rt_->call(*p, Hook::Transform, bytes("L")); });
+  while (p->pool_stats().busy == 0) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  auto start = std::chrono::steady_clock::now();
+  auto out = rt_->call(*p, Hook::Transform, bytes("x"));
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(100));
+  ASSERT_FALSE(out.ok());
+  EXPECT_EQ(out.error().kind, ErrorKind::PoolSaturated);
+  busy.join();
+  EXPECT_EQ(p->pool_stats().saturated, 1u);
+}
+
+TEST_F(WarmPool, SaturatedWaitsUpToTheTimeout) {
+  LoadOptions options = warm(1);
+  options.limits.deadline = std::chrono::milliseconds(200);
+  options.pool.acquire_timeout = std::chrono::milliseconds(2000);
+  auto p = load_guest(*rt_, "stateful", options);
+  std::thread busy([&] { (void)rt_->call(*p, Hook::Transform, bytes("L")); });
+  while (p->pool_stats().busy == 0) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  auto start = std::chrono::steady_clock::now();
+  auto out = rt_->call(*p, Hook::Transform, bytes("x"));  // waits for the looping call to time out
+  auto waited = std::chrono::steady_clock::now() - start;
+  busy.join();
+  ASSERT_TRUE(out.ok()) << out.error().to_string();
+  EXPECT_GT(waited, std::chrono::milliseconds(50));
+  EXPECT_LT(waited, std::chrono::milliseconds(2000));
+
+  LoadOptions short_wait = warm(1);
+  short_wait.limits.deadline = std::chrono::milliseconds(500);
+  short_wait.pool.acquire_timeout = std::chrono::milliseconds(50);
+  auto q = load_guest(*rt_, "stateful", short_wait);
+  std::thread busy2([&] { (void)rt_->call(*q, Hook::Transform, bytes("L")); });
+  while (q->pool_stats().busy == 0) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  start = std::chrono::steady_clock::now();
+  auto refused = rt_->call(*q, Hook::Transform, bytes("x"));
+  waited = std::chrono::steady_clock::now() - start;
+  busy2.join();
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().kind, ErrorKind::PoolSaturated);
+  EXPECT_GE(waited, std::chrono::milliseconds(50));
+  EXPECT_LT(waited, std::chrono::milliseconds(450));
+}
+
+TEST_F(WarmPool, RuntimeWideSlotLimitBoundsAllPools) {
+  RuntimeConfig config;
+  config.max_instances = 2;
+  config.log_sink = [](const LogRecord&) {};
+  auto rt = make_runtime(config);
+  auto a = load_guest(*rt, "stateful", warm(2));
+  auto b = load_guest(*rt, "counter", warm(2));
+  ASSERT_TRUE(rt->call(*a, Hook::Transform, bytes("x")).ok());
+  ASSERT_TRUE(rt->call(*b, Hook::Transform, bytes("x")).ok());
+  EXPECT_EQ(rt->live_instances(), 2u);
+  // Both slots are held by idle warm instances: a fresh call has none left.
+  auto fresh = load_guest(*rt, "echo");
+  EXPECT_EQ(rt->call(*fresh, Hook::Transform, bytes("x")).error().kind, ErrorKind::PoolSaturated);
+}
+
+TEST_F(WarmPool, ThreadsShareThePool) {
+  auto p = load_guest(*rt_, "upper", warm(2));
+  std::atomic<int> failures{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < 200; ++i) {
+        auto out = rt_->call(*p, Hook::Transform, bytes("abc"));
+        // With 4 threads on 2 instances and no wait, PoolSaturated is expected.
+        if (out.ok() ? out->text() != "ABC" : out.error().kind != ErrorKind::PoolSaturated) {
+          failures.fetch_add(1);
+        }
+      }
+    });
+  }
+  for (auto& th : threads) {
+    th.join();
+  }
+  EXPECT_EQ(failures.load(), 0);
+  EXPECT_LE(p->pool_stats().created, 2u);
+  EXPECT_EQ(p->pool_stats().busy, 0u);
+}
+
+TEST_F(WarmPool, BadPoolOptions) {
+  LoadOptions options = warm(0);
+  EXPECT_EQ(rt_->load(guest_bytes("stateful"), options).error().kind, ErrorKind::InvalidArgument);
+  options = warm(100'000);
+  EXPECT_EQ(rt_->load(guest_bytes("stateful"), options).error().kind, ErrorKind::InvalidArgument);
+}
+
+}  // namespace
+}  // namespace wasmplug::test
