@@ -124,7 +124,8 @@ struct Compiled {
 };
 
 Result<Compiled> compile_and_admit(const Engine& engine, std::span<const std::uint8_t> wasm,
-                                   const LoadOptions& options, std::span<const HostFuncDef> imports) {
+                                   const LoadOptions& options, std::span<const HostFuncDef> imports,
+                                   std::string hash) {
   auto fail = [&](ErrorKind kind, Phase phase, std::string message) {
     return Error{kind, phase, options.name, {}, std::move(message)};
   };
@@ -162,14 +163,15 @@ Result<Compiled> compile_and_admit(const Engine& engine, std::span<const std::ui
     return e;
   }
   out.admission = admit(out.module.get(), *sections, abi_spec(options.abi), imports, options.limits);
-  out.admission.report.content_hash = content_hash(wasm, options);
+  out.admission.report.content_hash = std::move(hash);
   return out;
 }
 
 }  // namespace
 
 Result<AdmissionReport> Runtime::inspect(std::span<const std::uint8_t> wasm, const LoadOptions& options) {
-  auto compiled = compile_and_admit(*engine_, wasm, options, state_->profiles.at(options.abi).imports);
+  auto compiled = compile_and_admit(*engine_, wasm, options, state_->profiles.at(options.abi).imports,
+                                    content_hash(wasm, options));
   if (!compiled) {
     return std::move(compiled).error();
   }
@@ -206,18 +208,10 @@ Result<std::shared_ptr<const Plugin>> Runtime::load(std::span<const std::uint8_t
                    " (RuntimeConfig::max_instances), got " + std::to_string(options.pool.max_instances));
   }
 
-  State::Profile& profile = state_->profiles.at(options.abi);
-  auto compiled = compile_and_admit(*engine_, wasm, options, profile.imports);
-  if (!compiled) {
-    return std::move(compiled).error();
-  }
-  AdmissionReport& report = compiled->admission.report;
-  if (!report.admitted()) {
-    return Error{ErrorKind::Rejected, Phase::Admit, options.name, {},
-                 "rejected: " + join_problems(report.problems)};
-  }
-
-  const std::string key = options.name + "\n" + report.content_hash;
+  // Same name and content as a live plugin: no need to compile again (this
+  // makes re-registering a known version, e.g. a hot-swap back, cheap).
+  std::string hash = wasm.size() <= config.max_module_bytes ? content_hash(wasm, options) : std::string();
+  const std::string key = options.name + "\n" + hash;
   {
     std::lock_guard lock(state_->mutex);
     if (auto it = state_->cache.find(key); it != state_->cache.end()) {
@@ -225,6 +219,17 @@ Result<std::shared_ptr<const Plugin>> Runtime::load(std::span<const std::uint8_t
         return cached;
       }
     }
+  }
+
+  State::Profile& profile = state_->profiles.at(options.abi);
+  auto compiled = compile_and_admit(*engine_, wasm, options, profile.imports, std::move(hash));
+  if (!compiled) {
+    return std::move(compiled).error();
+  }
+  AdmissionReport& report = compiled->admission.report;
+  if (!report.admitted()) {
+    return Error{ErrorKind::Rejected, Phase::Admit, options.name, {},
+                 "rejected: " + join_problems(report.problems)};
   }
 
   wasmtime_instance_pre_t* pre = nullptr;
