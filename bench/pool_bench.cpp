@@ -1,0 +1,148 @@
+// Warm isolation, registry and metrics costs: the hot path of a busy server.
+//   - warm call of a 64-byte transform (lease, alloc, write, call, read, free, return)
+//   - the same through a Registry slot, and with PrometheusMetrics on
+//   - throughput with 1 and 2 threads on one slot and on two slots
+//   - swap latency for an already-compiled module
+// p50/p99 are over batches of 32 calls (per-call clock reads would cost as
+// much as the call).
+#include <benchmark/benchmark.h>
+
+#include <algorithm>
+#include <chrono>
+#include <fstream>
+#include <iterator>
+#include <string>
+#include <vector>
+
+#include "wasmplug/registry.hpp"
+#include "wasmplug/runtime.hpp"
+
+namespace {
+
+using namespace wasmplug;
+using Clock = std::chrono::steady_clock;
+constexpr int kBatch = 32;
+
+std::vector<std::uint8_t> read_guest(const std::string& stem) {
+  std::ifstream in(std::string(WASMPLUG_GUEST_DIR) + "/guest_" + stem + ".wasm", std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+const std::string kInput = R"({"id":42,"user":"ann","level":"info","msg":"hello wasm plug!!"})";
+std::span<const std::uint8_t> input64() { return {reinterpret_cast<const std::uint8_t*>(kInput.data()), 64}; }
+
+struct World {
+  std::unique_ptr<Runtime> runtime;
+  std::shared_ptr<PrometheusMetrics> metrics;
+  std::unique_ptr<Registry> registry;
+
+  explicit World(bool with_metrics) {
+    RuntimeConfig config;
+    config.log_sink = [](const LogRecord&) {};
+    if (with_metrics) {
+      metrics = std::make_shared<PrometheusMetrics>();
+      config.metrics = metrics;
+    }
+    runtime = std::move(Runtime::create(config)).value();
+    registry = std::make_unique<Registry>(*runtime);
+    SlotOptions options;
+    options.load.isolation = Isolation::Warm;
+    options.load.pool.max_instances = 4;
+    options.load.pool.acquire_timeout = std::chrono::milliseconds(1000);
+    for (const char* slot : {"a", "b"}) {
+      (void)registry->register_plugin(slot, Hook::Transform, read_guest("lean"), options);
+    }
+  }
+};
+
+World& world(bool with_metrics) {
+  static World plain(false);
+  static World metered(true);
+  return with_metrics ? metered : plain;
+}
+
+template <class Call>
+void batched(benchmark::State& state, Call call) {
+  std::vector<double> batches;
+  for (auto _ : state) {
+    auto start = Clock::now();
+    for (int i = 0; i < kBatch; ++i) {
+      Result<Output> out = call();
+      if (!out.ok() || out->bytes.size() != 64) {
+        state.SkipWithError("call failed");
+        return;
+      }
+      benchmark::DoNotOptimize(out->bytes.data());
+    }
+    batches.push_back(std::chrono::duration<double, std::nano>(Clock::now() - start).count() / kBatch);
+  }
+  std::sort(batches.begin(), batches.end());
+  if (!batches.empty()) {
+    state.counters["p50_ns"] = batches[batches.size() / 2];
+    state.counters["p99_ns"] = batches[(batches.size() - 1) * 99 / 100];
+  }
+  state.SetItemsProcessed(state.iterations() * kBatch);
+}
+
+void BM_Warm_Lean64(benchmark::State& state) {
+  auto plugin = world(false).registry->current("a");
+  batched(state, [&] { return world(false).runtime->call(*plugin, Hook::Transform, input64()); });
+}
+
+void BM_Warm_Lean64_Registry(benchmark::State& state) {
+  batched(state, [&] { return world(false).registry->call("a", input64()); });
+}
+
+void BM_Warm_Lean64_Registry_Metrics(benchmark::State& state) {
+  batched(state, [&] { return world(true).registry->call("a", input64()); });
+}
+
+// Throughput: every thread on slot "a", or thread i on its own slot.
+void BM_Throughput_OneSlot(benchmark::State& state) {
+  for (auto _ : state) {
+    auto out = world(false).registry->call("a", input64());
+    benchmark::DoNotOptimize(out);
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+
+void BM_Throughput_TwoSlots(benchmark::State& state) {
+  const char* slot = state.thread_index() % 2 == 0 ? "a" : "b";
+  for (auto _ : state) {
+    auto out = world(false).registry->call(slot, input64());
+    benchmark::DoNotOptimize(out);
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+
+// Swap between two compiled versions (the load cache returns them without
+// compiling): the cost a control plane pays per hot-swap.
+void BM_SwapCompiled(benchmark::State& state) {
+  Registry& registry = *world(false).registry;
+  static const auto lean = read_guest("lean");
+  static const auto echo = read_guest("echo");
+  SlotOptions options;
+  options.load.isolation = Isolation::Warm;
+  (void)registry.register_plugin("swap", Hook::Transform, lean, options);
+  (void)registry.register_plugin("swap", Hook::Transform, echo, options);
+  bool flip = false;
+  for (auto _ : state) {
+    auto v = registry.register_plugin("swap", Hook::Transform, flip ? lean : echo, options);
+    if (!v.ok()) {
+      state.SkipWithError("swap failed");
+      break;
+    }
+    flip = !flip;
+  }
+}
+
+BENCHMARK(BM_Warm_Lean64);
+BENCHMARK(BM_Warm_Lean64_Registry);
+BENCHMARK(BM_Warm_Lean64_Registry_Metrics);
+BENCHMARK(BM_Throughput_OneSlot)->Threads(1)->Threads(2)->UseRealTime();
+BENCHMARK(BM_Throughput_TwoSlots)->Threads(1)->Threads(2)->UseRealTime();
+BENCHMARK(BM_SwapCompiled);
+
+}  // namespace
+
+BENCHMARK_MAIN();
