@@ -106,6 +106,16 @@ void BM_Throughput_OneSlot(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations());
 }
 
+// One Plugin called directly (no registry): isolates the pool's own scaling.
+void BM_Throughput_OnePlugin(benchmark::State& state) {
+  static std::shared_ptr<const Plugin> plugin = world(false).registry->current("a");
+  for (auto _ : state) {
+    auto out = world(false).runtime->call(*plugin, Hook::Transform, input64());
+    benchmark::DoNotOptimize(out);
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+
 void BM_Throughput_TwoSlots(benchmark::State& state) {
   const char* slot = state.thread_index() % 2 == 0 ? "a" : "b";
   for (auto _ : state) {
@@ -140,6 +150,7 @@ BENCHMARK(BM_Warm_Lean64);
 BENCHMARK(BM_Warm_Lean64_Registry);
 BENCHMARK(BM_Warm_Lean64_Registry_Metrics);
 BENCHMARK(BM_Throughput_OneSlot)->Threads(1)->Threads(2)->UseRealTime();
+BENCHMARK(BM_Throughput_OnePlugin)->Threads(1)->Threads(2)->UseRealTime();
 BENCHMARK(BM_Throughput_TwoSlots)->Threads(1)->Threads(2)->UseRealTime();
 BENCHMARK(BM_SwapCompiled);
 

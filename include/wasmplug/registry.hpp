@@ -58,9 +58,12 @@ struct SlotInfo {
 /// finish on the version they started with, new calls see the new one.
 ///
 /// Thread-safety: call(), current() and info() may run on any number of
-/// threads; they take no registry-wide lock (an atomic load of the slot table,
-/// then of the slot's plugin). register_plugin(), rollback() and remove()
-/// serialize among themselves on one mutex and never block callers.
+/// threads; they take no registry-wide lock and write no shared memory: the
+/// slot table is an immutable snapshot read through one atomic pointer load
+/// (replaced snapshots are kept until the Registry is destroyed, so adding or
+/// removing slots costs a copy of the table each), then the slot's plugin is
+/// an atomic load. register_plugin(), rollback() and remove() serialize among
+/// themselves on one mutex and never block callers.
 /// The Runtime must outlive the Registry.
 class Registry {
  public:
@@ -97,12 +100,14 @@ class Registry {
  private:
   struct Slot;
   using SlotMap = std::map<std::string, std::shared_ptr<Slot>, std::less<>>;
-  [[nodiscard]] std::shared_ptr<Slot> find(std::string_view name) const;
+  [[nodiscard]] Slot* find(std::string_view name) const;
+  void publish(std::unique_ptr<const SlotMap> next);  // under write_mutex_
   [[nodiscard]] Result<Output> fallback(const Slot& slot, std::span<const std::uint8_t> input) const;
 
   Runtime* runtime_;
-  std::atomic<std::shared_ptr<const SlotMap>> slots_;
+  std::atomic<const SlotMap*> slots_;
   mutable std::mutex write_mutex_;
+  std::vector<std::unique_ptr<const SlotMap>> snapshots_;  // every table ever published
 };
 
 }  // namespace wasmplug

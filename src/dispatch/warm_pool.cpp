@@ -1,6 +1,10 @@
 #include "dispatch/warm_pool.hpp"
 
+#include <sched.h>
+
+#include <algorithm>
 #include <string>
+#include <thread>
 
 #include "abi/abi.hpp"
 #include "engine/engine.hpp"
@@ -19,20 +23,81 @@ bool instance_untouched_by(const Error& error) {
 
 }  // namespace
 
-WarmPool::~WarmPool() {
-  // No call can be in flight: every call holds a reference to the Plugin
-  // that owns this pool.
-  for (Entry& entry : idle_) {
-    retire(entry);
+WarmPool::WarmPool(const Engine& engine, PoolOptions options) : engine_(&engine), options_(options) {
+  const std::size_t cpus = std::max(1u, std::thread::hardware_concurrency());
+  const std::size_t count = std::min<std::size_t>(cpus, std::max<std::uint32_t>(1, options.max_instances));
+  for (std::size_t i = 0; i < count; ++i) {
+    shards_.push_back(std::make_unique<Shard>());
   }
 }
 
+WarmPool::~WarmPool() {
+  // No call can be in flight: every call holds a reference to the Plugin
+  // that owns this pool.
+  for (auto& shard : shards_) {
+    for (Entry& entry : shard->idle) {
+      retire(entry);
+    }
+  }
+}
+
+std::size_t WarmPool::home_shard() const noexcept {
+  const int cpu = sched_getcpu();
+  return cpu < 0 ? 0 : static_cast<std::size_t>(cpu) % shards_.size();
+}
+
+std::uint32_t WarmPool::idle_count() const {
+  std::size_t idle = 0;
+  for (const auto& shard : shards_) {
+    std::lock_guard lock(shard->mutex);
+    idle += shard->idle.size();
+  }
+  return static_cast<std::uint32_t>(idle);
+}
+
+// Counters live in the pool, not per call: the hot path writes only the
+// shard it locks and the instance it uses.
 PoolStats WarmPool::stats() const {
-  std::lock_guard lock(mutex_);
-  PoolStats s = stats_;
-  s.idle = static_cast<std::uint32_t>(idle_.size());
-  s.busy = total_ - s.idle;
+  PoolStats s;
+  s.idle = idle_count();
+  s.busy = total_.load(std::memory_order_relaxed) - s.idle;
+  s.created = created_.load(std::memory_order_relaxed);
+  s.discarded = discarded_.load(std::memory_order_relaxed);
+  s.retired = retired_.load(std::memory_order_relaxed);
+  s.saturated = saturated_.load(std::memory_order_relaxed);
   return s;
+}
+
+std::optional<WarmPool::Entry> WarmPool::take_idle() {
+  const std::size_t home = home_shard();
+  for (std::size_t i = 0; i < shards_.size(); ++i) {
+    Shard& shard = *shards_[(home + i) % shards_.size()];
+    std::lock_guard lock(shard.mutex);
+    if (!shard.idle.empty()) {
+      Entry entry = std::move(shard.idle.back());
+      shard.idle.pop_back();
+      return entry;
+    }
+  }
+  return std::nullopt;
+}
+
+bool WarmPool::reserve_slot() noexcept {
+  std::uint32_t total = total_.load(std::memory_order_relaxed);
+  while (total < options_.max_instances) {
+    if (total_.compare_exchange_weak(total, total + 1, std::memory_order_acq_rel)) {
+      return true;
+    }
+  }
+  return false;
+}
+
+void WarmPool::release_slot() noexcept {
+  total_.fetch_sub(1, std::memory_order_acq_rel);
+  if (waiters_.load(std::memory_order_acquire) != 0) {
+    std::lock_guard lock(wait_mutex_);
+    available_.notify_one();
+  }
 }
 
 Result<Output> WarmPool::call(const Plugin& plugin, Hook hook, std::span<const std::uint8_t> input) {
@@ -48,37 +113,32 @@ Result<Output> WarmPool::call(const Plugin& plugin, Hook hook, std::span<const s
 }
 
 Result<WarmPool::Entry> WarmPool::acquire(const Plugin& plugin, Hook hook) {
-  std::unique_lock lock(mutex_);
   const auto deadline = std::chrono::steady_clock::now() + options_.acquire_timeout;
   for (;;) {
-    if (!idle_.empty()) {
-      Entry entry = std::move(idle_.back());
-      idle_.pop_back();
-      return entry;
+    if (auto entry = take_idle()) {
+      return std::move(*entry);
     }
-    if (total_ < options_.max_instances) {
-      ++total_;
-      lock.unlock();
+    if (reserve_slot()) {
       auto created = create(plugin, hook);
       if (!created) {
-        lock.lock();
-        --total_;
-        if (created.error().kind == ErrorKind::PoolSaturated) {
-          ++stats_.saturated;
-        }
-        available_.notify_one();
+        release_slot();
         return std::move(created).error();
       }
-      lock.lock();
-      ++stats_.created;
+      count(created_);
       return std::move(created).value();
     }
-    if (options_.acquire_timeout.count() == 0 ||
-        available_.wait_until(lock, deadline) == std::cv_status::timeout) {
-      if (!idle_.empty() || total_ < options_.max_instances) {
-        continue;  // freed just as the wait ended
-      }
-      ++stats_.saturated;
+    // Everything is busy: wait for a return (bounded) or refuse at once.
+    bool timed_out = options_.acquire_timeout.count() == 0;
+    if (!timed_out) {
+      std::unique_lock lock(wait_mutex_);
+      waiters_.fetch_add(1, std::memory_order_acq_rel);
+      timed_out = !available_.wait_until(lock, deadline, [this] {
+        return idle_count() != 0 || total_.load(std::memory_order_acquire) < options_.max_instances;
+      });
+      waiters_.fetch_sub(1, std::memory_order_acq_rel);
+    }
+    if (timed_out) {
+      count(saturated_);
       if (const auto& metrics = engine_->config().metrics) {
         metrics->on_pool_saturated(plugin.name());
       }
@@ -93,6 +153,7 @@ Result<WarmPool::Entry> WarmPool::acquire(const Plugin& plugin, Hook hook) {
 
 Result<WarmPool::Entry> WarmPool::create(const Plugin& plugin, Hook hook) {
   if (!engine_->slots().try_acquire()) {
+    count(saturated_);
     if (const auto& metrics = engine_->config().metrics) {
       metrics->on_pool_saturated(plugin.name());
     }
@@ -117,44 +178,45 @@ Result<WarmPool::Entry> WarmPool::create(const Plugin& plugin, Hook hook) {
 }
 
 void WarmPool::give_back(Entry entry, bool healthy) {
-  bool recycle = options_.recycle_after_calls != 0 && entry.calls >= options_.recycle_after_calls;
-  if (options_.recycle_memory_bytes != 0 && entry.instance->memory().size() > options_.recycle_memory_bytes) {
-    recycle = true;
+  bool keep = healthy && !draining_.load(std::memory_order_acquire);
+  if (options_.recycle_after_calls != 0 && entry.calls >= options_.recycle_after_calls) {
+    keep = false;
   }
-  if (healthy && !recycle) {
-    std::lock_guard lock(mutex_);
-    if (!draining_) {
-      idle_.push_back(std::move(entry));
-      available_.notify_one();
-      return;
+  if (options_.recycle_memory_bytes != 0 && entry.instance->memory().size() > options_.recycle_memory_bytes) {
+    keep = false;
+  }
+  if (keep) {
+    Shard& shard = *shards_[home_shard()];
+    {
+      std::lock_guard lock(shard.mutex);
+      shard.idle.push_back(std::move(entry));
     }
-    recycle = true;
+    if (waiters_.load(std::memory_order_acquire) != 0) {
+      std::lock_guard lock(wait_mutex_);
+      available_.notify_one();
+    }
+    return;
   }
   if (healthy) {
     retire(entry);
+    count(retired_);
   } else {
     entry.instance.reset();
     engine_->slots().release();
+    count(discarded_);
   }
-  std::lock_guard lock(mutex_);
-  --total_;
-  ++(healthy ? stats_.retired : stats_.discarded);
-  available_.notify_one();
+  release_slot();
 }
 
-void WarmPool::set_draining(bool draining) const {
-  std::vector<Entry> retiring;
-  {
-    std::lock_guard lock(mutex_);
-    draining_ = draining;
-    if (draining) {
-      retiring.swap(idle_);
-      total_ -= static_cast<std::uint32_t>(retiring.size());
-      stats_.retired += retiring.size();
-    }
+void WarmPool::set_draining(bool draining) {
+  draining_.store(draining, std::memory_order_release);
+  if (!draining) {
+    return;
   }
-  for (Entry& entry : retiring) {
-    retire(entry);
+  while (auto entry = take_idle()) {
+    retire(*entry);
+    count(retired_);
+    release_slot();
   }
 }
 

@@ -3,14 +3,19 @@
 // _initialize and wp_init once), discarded after a failed call, retired
 // (wp_shutdown) when recycled or when the pool is destroyed.
 //
-// Thread-safe. One mutex per pool, held only to pop or push an instance:
-// threads calling different plugins never contend.
+// Thread-safe. Idle instances live in per-CPU shards (each with its own
+// mutex, on its own cache line): a thread takes from and returns to the shard
+// of the CPU it runs on and steals from other shards only when its own is
+// empty, so threads on different cores rarely touch the same memory, and
+// threads calling different plugins never do.
 #pragma once
 
 #include <condition_variable>
 #include <cstdint>
+#include <atomic>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <span>
 #include <vector>
 
@@ -25,7 +30,7 @@ class Engine;
 
 class WarmPool {
  public:
-  WarmPool(const Engine& engine, PoolOptions options) noexcept : engine_(&engine), options_(options) {}
+  WarmPool(const Engine& engine, PoolOptions options);
   ~WarmPool();
   WarmPool(const WarmPool&) = delete;
   WarmPool& operator=(const WarmPool&) = delete;
@@ -39,26 +44,41 @@ class WarmPool {
   /// Draining: idle instances are shut down now, busy ones when returned,
   /// and none are kept until draining is switched off again (a version that
   /// was swapped out, kept for rollback).
-  void set_draining(bool draining) const;
+  void set_draining(bool draining);
 
  private:
   struct Entry {
     std::unique_ptr<Instance> instance;
     std::uint64_t calls = 0;
   };
+  struct alignas(64) Shard {
+    mutable std::mutex mutex;
+    std::vector<Entry> idle;
+  };
+  [[nodiscard]] std::size_t home_shard() const noexcept;
+  [[nodiscard]] std::optional<Entry> take_idle();
+  [[nodiscard]] std::uint32_t idle_count() const;  // locks each shard in turn
+  [[nodiscard]] bool reserve_slot() noexcept;  // total_ < max: count one more
+  void release_slot() noexcept;
   Result<Entry> acquire(const Plugin& plugin, Hook hook);
   Result<Entry> create(const Plugin& plugin, Hook hook);
   void give_back(Entry entry, bool healthy);
   void retire(Entry& entry) const;
+  static void count(std::atomic<std::uint64_t>& counter) noexcept { counter.fetch_add(1, std::memory_order_relaxed); }
 
   const Engine* engine_;
   PoolOptions options_;
-  mutable std::mutex mutex_;
+  std::vector<std::unique_ptr<Shard>> shards_;  // never resized after construction
+  std::atomic<std::uint32_t> total_{0};  // idle + busy + being created
+  std::atomic<bool> draining_{false};
+  // Waiting for a free instance (acquire_timeout > 0) only.
+  std::mutex wait_mutex_;
   std::condition_variable available_;
-  mutable std::vector<Entry> idle_;
-  mutable bool draining_ = false;
-  mutable std::uint32_t total_ = 0;  // idle + busy + being created
-  mutable PoolStats stats_;
+  std::atomic<std::uint32_t> waiters_{0};
+  std::atomic<std::uint64_t> created_{0};
+  std::atomic<std::uint64_t> discarded_{0};
+  std::atomic<std::uint64_t> retired_{0};
+  std::atomic<std::uint64_t> saturated_{0};
 };
 
 }  // namespace wasmplug::detail

@@ -5,17 +5,20 @@
 #include "abi/abi.hpp"
 #include "dispatch/instance.hpp"
 #include "dispatch/plugin_code.hpp"
+#include "registry/guarded_ptr.hpp"
 
 namespace wasmplug {
 
 using namespace detail;
 
 struct Registry::Slot {
+  Slot(std::string n, Hook k, FailurePolicy policy, std::uint32_t trip, std::shared_ptr<const Plugin> plugin)
+      : name(std::move(n)), kind(k), on_failure(policy), trip_after(trip), current(std::move(plugin)) {}
   std::string name;
   Hook kind;
   FailurePolicy on_failure;
   std::uint32_t trip_after;
-  std::atomic<std::shared_ptr<const Plugin>> current;
+  GuardedPtr<const Plugin> current;        // read per call; written under write_mutex_
   std::shared_ptr<const Plugin> previous;  // guarded by write_mutex_
   mutable std::atomic<std::uint32_t> consecutive_failures{0};
   mutable std::atomic<bool> tripped{false};
@@ -70,14 +73,22 @@ std::string_view to_string(FailurePolicy policy) noexcept {
   return policy == FailurePolicy::FailOpen ? "fail-open" : "fail-closed";
 }
 
-Registry::Registry(Runtime& runtime) : runtime_(&runtime), slots_(std::make_shared<const SlotMap>()) {}
+Registry::Registry(Runtime& runtime) : runtime_(&runtime), slots_(nullptr) {
+  std::lock_guard lock(write_mutex_);
+  publish(std::make_unique<const SlotMap>());
+}
 
 Registry::~Registry() = default;
 
-std::shared_ptr<Registry::Slot> Registry::find(std::string_view name) const {
-  std::shared_ptr<const SlotMap> map = slots_.load(std::memory_order_acquire);
+void Registry::publish(std::unique_ptr<const SlotMap> next) {
+  slots_.store(next.get(), std::memory_order_release);
+  snapshots_.push_back(std::move(next));
+}
+
+Registry::Slot* Registry::find(std::string_view name) const {
+  const SlotMap* map = slots_.load(std::memory_order_acquire);
   auto it = map->find(name);
-  return it == map->end() ? nullptr : it->second;
+  return it == map->end() ? nullptr : it->second.get();
 }
 
 Result<std::uint64_t> Registry::register_plugin(std::string_view name, Hook kind, std::span<const std::uint8_t> wasm,
@@ -86,7 +97,7 @@ Result<std::uint64_t> Registry::register_plugin(std::string_view name, Hook kind
     return slot_error(name, ErrorKind::InvalidArgument, "the slot name must not be empty");
   }
   std::lock_guard lock(write_mutex_);
-  std::shared_ptr<Slot> slot = find(name);
+  Slot* slot = find(name);
   if (slot && slot->kind != kind) {
     return slot_error(name, ErrorKind::InvalidArgument,
                       "slot '" + std::string(name) + "' serves the " + std::string(to_string(slot->kind)) +
@@ -104,11 +115,8 @@ Result<std::uint64_t> Registry::register_plugin(std::string_view name, Hook kind
                       "the plugin does not export the " + std::string(to_string(kind)) + " hook this slot serves",
                       kind);
   }
-  if (slot) {
-    std::shared_ptr<const Plugin> live = slot->current.load(std::memory_order_acquire);
-    if (live->content_hash() == (*plugin)->content_hash()) {
-      return live->version_id();  // identical content: nothing to do
-    }
+  if (slot && slot->current.owner()->content_hash() == (*plugin)->content_hash()) {
+    return slot->current.owner()->version_id();  // identical content: nothing to do
   }
   if (options.canary || options.canary_probe) {
     if (auto canary = run_canary(*runtime_, **plugin, kind, options); !canary) {
@@ -118,22 +126,17 @@ Result<std::uint64_t> Registry::register_plugin(std::string_view name, Hook kind
 
   const std::uint64_t version = (*plugin)->version_id();
   if (slot) {
-    std::shared_ptr<const Plugin> old = slot->current.exchange(*plugin, std::memory_order_acq_rel);
+    std::shared_ptr<const Plugin> old = slot->current.exchange(*plugin);
     set_draining(slot->previous, false);  // dropped now unless a call still holds it
     slot->previous = std::move(old);
     set_draining(slot->previous, true);
     slot->consecutive_failures.store(0, std::memory_order_relaxed);
     slot->tripped.store(false, std::memory_order_release);
   } else {
-    auto created = std::make_shared<Slot>();
-    created->name = std::string(name);
-    created->kind = kind;
-    created->on_failure = options.on_failure;
-    created->trip_after = options.trip_after;
-    created->current.store(*plugin, std::memory_order_release);
-    auto next = std::make_shared<SlotMap>(*slots_.load(std::memory_order_acquire));
+    auto created = std::make_shared<Slot>(std::string(name), kind, options.on_failure, options.trip_after, *plugin);
+    auto next = std::make_unique<SlotMap>(*slots_.load(std::memory_order_acquire));
     next->emplace(std::string(name), std::move(created));
-    slots_.store(std::move(next), std::memory_order_release);
+    publish(std::move(next));
   }
   if (const auto& metrics = runtime_->config().metrics) {
     metrics->on_swap(name);
@@ -143,7 +146,7 @@ Result<std::uint64_t> Registry::register_plugin(std::string_view name, Hook kind
 
 Result<std::uint64_t> Registry::rollback(std::string_view name) {
   std::lock_guard lock(write_mutex_);
-  std::shared_ptr<Slot> slot = find(name);
+  Slot* slot = find(name);
   if (!slot) {
     return slot_error(name, ErrorKind::InvalidArgument, "no slot named '" + std::string(name) + "'");
   }
@@ -152,7 +155,7 @@ Result<std::uint64_t> Registry::rollback(std::string_view name) {
                       "slot '" + std::string(name) + "' has no previous version to roll back to");
   }
   set_draining(slot->previous, false);
-  std::shared_ptr<const Plugin> old = slot->current.exchange(slot->previous, std::memory_order_acq_rel);
+  std::shared_ptr<const Plugin> old = slot->current.exchange(slot->previous);
   slot->previous = std::move(old);
   set_draining(slot->previous, true);
   slot->consecutive_failures.store(0, std::memory_order_relaxed);
@@ -160,18 +163,18 @@ Result<std::uint64_t> Registry::rollback(std::string_view name) {
   if (const auto& metrics = runtime_->config().metrics) {
     metrics->on_swap(name);
   }
-  return slot->current.load(std::memory_order_acquire)->version_id();
+  return slot->current.owner()->version_id();
 }
 
 Result<void> Registry::remove(std::string_view name) {
   std::lock_guard lock(write_mutex_);
-  auto current = slots_.load(std::memory_order_acquire);
+  const SlotMap* current = slots_.load(std::memory_order_acquire);
   if (current->find(name) == current->end()) {
     return slot_error(name, ErrorKind::InvalidArgument, "no slot named '" + std::string(name) + "'");
   }
-  auto next = std::make_shared<SlotMap>(*current);
+  auto next = std::make_unique<SlotMap>(*current);
   next->erase(next->find(name));
-  slots_.store(std::move(next), std::memory_order_release);
+  publish(std::move(next));
   return {};
 }
 
@@ -193,7 +196,7 @@ Result<Output> Registry::fallback(const Slot& slot, std::span<const std::uint8_t
 }
 
 Result<Output> Registry::call(std::string_view name, std::span<const std::uint8_t> input) const {
-  std::shared_ptr<Slot> slot = find(name);
+  Slot* slot = find(name);
   if (!slot) {
     return Error{ErrorKind::InvalidArgument, Phase::Call, std::string(name), {},
                  "no slot named '" + std::string(name) + "'"};
@@ -206,7 +209,10 @@ Result<Output> Registry::call(std::string_view name, std::span<const std::uint8_
                  "the slot tripped after " + std::to_string(slot->trip_after) +
                      " consecutive failures; register a new version or roll back"};
   }
-  std::shared_ptr<const Plugin> plugin = slot->current.load(std::memory_order_acquire);
+  // The reader keeps this version alive until the call returns, even if it
+  // is swapped out meanwhile.
+  auto reader = slot->current.read();
+  const Plugin* plugin = reader.get();
   Result<Output> out = runtime_->call(*plugin, slot->kind, input);
   if (out) {
     if (slot->consecutive_failures.load(std::memory_order_relaxed) != 0) {
@@ -215,8 +221,8 @@ Result<Output> Registry::call(std::string_view name, std::span<const std::uint8_
     return out;
   }
   const std::uint32_t failures = slot->consecutive_failures.fetch_add(1, std::memory_order_relaxed) + 1;
-  if (slot->trip_after != 0 && failures >= slot->trip_after &&
-      slot->current.load(std::memory_order_acquire) == plugin) {
+  // A failure of a version swapped out meanwhile must not trip its successor.
+  if (slot->trip_after != 0 && failures >= slot->trip_after && slot->current.read().get() == plugin) {
     slot->tripped.store(true, std::memory_order_release);
   }
   if (slot->on_failure == FailurePolicy::FailOpen) {
@@ -226,12 +232,16 @@ Result<Output> Registry::call(std::string_view name, std::span<const std::uint8_
 }
 
 std::shared_ptr<const Plugin> Registry::current(std::string_view name) const {
-  std::shared_ptr<Slot> slot = find(name);
-  return slot ? slot->current.load(std::memory_order_acquire) : nullptr;
+  Slot* slot = find(name);
+  if (slot == nullptr) {
+    return nullptr;
+  }
+  std::lock_guard lock(write_mutex_);
+  return slot->current.owner();
 }
 
 std::optional<SlotInfo> Registry::info(std::string_view name) const {
-  std::shared_ptr<Slot> slot = find(name);
+  Slot* slot = find(name);
   if (!slot) {
     return std::nullopt;
   }
@@ -239,7 +249,7 @@ std::optional<SlotInfo> Registry::info(std::string_view name) const {
   SlotInfo info;
   info.name = slot->name;
   info.kind = slot->kind;
-  info.version = slot->current.load(std::memory_order_acquire)->version_id();
+  info.version = slot->current.owner()->version_id();
   if (slot->previous) {
     info.previous_version = slot->previous->version_id();
   }
@@ -259,8 +269,9 @@ std::vector<std::string> Registry::names() const {
 
 std::vector<GaugeSample> Registry::pool_gauges() const {
   std::vector<GaugeSample> out;
+  std::lock_guard lock(write_mutex_);
   for (const auto& [name, slot] : *slots_.load(std::memory_order_acquire)) {
-    PoolStats stats = slot->current.load(std::memory_order_acquire)->pool_stats();
+    PoolStats stats = slot->current.owner()->pool_stats();
     out.push_back({"wasmplug_pool_idle_instances", name, static_cast<double>(stats.idle)});
     out.push_back({"wasmplug_pool_busy_instances", name, static_cast<double>(stats.busy)});
   }
