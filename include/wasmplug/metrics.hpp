@@ -23,6 +23,9 @@ struct CallEvent {
   Hook hook;
   std::chrono::nanoseconds duration;
   const Error* error = nullptr;      ///< null on success
+  /// What resolve() returned for this plugin and hook (resolved once per
+  /// plugin version, then cached by the runtime); null if the sink has none.
+  void* series = nullptr;
 };
 
 /// Receives runtime events. Called on the calling threads, concurrently:
@@ -32,6 +35,10 @@ struct CallEvent {
 class MetricsSink {
  public:
   virtual ~MetricsSink() = default;
+  /// Optional: a handle for the (plugin, hook) series, passed back in every
+  /// CallEvent so that on_call needs no lookup. Must stay valid as long as the
+  /// sink. Default: none.
+  virtual void* resolve(std::string_view /*plugin*/, Hook /*hook*/) noexcept { return nullptr; }
   virtual void on_call(const CallEvent& event) noexcept = 0;
   /// A new instance was created for `plugin` (fresh call or pool growth).
   virtual void on_instantiate(std::string_view plugin) noexcept = 0;
@@ -63,6 +70,7 @@ class PrometheusMetrics final : public MetricsSink {
   PrometheusMetrics(const PrometheusMetrics&) = delete;
   PrometheusMetrics& operator=(const PrometheusMetrics&) = delete;
 
+  void* resolve(std::string_view plugin, Hook hook) noexcept override;
   void on_call(const CallEvent& event) noexcept override;
   void on_instantiate(std::string_view plugin) noexcept override;
   void on_pool_saturated(std::string_view plugin) noexcept override;

@@ -37,10 +37,16 @@ Result<Output> dispatch_call(const Engine& engine, const Plugin& plugin, Hook ho
   if (!metrics) {
     return route(engine, plugin, hook, input);
   }
-  const auto start = std::chrono::steady_clock::now();
+  auto& cached = plugin.code().metrics_series[static_cast<std::size_t>(hook)];
+  void* series = cached.load(std::memory_order_acquire);
+  if (series == nullptr) {
+    series = metrics->resolve(plugin.name(), hook);
+    cached.store(series, std::memory_order_release);
+  }
+  const std::uint64_t start = CycleClock::ticks();
   Result<Output> out = route(engine, plugin, hook, input);
-  metrics->on_call(CallEvent{plugin.name(), hook, std::chrono::steady_clock::now() - start,
-                             out.ok() ? nullptr : &out.error()});
+  metrics->on_call(CallEvent{plugin.name(), hook, engine.clock().between(start, CycleClock::ticks()),
+                             out.ok() ? nullptr : &out.error(), series});
   return out;
 }
 

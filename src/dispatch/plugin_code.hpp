@@ -2,6 +2,8 @@
 // where the ABI's exports sit in the module's export list.
 #pragma once
 
+#include <array>
+#include <atomic>
 #include <cstddef>
 #include <memory>
 #include <optional>
@@ -23,6 +25,8 @@ struct PluginCode {
   std::vector<std::optional<std::size_t>> export_index;
   /// Ready instances, for Isolation::Warm (null for fresh). Thread-safe.
   std::unique_ptr<WarmPool> pool;
+  /// MetricsSink::resolve() per hook, filled on first use.
+  mutable std::array<std::atomic<void*>, 3> metrics_series{};
 };
 
 }  // namespace wasmplug::detail

@@ -106,7 +106,10 @@ Result<std::unique_ptr<Engine>> Engine::create(RuntimeConfig config) {
 }
 
 Engine::Engine(RuntimeConfig config, EngineHandle engine)
-    : config_(std::move(config)), engine_(std::move(engine)), slots_(config_.max_instances) {
+    : config_(std::move(config)),
+      engine_(std::move(engine)),
+      slots_(config_.max_instances),
+      clock_(config_.metrics ? std::chrono::microseconds(2000) : std::chrono::microseconds(0)) {
   ticker_ = std::thread([this] { tick_loop(); });
 }
 

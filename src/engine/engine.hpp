@@ -10,6 +10,7 @@
 #include <mutex>
 #include <thread>
 
+#include "engine/cycle_clock.hpp"
 #include "engine/handle.hpp"
 #include "wasmplug/error.hpp"
 #include "wasmplug/runtime.hpp"
@@ -84,6 +85,8 @@ class Engine {
   /// because the first tick may come at once).
   [[nodiscard]] std::uint64_t deadline_ticks(std::chrono::milliseconds deadline) const noexcept;
   [[nodiscard]] SlotBudget& slots() const noexcept { return slots_; }
+  /// For call durations in metrics (calibrated only when metrics are on).
+  [[nodiscard]] const CycleClock& clock() const noexcept { return clock_; }
 
  private:
   Engine(RuntimeConfig config, EngineHandle engine);
@@ -92,6 +95,7 @@ class Engine {
   RuntimeConfig config_;
   EngineHandle engine_;
   mutable SlotBudget slots_;
+  CycleClock clock_;
   std::mutex mutex_;
   std::condition_variable stop_cv_;
   bool stopping_ = false;

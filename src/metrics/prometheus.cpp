@@ -105,8 +105,13 @@ PrometheusMetrics::Series* PrometheusMetrics::series(std::string_view plugin, st
   return nullptr;
 }
 
+void* PrometheusMetrics::resolve(std::string_view plugin, Hook hook) noexcept {
+  return series(plugin, static_cast<std::uint8_t>(hook));
+}
+
 void PrometheusMetrics::on_call(const CallEvent& event) noexcept {
-  Series* s = series(event.plugin, static_cast<std::uint8_t>(event.hook));
+  Series* s = event.series != nullptr ? static_cast<Series*>(event.series)
+                                      : series(event.plugin, static_cast<std::uint8_t>(event.hook));
   if (s == nullptr) {
     return;
   }
