@@ -109,7 +109,7 @@ void BM_WarmInstance_CUpper64(benchmark::State& state) {
   }
   measure(state, [&] {
     (*instance)->begin_call(Hook::Transform);
-    return detail::abi_invoke(**instance, Hook::Transform, input64(), /*keep_instance=*/true);
+    return detail::abi_invoke(**instance, Hook::Transform, input64());
   });
 }
 

@@ -21,10 +21,9 @@ Result<void> abi_initialize(Instance& instance) {
   return {};
 }
 
-Result<Output> abi_invoke(Instance& instance, Hook hook, std::span<const std::uint8_t> input,
-                          bool keep_instance) {
+Result<Output> abi_invoke(Instance& instance, Hook hook, std::span<const std::uint8_t> input) {
   switch (instance.plugin().abi()) {
-    case AbiProfile::Native: return native::invoke(instance, hook, input, keep_instance);
+    case AbiProfile::Native: return native::invoke(instance, hook, input);
   }
   return instance.state().error(ErrorKind::InvalidArgument, "unknown ABI profile", Phase::Call);
 }

@@ -43,10 +43,8 @@ struct AbiSpec {
 /// Runs the module's initialisers for a new instance (phase Init).
 [[nodiscard]] Result<void> abi_initialize(Instance& instance);
 
-/// One hook call on a ready instance. `keep_instance`: the instance will be
-/// used again, so buffers handed to the host are given back to the guest.
-[[nodiscard]] Result<Output> abi_invoke(Instance& instance, Hook hook,
-                                        std::span<const std::uint8_t> input, bool keep_instance);
+/// One hook call on a ready instance (fresh or reused).
+[[nodiscard]] Result<Output> abi_invoke(Instance& instance, Hook hook, std::span<const std::uint8_t> input);
 
 /// The wp_shutdown hook, when exported (phase Shutdown).
 [[nodiscard]] Result<void> abi_shutdown(Instance& instance);

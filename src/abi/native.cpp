@@ -65,7 +65,9 @@ Result<GuestBuffer> copy_in(Instance& instance, std::span<const std::uint8_t> by
   return GuestBuffer{*ptr, len};
 }
 
-Result<Output> read_transform_output(Instance& instance, std::uint64_t packed, bool keep_instance) {
+// The output buffer stays the guest's: it must stay valid until the host has
+// read it, and the guest may reuse or free it on its next call.
+Result<Output> read_transform_output(Instance& instance, std::uint64_t packed) {
   const auto out_ptr = static_cast<std::uint32_t>(packed >> 32);
   const auto out_len = static_cast<std::uint32_t>(packed & 0xFFFF'FFFFu);
   CallState& state = instance.state();
@@ -91,17 +93,7 @@ Result<Output> read_transform_output(Instance& instance, std::uint64_t packed, b
                        "wp_transform returned an output " + memory.describe_out_of_bounds(out_ptr, out_len),
                        Phase::Read);
   }
-  Output out{Output::Kind::Bytes, std::vector<std::uint8_t>(bytes->begin(), bytes->end())};
-  if (keep_instance && out_len > 0) {
-    // The output buffer now belongs to the host; give it back so that a
-    // reused instance does not leak. A dropped instance skips this.
-    auto freed = instance.call<void>(*instance.func(kFree), Phase::Free, out_ptr, out_len,
-                                     std::uint32_t{1});
-    if (!freed) {
-      return std::move(freed).error();
-    }
-  }
-  return out;
+  return Output{Output::Kind::Bytes, std::vector<std::uint8_t>(bytes->begin(), bytes->end())};
 }
 
 }  // namespace
@@ -154,8 +146,7 @@ Result<void> initialize(Instance& instance) {
   return {};
 }
 
-Result<Output> invoke(Instance& instance, Hook hook, std::span<const std::uint8_t> input,
-                      bool keep_instance) {
+Result<Output> invoke(Instance& instance, Hook hook, std::span<const std::uint8_t> input) {
   const wasmtime_func_t* entry = instance.func(kFilter + static_cast<std::size_t>(hook));
   if (entry == nullptr) {
     return instance.state().error(ErrorKind::InvalidArgument,
@@ -188,7 +179,7 @@ Result<Output> invoke(Instance& instance, Hook hook, std::span<const std::uint8_
       if (!packed) {
         return std::move(packed).error();
       }
-      return read_transform_output(instance, *packed, keep_instance);
+      return read_transform_output(instance, *packed);
     }
     case Hook::Observe: {
       auto done = instance.call<void>(*entry, Phase::Call, buffer->ptr, buffer->len);

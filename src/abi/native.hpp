@@ -13,8 +13,7 @@ inline constexpr std::uint32_t kInputAlign = 16;
 
 [[nodiscard]] const AbiSpec& spec();
 [[nodiscard]] Result<void> initialize(Instance& instance);
-[[nodiscard]] Result<Output> invoke(Instance& instance, Hook hook, std::span<const std::uint8_t> input,
-                                    bool keep_instance);
+[[nodiscard]] Result<Output> invoke(Instance& instance, Hook hook, std::span<const std::uint8_t> input);
 [[nodiscard]] Result<void> shutdown(Instance& instance);
 
 }  // namespace wasmplug::detail::native

@@ -28,7 +28,7 @@ Result<Output> call_fresh(const Engine& engine, const Plugin& plugin, Hook hook,
   if (auto init = abi_initialize(**instance); !init) {
     return std::move(init).error();
   }
-  return abi_invoke(**instance, hook, input, /*keep_instance=*/false);
+  return abi_invoke(**instance, hook, input);
 }
 
 }  // namespace wasmplug::detail

@@ -40,7 +40,7 @@ std::string mib(std::uint64_t bytes) {
 }  // namespace
 
 Instance::Instance(const Engine& engine, const Plugin& plugin)
-    : engine_(&engine), plugin_(&plugin) {
+    : engine_(&engine), plugin_(&plugin), deadline_ticks_(engine.deadline_ticks(plugin.limits().deadline)) {
   state_.plugin = &plugin;
   state_.config = &engine.config();
 }
@@ -101,7 +101,7 @@ void Instance::begin_call(std::optional<Hook> hook) {
   state_.hook = hook;
   state_.host_error.reset();
   const Limits& limits = plugin_->limits();
-  wasmtime_context_set_epoch_deadline(context_, engine_->deadline_ticks(limits.deadline));
+  wasmtime_context_set_epoch_deadline(context_, deadline_ticks_);
   if (engine_->config().enable_fuel) {
     // A store starts with no fuel: unmetered plugins get all there is.
     ErrorHandle ignored(wasmtime_context_set_fuel(

@@ -104,6 +104,7 @@ class Instance {
   wasmtime_context_t* context_ = nullptr;
   wasmtime_instance_t instance_{};
   std::vector<std::optional<wasmtime_func_t>> funcs_;
+  std::uint64_t deadline_ticks_;
 };
 
 }  // namespace wasmplug::detail

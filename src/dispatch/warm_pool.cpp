@@ -106,14 +106,14 @@ Result<Output> WarmPool::call(const Plugin& plugin, Hook hook, std::span<const s
     return std::move(entry).error();
   }
   entry->instance->begin_call(hook);
-  Result<Output> out = abi_invoke(*entry->instance, hook, input, /*keep_instance=*/true);
+  Result<Output> out = abi_invoke(*entry->instance, hook, input);
   ++entry->calls;
   give_back(std::move(entry).value(), out.ok() || instance_untouched_by(out.error()));
   return out;
 }
 
 Result<WarmPool::Entry> WarmPool::acquire(const Plugin& plugin, Hook hook) {
-  const auto deadline = std::chrono::steady_clock::now() + options_.acquire_timeout;
+  std::optional<std::chrono::steady_clock::time_point> deadline;  // read the clock only if we must wait
   for (;;) {
     if (auto entry = take_idle()) {
       return std::move(*entry);
@@ -130,9 +130,12 @@ Result<WarmPool::Entry> WarmPool::acquire(const Plugin& plugin, Hook hook) {
     // Everything is busy: wait for a return (bounded) or refuse at once.
     bool timed_out = options_.acquire_timeout.count() == 0;
     if (!timed_out) {
+      if (!deadline) {
+        deadline = std::chrono::steady_clock::now() + options_.acquire_timeout;
+      }
       std::unique_lock lock(wait_mutex_);
       waiters_.fetch_add(1, std::memory_order_acq_rel);
-      timed_out = !available_.wait_until(lock, deadline, [this] {
+      timed_out = !available_.wait_until(lock, *deadline, [this] {
         return idle_count() != 0 || total_.load(std::memory_order_acquire) < options_.max_instances;
       });
       waiters_.fetch_sub(1, std::memory_order_acq_rel);

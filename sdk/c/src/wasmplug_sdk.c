@@ -17,7 +17,7 @@ WP_EXPORT(wp_alloc) uint32_t wp_alloc(uint32_t len, uint32_t align) {
   return (uint32_t)(uintptr_t)p;
 }
 
-/* Frees a buffer from wp_alloc or an output buffer. */
+/* Frees a buffer from wp_alloc that the host did not pass on. */
 WP_EXPORT(wp_free) void wp_free(uint32_t ptr, uint32_t len, uint32_t align) {
   (void)len;
   (void)align;
@@ -31,8 +31,12 @@ void wasmplug_sdk_free_input(uint32_t ptr, uint32_t len) {
 }
 
 static uint8_t empty_output;
+/* The last output handed to the host: it stays valid until the next call. */
+static uint8_t* last_output;
 
 uint64_t wasmplug_sdk_finish_output(wp_buf* out, wp_status status) {
+  free(last_output);
+  last_output = NULL;
   if (status == WP_DROP) {
     free(out->data);
     return 0;
@@ -46,6 +50,7 @@ uint64_t wasmplug_sdk_finish_output(wp_buf* out, wp_status status) {
     /* A non-null pointer with length 0 is an empty output, not a drop. */
     return (uint64_t)(uintptr_t)&empty_output << 32;
   }
+  last_output = out->data;
   return ((uint64_t)(uintptr_t)out->data << 32) | (uint64_t)out->len;
 }
 
