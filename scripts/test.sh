@@ -1,8 +1,18 @@
 #!/usr/bin/env bash
-# Builds everything and runs the whole test suite (GoogleTest via CTest).
-# Tests run one at a time: some measure deadlines and should not compete
-# for the two cores with each other.
+# Builds everything and runs the whole test suite (GoogleTest via CTest), then
+# the concurrency tests again under AddressSanitizer + UBSan (the sanitizer
+# that works with Wasmtime's signal handlers; see docs/embedding.md).
+# Tests run one at a time: some measure deadlines and should not compete for
+# the two cores with each other.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/build.sh
 ctest --test-dir "${BUILD_DIR:-build}" --output-on-failure --timeout 300
+
+if [[ "${WASMPLUG_SKIP_ASAN:-0}" != 1 ]]; then
+  echo "== concurrency tests under ASan + UBSan"
+  cmake --preset asan >/dev/null
+  cmake --build build-asan --parallel "$(nproc)" --target wasmplug_tests
+  ctest --test-dir build-asan --output-on-failure --timeout 300 \
+    -R '^(Concurrency|RegistryTest|WarmPool|Metrics|Hostile)'
+fi
