@@ -274,6 +274,8 @@ Result<std::shared_ptr<const Plugin>> Runtime::load_file(const std::filesystem::
   return load(bytes, options);
 }
 
+Result<void> Runtime::prepare(const Plugin& plugin) const { return detail::prepare(*engine_, plugin); }
+
 Result<Output> Runtime::call(const Plugin& plugin, Hook hook, std::span<const std::uint8_t> input) const {
   return dispatch_call(*engine_, plugin, hook, input);
 }

@@ -129,6 +129,12 @@ class Runtime {
   [[nodiscard]] Result<Output> call(const Plugin& plugin, Hook hook,
                                     std::span<const std::uint8_t> input) const;
 
+  /// Creates one instance of `plugin` and runs its initialisers (start
+  /// function, _initialize, wp_init with the plugin's config) without calling
+  /// a hook: a canary for "does this plugin accept its config". With warm
+  /// isolation the instance stays in the pool, ready for the first call.
+  [[nodiscard]] Result<void> prepare(const Plugin& plugin) const;
+
   /// Instances alive right now: fresh calls in flight plus warm instances.
   [[nodiscard]] std::uint32_t live_instances() const noexcept;
 

@@ -3,7 +3,9 @@
 #include <chrono>
 #include <string>
 
+#include "abi/abi.hpp"
 #include "dispatch/fresh.hpp"
+#include "dispatch/instance.hpp"
 #include "dispatch/plugin_code.hpp"
 
 namespace wasmplug::detail {
@@ -30,6 +32,22 @@ Result<Output> route(const Engine& engine, const Plugin& plugin, Hook hook, std:
 }
 
 }  // namespace
+
+Result<void> prepare(const Engine& engine, const Plugin& plugin) {
+  if (WarmPool* pool = plugin.code().pool.get()) {
+    return pool->prewarm(plugin);
+  }
+  if (!engine.slots().try_acquire()) {
+    return Error{ErrorKind::PoolSaturated, Phase::Instantiate, plugin.name(), {},
+                 "all " + std::to_string(engine.slots().capacity()) + " instance slots are in use"};
+  }
+  SlotLease lease(&engine.slots());
+  auto instance = Instance::create(engine, plugin, std::nullopt);
+  if (!instance) {
+    return std::move(instance).error();
+  }
+  return abi_initialize(**instance);
+}
 
 Result<Output> dispatch_call(const Engine& engine, const Plugin& plugin, Hook hook,
                              std::span<const std::uint8_t> input) {

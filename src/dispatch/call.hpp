@@ -11,6 +11,9 @@
 
 namespace wasmplug::detail {
 
+/// Runtime::prepare: one instance, initialisers only.
+[[nodiscard]] Result<void> prepare(const Engine& engine, const Plugin& plugin);
+
 [[nodiscard]] Result<Output> dispatch_call(const Engine& engine, const Plugin& plugin, Hook hook,
                                            std::span<const std::uint8_t> input);
 

@@ -112,6 +112,15 @@ Result<Output> WarmPool::call(const Plugin& plugin, Hook hook, std::span<const s
   return out;
 }
 
+Result<void> WarmPool::prewarm(const Plugin& plugin) {
+  auto entry = acquire(plugin, Hook::Transform);  // the hook only labels errors
+  if (!entry) {
+    return std::move(entry).error();
+  }
+  give_back(std::move(entry).value(), /*healthy=*/true);
+  return {};
+}
+
 Result<WarmPool::Entry> WarmPool::acquire(const Plugin& plugin, Hook hook) {
   std::optional<std::chrono::steady_clock::time_point> deadline;  // read the clock only if we must wait
   for (;;) {

@@ -39,6 +39,10 @@ class WarmPool {
   /// input size) are the caller's.
   [[nodiscard]] Result<Output> call(const Plugin& plugin, Hook hook, std::span<const std::uint8_t> input);
 
+  /// Makes sure one instance exists (creating and initialising it if the pool
+  /// is empty) and leaves it idle in the pool.
+  [[nodiscard]] Result<void> prewarm(const Plugin& plugin);
+
   [[nodiscard]] PoolStats stats() const;
 
   /// Draining: idle instances are shut down now, busy ones when returned,

@@ -2,8 +2,6 @@
 
 #include <string>
 
-#include "abi/abi.hpp"
-#include "dispatch/instance.hpp"
 #include "dispatch/plugin_code.hpp"
 #include "registry/guarded_ptr.hpp"
 
@@ -41,20 +39,8 @@ void set_draining(const std::shared_ptr<const Plugin>& plugin, bool draining) {
 
 // Creates one instance and runs its initialisers, then the probe if given.
 Result<void> run_canary(Runtime& runtime, const Plugin& plugin, Hook kind, const SlotOptions& options) {
-  {
-    const Engine& engine = runtime.engine();
-    if (!engine.slots().try_acquire()) {
-      return Error{ErrorKind::PoolSaturated, Phase::Instantiate, plugin.name(), std::string(to_string(kind)),
-                   "canary: no instance slot free"};
-    }
-    SlotLease lease(&engine.slots());
-    auto instance = Instance::create(engine, plugin, kind);
-    if (!instance) {
-      return std::move(instance).error();
-    }
-    if (auto init = abi_initialize(**instance); !init) {
-      return init;
-    }
+  if (auto ready = runtime.prepare(plugin); !ready) {
+    return ready;
   }
   if (options.canary_probe) {
     auto out = runtime.call(plugin, kind, *options.canary_probe);

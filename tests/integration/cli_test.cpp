@@ -51,7 +51,8 @@ class Cli : public ::testing::Test {
     return dir_ / name;
   }
   static std::string guest(const std::string& stem) { return std::string(WASMPLUG_GUEST_DIR) + "/guest_" + stem + ".wasm"; }
-  static std::string redact() { return std::string(WASMPLUG_EXAMPLE_DIR) + "/redact.wasm"; }
+  static std::string example(const std::string& name) { return std::string(WASMPLUG_EXAMPLE_DIR) + "/" + name + ".wasm"; }
+  static std::string redact() { return example("redact"); }
 
   fs::path dir_;
 };
@@ -141,6 +142,61 @@ TEST_F(Cli, BadPluginsGiveOneLineErrors) {
   Outcome missing_input = run("run " + redact() + " --input " + (dir_ / "none.jsonl").string());
   EXPECT_EQ(missing_input.status, 2);
   EXPECT_NE(missing_input.stderr_text.find("cannot read input"), std::string::npos);
+}
+
+TEST_F(Cli, WarmIsolationKeepsPluginState) {
+  auto cfg = write("cfg", "every=1000");
+  Outcome o = run("run " + example("count") + " --hook observe --isolation warm --config " + cfg.string() +
+                  " --input " + WASMPLUG_SAMPLE_DATA);
+  EXPECT_EQ(o.status, 0) << o.stderr_text;
+  EXPECT_NE(o.stderr_text.find("events seen: 3000"), std::string::npos) << o.stderr_text;
+  EXPECT_NE(o.stderr_text.find("total events: 3000"), std::string::npos) << o.stderr_text;
+}
+
+TEST_F(Cli, ConfigRejectedByThePluginStopsBeforeAnyRecord) {
+  auto cfg = write("cfg", "loud");
+  Outcome o = run("run " + example("route-filter") + " --hook filter --config " + cfg.string() + " --input " +
+                  WASMPLUG_SAMPLE_DATA);
+  EXPECT_EQ(o.status, 2);
+  EXPECT_NE(o.stderr_text.find("wp_init rejected its config"), std::string::npos) << o.stderr_text;
+  EXPECT_TRUE(o.stdout_text.empty());
+  Outcome missing = run("run " + example("route-filter") + " --config " + (dir_ / "none").string());
+  EXPECT_EQ(missing.status, 2);
+  EXPECT_NE(missing.stderr_text.find("cannot read config file"), std::string::npos);
+}
+
+TEST_F(Cli, RouteFilterAndEnrichOnTheSampleData) {
+  auto cfg = write("cfg", "error");
+  Outcome o = run("run " + example("route-filter") + " --hook filter --config " + cfg.string() + " --input " +
+                  WASMPLUG_SAMPLE_DATA + " --output " + (dir_ / "errors.jsonl").string());
+  EXPECT_EQ(o.status, 0) << o.stderr_text;
+  std::string kept = slurp(dir_ / "errors.jsonl");
+  EXPECT_GT(count_lines(kept), 0u);
+  EXPECT_EQ(kept.find("\"level\":\"info\""), std::string::npos);
+  o = run("run " + example("enrich") + " --input " + (dir_ / "errors.jsonl").string());
+  EXPECT_EQ(o.status, 0) << o.stderr_text;
+  EXPECT_EQ(count_lines(o.stdout_text), count_lines(kept));
+  EXPECT_NE(o.stdout_text.find("\"alert\":true"), std::string::npos);
+}
+
+TEST_F(Cli, BenchReportsPercentilesAndThroughput) {
+  Outcome o = run("bench " + redact() + " --seconds 0.3");
+  EXPECT_EQ(o.status, 0) << o.stderr_text;
+  EXPECT_NE(o.stdout_text.find("isolation fresh, 1 thread(s)"), std::string::npos) << o.stdout_text;
+  EXPECT_NE(o.stdout_text.find("calls/s, failed: 0"), std::string::npos) << o.stdout_text;
+  EXPECT_NE(o.stdout_text.find("latency: p50 "), std::string::npos);
+  EXPECT_NE(o.stdout_text.find(", p90 "), std::string::npos);
+  EXPECT_NE(o.stdout_text.find(", max "), std::string::npos);
+
+  o = run("bench " + redact() + " --isolation warm --threads 2 --seconds 0.3 --input " + WASMPLUG_SAMPLE_DATA);
+  EXPECT_EQ(o.status, 0) << o.stderr_text;
+  EXPECT_NE(o.stdout_text.find("isolation warm, 2 thread(s), 3000 distinct record(s)"), std::string::npos)
+      << o.stdout_text;
+
+  auto input = write("in.txt", "Unreachable\n");
+  o = run("bench " + guest("hostile") + " --seconds 0.2 --input " + input.string());
+  EXPECT_EQ(o.status, 1);
+  EXPECT_NE(o.stderr_text.find("first failure: Trap"), std::string::npos) << o.stderr_text;
 }
 
 TEST_F(Cli, InspectReportsAndExitStatus) {

@@ -21,8 +21,20 @@ struct RunOptions {
   std::string format = "jsonl";
   std::uint32_t deadline_ms = 50;
   std::uint32_t memory_mb = 16;
+  std::string isolation = "fresh";
 };
 int run(const RunOptions& options);
+
+struct BenchOptions {
+  std::string plugin;
+  std::string hook = "transform";
+  std::string input;   ///< records, one per line; empty: one built-in 64-byte JSON record
+  std::string config;
+  std::string isolation = "fresh";
+  std::uint32_t threads = 1;
+  double seconds = 2.0;
+};
+int bench(const BenchOptions& options);
 
 struct InspectOptions {
   std::string plugin;

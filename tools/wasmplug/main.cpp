@@ -21,6 +21,19 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"jsonl", "lines"}));
   run_cmd->add_option("--deadline-ms", run_opts.deadline_ms, "Per-record deadline")->check(CLI::Range(1, 600'000));
   run_cmd->add_option("--memory-mb", run_opts.memory_mb, "Guest memory limit")->check(CLI::Range(1, 64));
+  run_cmd->add_option("--isolation", run_opts.isolation, "fresh (new instance per record) | warm (pooled)")
+      ->check(CLI::IsMember({"fresh", "warm"}));
+
+  BenchOptions bench_opts;
+  CLI::App* bench_cmd = app.add_subcommand("bench", "Latency percentiles and throughput of a hook");
+  bench_cmd->add_option("plugin", bench_opts.plugin, "Plugin module (.wasm)")->required();
+  bench_cmd->add_option("--hook", bench_opts.hook, "transform | filter | observe")
+      ->check(CLI::IsMember({"transform", "filter", "observe"}));
+  bench_cmd->add_option("--input,-i", bench_opts.input, "Records to cycle through (default: one 64-byte JSON record)");
+  bench_cmd->add_option("--config", bench_opts.config, "File handed to the plugin's wp_init");
+  bench_cmd->add_option("--isolation", bench_opts.isolation, "fresh | warm")->check(CLI::IsMember({"fresh", "warm"}));
+  bench_cmd->add_option("--threads", bench_opts.threads, "Calling threads")->check(CLI::Range(1, 256));
+  bench_cmd->add_option("--seconds", bench_opts.seconds, "How long to run")->check(CLI::Range(0.1, 600.0));
 
   InspectOptions inspect_opts;
   CLI::App* inspect_cmd = app.add_subcommand("inspect", "Show the admission report of a module");
@@ -34,6 +47,9 @@ int main(int argc, char** argv) {
   }
   if (run_cmd->parsed()) {
     return run(run_opts);
+  }
+  if (bench_cmd->parsed()) {
+    return bench(bench_opts);
   }
   return inspect(inspect_opts);
 }

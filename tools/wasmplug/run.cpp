@@ -12,6 +12,7 @@
 
 #include "commands.hpp"
 #include "json_out.hpp"
+#include "loader.hpp"
 #include "wasmplug/runtime.hpp"
 
 namespace wasmplug::cli {
@@ -25,8 +26,6 @@ struct Counts {
   std::uint64_t failed = 0;
   std::uint64_t blank = 0;
 };
-
-void complain(const std::string& message) { std::fprintf(stderr, "wasmplug: %s\n", message.c_str()); }
 
 // Opens `path` for writing; "-" means stdout. Nullptr (with a message) on failure.
 std::ostream* open_out(const std::string& path, std::unique_ptr<std::ofstream>& holder, std::ostream& dash) {
@@ -63,43 +62,14 @@ class ErrorSink {
 }  // namespace
 
 int run(const RunOptions& options) {
-  Hook hook = *parse_hook(options.hook);
-  LoadOptions load;
-  load.name = options.plugin;
-  if (auto slash = load.name.find_last_of('/'); slash != std::string::npos) {
-    load.name = load.name.substr(slash + 1);
-  }
-  load.limits.deadline = std::chrono::milliseconds(options.deadline_ms);
-  load.limits.memory_bytes = std::uint64_t{options.memory_mb} << 20;
-  if (!options.config.empty()) {
-    std::ifstream cfg(options.config, std::ios::binary);
-    if (!cfg) {
-      complain("cannot read config file " + options.config);
-      return kExitSetup;
-    }
-    load.config.assign(std::istreambuf_iterator<char>(cfg), std::istreambuf_iterator<char>());
-  }
-
-  RuntimeConfig config;
-  config.log_sink = [](const LogRecord& r) {
-    std::fprintf(stderr, "[%.*s %.*s] %.*s\n", static_cast<int>(r.plugin.size()), r.plugin.data(),
-                 static_cast<int>(to_string(r.level).size()), to_string(r.level).data(),
-                 static_cast<int>(r.message.size()), r.message.data());
-  };
-  auto runtime = Runtime::create(config);
-  if (!runtime) {
-    complain(runtime.error().to_string());
+  auto loaded = load_plugin(PluginSetup{options.plugin, options.hook, options.config, options.isolation,
+                                        options.deadline_ms, options.memory_mb, 1});
+  if (!loaded) {
     return kExitSetup;
   }
-  auto plugin = (*runtime)->load_file(options.plugin, load);
-  if (!plugin) {
-    complain("cannot load " + options.plugin + ": " + plugin.error().to_string());
-    return kExitSetup;
-  }
-  if (!(*plugin)->has_hook(hook)) {
-    complain(options.plugin + " does not export the " + options.hook + " hook");
-    return kExitSetup;
-  }
+  Runtime& runtime = *loaded->runtime;
+  const Plugin& plugin = *loaded->plugin;
+  const Hook hook = loaded->hook;
 
   std::unique_ptr<std::ifstream> in_file;
   std::istream* in = &std::cin;
@@ -151,7 +121,7 @@ int run(const RunOptions& options) {
       }
     }
     auto input = std::span(reinterpret_cast<const std::uint8_t*>(line.data()), line.size());
-    auto result = (*runtime)->call(**plugin, hook, input);
+    auto result = runtime.call(plugin, hook, input);
     if (!result) {
       ++counts.failed;
       const Error& e = result.error();

@@ -69,19 +69,19 @@ uint64_t wasmplug_sdk_finish_output(wp_buf* out, wp_status status);
 /* int fn(const uint8_t* in, size_t len): nonzero keeps the input. */
 #define WP_FILTER(fn)                                                              \
   WP_EXPORT(wp_filter) int32_t wp_filter(uint32_t ptr, uint32_t len) {             \
-    int keep = fn((const uint8_t*)(uintptr_t)ptr, len);                            \
+    int wasmplug_keep_ = fn((const uint8_t*)(uintptr_t)ptr, len);                  \
     wasmplug_sdk_free_input(ptr, len);                                              \
-    return keep ? 1 : 0;                                                            \
+    return wasmplug_keep_ ? 1 : 0;                                                  \
   }
 
 /* wp_status fn(const uint8_t* in, size_t len, wp_buf* out): WP_EMIT sends
  * `out` (possibly empty), WP_DROP drops the input. */
 #define WP_TRANSFORM(fn)                                                           \
   WP_EXPORT(wp_transform) uint64_t wp_transform(uint32_t ptr, uint32_t len) {      \
-    wp_buf out = {0, 0, 0, 0};                                                     \
-    wp_status status = fn((const uint8_t*)(uintptr_t)ptr, len, &out);              \
+    wp_buf wasmplug_out_ = {0, 0, 0, 0};                                           \
+    wp_status wasmplug_status_ = fn((const uint8_t*)(uintptr_t)ptr, len, &wasmplug_out_); \
     wasmplug_sdk_free_input(ptr, len);                                              \
-    return wasmplug_sdk_finish_output(&out, status);                               \
+    return wasmplug_sdk_finish_output(&wasmplug_out_, wasmplug_status_);           \
   }
 
 /* void fn(const uint8_t* in, size_t len): side effects only. */
@@ -96,9 +96,9 @@ uint64_t wasmplug_sdk_finish_output(wp_buf* out, wp_status status);
  * per instance before its first hook. */
 #define WP_INIT(fn)                                                                \
   WP_EXPORT(wp_init) int32_t wp_init(uint32_t ptr, uint32_t len) {                 \
-    int32_t rc = fn((const uint8_t*)(uintptr_t)ptr, len);                          \
+    int32_t wasmplug_rc_ = fn((const uint8_t*)(uintptr_t)ptr, len);                \
     wasmplug_sdk_free_input(ptr, len);                                              \
-    return rc;                                                                      \
+    return wasmplug_rc_;                                                            \
   }
 
 #ifdef __cplusplus

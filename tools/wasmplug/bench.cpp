@@ -1,0 +1,117 @@
+// wasmplug bench: latency percentiles and throughput of one hook, from N threads.
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "commands.hpp"
+#include "loader.hpp"
+
+namespace wasmplug::cli {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+const char* const kDefaultRecord = R"({"id":42,"user":"ann","level":"info","msg":"hello wasm plug!!"})";
+
+std::string format_ns(double ns) {
+  char buf[32];
+  if (ns < 1e3) {
+    std::snprintf(buf, sizeof buf, "%.0f ns", ns);
+  } else if (ns < 1e6) {
+    std::snprintf(buf, sizeof buf, "%.2f us", ns / 1e3);
+  } else {
+    std::snprintf(buf, sizeof buf, "%.2f ms", ns / 1e6);
+  }
+  return buf;
+}
+
+}  // namespace
+
+int bench(const BenchOptions& options) {
+  std::vector<std::string> records;
+  if (options.input.empty()) {
+    records.emplace_back(kDefaultRecord);
+  } else {
+    std::ifstream in(options.input, std::ios::binary);
+    if (!in) {
+      complain("cannot read input " + options.input);
+      return kExitSetup;
+    }
+    for (std::string line; std::getline(in, line);) {
+      if (!line.empty()) {
+        records.push_back(std::move(line));
+      }
+    }
+    if (records.empty()) {
+      complain(options.input + " has no records");
+      return kExitSetup;
+    }
+  }
+  auto loaded = load_plugin(PluginSetup{options.plugin, options.hook, options.config, options.isolation, 50, 16,
+                                        std::max<std::uint32_t>(options.threads, 1)});
+  if (!loaded) {
+    return kExitSetup;
+  }
+
+  std::vector<std::vector<double>> latencies(options.threads);
+  std::atomic<std::uint64_t> failures{0};
+  std::atomic<bool> stop{false};
+  std::string first_error;
+  std::atomic<bool> have_error{false};
+  std::vector<std::thread> threads;
+  const auto start = Clock::now();
+  for (std::uint32_t t = 0; t < options.threads; ++t) {
+    threads.emplace_back([&, t] {
+      auto& mine = latencies[t];
+      mine.reserve(1 << 20);
+      std::size_t next = t;
+      while (!stop.load(std::memory_order_relaxed)) {
+        const std::string& record = records[next++ % records.size()];
+        auto input = std::span(reinterpret_cast<const std::uint8_t*>(record.data()), record.size());
+        auto call_start = Clock::now();
+        auto out = loaded->runtime->call(*loaded->plugin, loaded->hook, input);
+        mine.push_back(std::chrono::duration<double, std::nano>(Clock::now() - call_start).count());
+        if (!out) {
+          failures.fetch_add(1, std::memory_order_relaxed);
+          if (!have_error.exchange(true)) {
+            first_error = out.error().to_string();
+          }
+        }
+      }
+    });
+  }
+  std::this_thread::sleep_for(std::chrono::duration<double>(options.seconds));
+  stop = true;
+  for (auto& th : threads) {
+    th.join();
+  }
+  const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
+
+  std::vector<double> all;
+  for (auto& v : latencies) {
+    all.insert(all.end(), v.begin(), v.end());
+  }
+  std::sort(all.begin(), all.end());
+  auto at = [&](double q) { return all[static_cast<std::size_t>(q * static_cast<double>(all.size() - 1))]; };
+  std::printf("plugin %s, hook %s, isolation %s, %u thread(s), %zu distinct record(s)\n", options.plugin.c_str(),
+              options.hook.c_str(), options.isolation.c_str(), options.threads, records.size());
+  std::printf("calls: %zu in %.2f s = %.0f calls/s, failed: %llu\n", all.size(), elapsed,
+              static_cast<double>(all.size()) / elapsed, static_cast<unsigned long long>(failures.load()));
+  if (!all.empty()) {
+    std::printf("latency: p50 %s, p90 %s, p99 %s, max %s\n", format_ns(at(0.5)).c_str(), format_ns(at(0.9)).c_str(),
+                format_ns(at(0.99)).c_str(), format_ns(all.back()).c_str());
+  }
+  if (failures.load() != 0) {
+    std::fprintf(stderr, "wasmplug: first failure: %s\n", first_error.c_str());
+    return kExitFailures;
+  }
+  return kExitOk;
+}
+
+}  // namespace wasmplug::cli

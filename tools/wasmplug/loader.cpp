@@ -1,0 +1,59 @@
+#include "loader.hpp"
+
+#include <cstdio>
+#include <fstream>
+#include <iterator>
+
+namespace wasmplug::cli {
+
+void complain(const std::string& message) { std::fprintf(stderr, "wasmplug: %s\n", message.c_str()); }
+
+std::optional<Loaded> load_plugin(const PluginSetup& setup) {
+  Loaded loaded;
+  loaded.hook = *parse_hook(setup.hook);
+  LoadOptions load;
+  load.name = setup.plugin.substr(setup.plugin.find_last_of('/') + 1);
+  load.limits.deadline = std::chrono::milliseconds(setup.deadline_ms);
+  load.limits.memory_bytes = std::uint64_t{setup.memory_mb} << 20;
+  load.isolation = setup.isolation == "warm" ? Isolation::Warm : Isolation::Fresh;
+  load.pool.max_instances = setup.pool_size;
+  if (!setup.config.empty()) {
+    std::ifstream cfg(setup.config, std::ios::binary);
+    if (!cfg) {
+      complain("cannot read config file " + setup.config);
+      return std::nullopt;
+    }
+    load.config.assign(std::istreambuf_iterator<char>(cfg), std::istreambuf_iterator<char>());
+  }
+
+  RuntimeConfig config;
+  config.log_sink = [](const LogRecord& r) {
+    std::fprintf(stderr, "[%.*s %.*s] %.*s\n", static_cast<int>(r.plugin.size()), r.plugin.data(),
+                 static_cast<int>(to_string(r.level).size()), to_string(r.level).data(),
+                 static_cast<int>(r.message.size()), r.message.data());
+  };
+  auto runtime = Runtime::create(config);
+  if (!runtime) {
+    complain(runtime.error().to_string());
+    return std::nullopt;
+  }
+  loaded.runtime = std::move(runtime).value();
+  auto plugin = loaded.runtime->load_file(setup.plugin, load);
+  if (!plugin) {
+    complain("cannot load " + setup.plugin + ": " + plugin.error().to_string());
+    return std::nullopt;
+  }
+  loaded.plugin = std::move(plugin).value();
+  if (!loaded.plugin->has_hook(loaded.hook)) {
+    complain(setup.plugin + " does not export the " + setup.hook + " hook");
+    return std::nullopt;
+  }
+  // A plugin that rejects its config would fail every record: say so once.
+  if (auto ready = loaded.runtime->prepare(*loaded.plugin); !ready) {
+    complain("cannot start " + setup.plugin + ": " + ready.error().to_string());
+    return std::nullopt;
+  }
+  return loaded;
+}
+
+}  // namespace wasmplug::cli

@@ -1,0 +1,35 @@
+// Plugin loading shared by the subcommands: config file, limits, isolation,
+// load, hook check, initialisers. Failures print one line naming the file.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "wasmplug/runtime.hpp"
+
+namespace wasmplug::cli {
+
+struct PluginSetup {
+  std::string plugin;
+  std::string hook;
+  std::string config;  ///< file whose bytes go to wp_init; empty: none
+  std::string isolation = "fresh";
+  std::uint32_t deadline_ms = 50;
+  std::uint32_t memory_mb = 16;
+  std::uint32_t pool_size = 4;
+};
+
+struct Loaded {
+  std::unique_ptr<Runtime> runtime;
+  std::shared_ptr<const Plugin> plugin;
+  Hook hook;
+};
+
+/// Guest log lines go to stderr as "[plugin level] message".
+[[nodiscard]] std::optional<Loaded> load_plugin(const PluginSetup& setup);
+
+void complain(const std::string& message);
+
+}  // namespace wasmplug::cli
