@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Installs what the build needs and is missing: Debian packages (C++ deps,
-# clang-19 + lld-19 + wasi-libc for guest plugins, wabt for WAT) and checks
+# clang-19 + lld-19 + wasi-libc (+ libc++ for C++ guests) for guest plugins,
+# wabt for WAT) and checks
 # for cargo (Wasmtime is built from the Rust crate registry by CMake).
 set -euo pipefail
 
 packages=(
   cmake ninja-build g++ pkg-config
   libgtest-dev libgmock-dev libbenchmark-dev libssl-dev libcli11-dev libsimdjson-dev
-  clang-19 lld-19 wasi-libc libclang-rt-19-dev-wasm32 wabt
+  clang-19 lld-19 wasi-libc libclang-rt-19-dev-wasm32 libc++-19-dev-wasm32 libc++abi-19-dev-wasm32 wabt
 )
 
 missing=()

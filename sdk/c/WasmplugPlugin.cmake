@@ -1,8 +1,10 @@
 # wasmplug_add_plugin(NAME SOURCES src... [INCLUDE_DIRS dir...] [OUTPUT_DIR dir]
 #                     [CFLAGS flag...])
 #
-# Builds NAME.wasm from C/C++ sources with clang for wasm32 (WASI reactor,
-# no entry point) against the wasmplug C SDK. Creates a custom target NAME
+# Builds NAME.wasm from C or C++ sources with clang for wasm32 (WASI reactor,
+# no entry point) against the wasmplug C SDK. Any .cpp/.cc/.cxx source makes
+# it a C++ plugin: clang++ -std=c++20 without exceptions or RTTI, with the
+# SDK's C++ support (include <wasmplug/guest.hpp>). Creates a custom target NAME
 # that other targets can depend on, and sets the target property
 # WASM_FILE to the path of the produced module.
 #
@@ -14,6 +16,9 @@ set(WASMPLUG_SDK_C_DIR "${CMAKE_CURRENT_LIST_DIR}" CACHE INTERNAL "")
 find_program(WASMPLUG_WASM_CC NAMES clang-19 clang
   HINTS /usr/lib/llvm-19/bin
   DOC "clang able to target wasm32-wasi")
+find_program(WASMPLUG_WASM_CXX NAMES clang++-19 clang++
+  HINTS /usr/lib/llvm-19/bin
+  DOC "clang++ able to target wasm32-wasi (C++ plugins; needs libc++-19-dev-wasm32)")
 
 function(wasmplug_add_plugin name)
   cmake_parse_arguments(P "" "OUTPUT_DIR" "SOURCES;INCLUDE_DIRS;CFLAGS" ${ARGN})
@@ -37,17 +42,37 @@ function(wasmplug_add_plugin name)
     get_filename_component(abs "${d}" ABSOLUTE)
     list(APPEND incs "-I${abs}")
   endforeach()
-  add_custom_command(
-    OUTPUT "${out}"
-    COMMAND "${WASMPLUG_WASM_CC}" --target=wasm32-wasi -O2 -std=c11
-            -mexec-model=reactor -Wall -Wextra -Werror
-            ${incs} ${P_CFLAGS}
-            -Wl,--strip-debug -Wl,-z,stack-size=65536
-            -o "${out}" ${srcs} "${WASMPLUG_SDK_C_DIR}/src/wasmplug_sdk.c"
-    DEPENDS ${srcs} "${WASMPLUG_SDK_C_DIR}/src/wasmplug_sdk.c"
-            "${WASMPLUG_SDK_C_DIR}/include/wasmplug/plugin.h"
-    COMMENT "wasm32: ${name}.wasm"
-    VERBATIM)
+  set(sdk "${WASMPLUG_SDK_C_DIR}/src/wasmplug_sdk.c")
+  set(common_flags --target=wasm32-wasi -O2 -Wall -Wextra -Werror ${incs} ${P_CFLAGS})
+  set(link_flags -mexec-model=reactor -Wl,--strip-debug -Wl,-z,stack-size=65536)
+  set(is_cxx OFF)
+  foreach(s IN LISTS srcs)
+    if(s MATCHES "\\.(cpp|cc|cxx)$")
+      set(is_cxx ON)
+    endif()
+  endforeach()
+  if(is_cxx)
+    if(NOT WASMPLUG_WASM_CXX)
+      message(FATAL_ERROR "wasmplug_add_plugin(${name}): C++ sources need clang++-19 and libc++-19-dev-wasm32")
+    endif()
+    set(sdk_obj "${CMAKE_CURRENT_BINARY_DIR}/${name}_wasmplug_sdk.o")
+    add_custom_command(
+      OUTPUT "${out}"
+      COMMAND "${WASMPLUG_WASM_CC}" ${common_flags} -std=c11 -c "${sdk}" -o "${sdk_obj}"
+      COMMAND "${WASMPLUG_WASM_CXX}" ${common_flags} -std=c++20 -fno-exceptions -fno-rtti ${link_flags}
+              -o "${out}" ${srcs} "${WASMPLUG_SDK_C_DIR}/src/wasmplug_sdk_cpp.cpp" "${sdk_obj}"
+      DEPENDS ${srcs} "${sdk}" "${WASMPLUG_SDK_C_DIR}/src/wasmplug_sdk_cpp.cpp"
+              "${WASMPLUG_SDK_C_DIR}/include/wasmplug/plugin.h" "${WASMPLUG_SDK_C_DIR}/include/wasmplug/guest.hpp"
+      COMMENT "wasm32 (C++): ${name}.wasm"
+      VERBATIM)
+  else()
+    add_custom_command(
+      OUTPUT "${out}"
+      COMMAND "${WASMPLUG_WASM_CC}" ${common_flags} -std=c11 ${link_flags} -o "${out}" ${srcs} "${sdk}"
+      DEPENDS ${srcs} "${sdk}" "${WASMPLUG_SDK_C_DIR}/include/wasmplug/plugin.h"
+      COMMENT "wasm32: ${name}.wasm"
+      VERBATIM)
+  endif()
   add_custom_target(${name} ALL DEPENDS "${out}")
   set_target_properties(${name} PROPERTIES WASM_FILE "${out}")
 endfunction()
