@@ -1,8 +1,6 @@
 // The example plugins (examples/plugins/), as a host would run them.
 #include <gtest/gtest.h>
 
-#include <mutex>
-
 #include "guests.hpp"
 
 namespace wasmplug::test {
@@ -10,16 +8,8 @@ namespace {
 
 class Examples : public ::testing::Test {
  protected:
-  std::mutex mutex_;
-  std::vector<std::string> logs_;
-  std::unique_ptr<Runtime> rt_ = make_runtime([this] {
-    RuntimeConfig config;
-    config.log_sink = [this](const LogRecord& r) {
-      std::lock_guard lock(mutex_);
-      logs_.emplace_back(r.message);
-    };
-    return config;
-  }());
+  LogCapture logs_;
+  std::unique_ptr<Runtime> rt_ = make_runtime(logs_.config());
 
   std::shared_ptr<const Plugin> example(const std::string& name, std::string config = "",
                                         Isolation isolation = Isolation::Fresh) {
@@ -64,10 +54,10 @@ TEST_F(Examples, RouteFilterDefaultsToInfoAndRejectsUnknownLevels) {
   ASSERT_FALSE(ready.ok());
   EXPECT_EQ(ready.error().kind, ErrorKind::GuestError);
   EXPECT_EQ(ready.error().phase, Phase::Init);
-  std::lock_guard lock(mutex_);
-  EXPECT_NE(std::find_if(logs_.begin(), logs_.end(),
+  auto logs = logs_.messages();
+  EXPECT_NE(std::find_if(logs.begin(), logs.end(),
                          [](const std::string& l) { return l.find("config must be one of") != std::string::npos; }),
-            logs_.end());
+            logs.end());
 }
 
 TEST_F(Examples, EnrichAddsComputedFields) {
@@ -87,8 +77,7 @@ TEST_F(Examples, CountKeepsARunningCountWhenWarm) {
       ASSERT_TRUE(rt_->call(*p, Hook::Observe, bytes("{}")).ok());
     }
   }  // the plugin goes: wp_shutdown logs the total
-  std::lock_guard lock(mutex_);
-  EXPECT_EQ(logs_, (std::vector<std::string>{"events seen: 2", "events seen: 4", "total events: 5"}));
+  EXPECT_EQ(logs_.messages(), (std::vector<std::string>{"events seen: 2", "events seen: 4", "total events: 5"}));
 }
 
 TEST_F(Examples, CountStartsAgainWithFreshIsolation) {
@@ -96,8 +85,7 @@ TEST_F(Examples, CountStartsAgainWithFreshIsolation) {
   for (int i = 0; i < 3; ++i) {
     ASSERT_TRUE(rt_->call(*p, Hook::Observe, bytes("{}")).ok());
   }
-  std::lock_guard lock(mutex_);
-  EXPECT_EQ(logs_, (std::vector<std::string>{"events seen: 1", "events seen: 1", "events seen: 1"}));
+  EXPECT_EQ(logs_.messages(), (std::vector<std::string>{"events seen: 1", "events seen: 1", "events seen: 1"}));
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 #include <fstream>
 #include <iterator>
 #include <memory>
+#include <mutex>
 #include <span>
 #include <string>
 #include <string_view>
@@ -36,6 +37,28 @@ inline std::vector<std::uint8_t> guest_bytes(std::string_view stem) { return rea
 inline std::span<const std::uint8_t> bytes(std::string_view text) {
   return {reinterpret_cast<const std::uint8_t*>(text.data()), text.size()};
 }
+
+/// Collects guest log messages (thread-safe) for assertions.
+class LogCapture {
+ public:
+  /// A RuntimeConfig whose log sink appends here; the capture must outlive it.
+  RuntimeConfig config() {
+    RuntimeConfig c;
+    c.log_sink = [this](const LogRecord& r) {
+      std::lock_guard lock(mutex_);
+      messages_.emplace_back(r.message);
+    };
+    return c;
+  }
+  std::vector<std::string> messages() {
+    std::lock_guard lock(mutex_);
+    return messages_;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::vector<std::string> messages_;
+};
 
 inline LoadOptions named(std::string name) {
   LoadOptions options;

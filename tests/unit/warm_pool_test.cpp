@@ -4,7 +4,6 @@
 
 #include <atomic>
 #include <chrono>
-#include <mutex>
 #include <optional>
 #include <thread>
 
@@ -30,19 +29,11 @@ LoadOptions warm(std::uint32_t max_instances = 4) {
 
 class WarmPool : public ::testing::Test {
  protected:
-  std::mutex log_mutex_;
-  std::vector<std::string> logs_;
-  std::unique_ptr<Runtime> rt_ = make_runtime([this] {
-    RuntimeConfig config;
-    config.log_sink = [this](const LogRecord& r) {
-      std::lock_guard lock(log_mutex_);
-      logs_.emplace_back(r.message);
-    };
-    return config;
-  }());
+  LogCapture logs_;
+  std::unique_ptr<Runtime> rt_ = make_runtime(logs_.config());
   std::size_t shutdowns() {
-    std::lock_guard lock(log_mutex_);
-    return static_cast<std::size_t>(std::count(logs_.begin(), logs_.end(), "shutdown"));
+    auto logs = logs_.messages();
+    return static_cast<std::size_t>(std::count(logs.begin(), logs.end(), "shutdown"));
   }
 };
 
