@@ -29,7 +29,11 @@ Plugin::Plugin(std::string name, std::uint64_t version_id, const LoadOptions& op
       isolation_(options.isolation),
       pool_(options.pool),
       report_(std::move(report)),
-      code_(std::move(code)) {}
+      code_(std::move(code)) {
+  for (Hook hook : report_.hooks) {
+    hooks_ = static_cast<std::uint8_t>(hooks_ | (1u << static_cast<unsigned>(hook)));
+  }
+}
 
 Plugin::~Plugin() = default;
 

@@ -142,7 +142,7 @@ class Plugin {
   [[nodiscard]] const Limits& limits() const noexcept { return limits_; }
   [[nodiscard]] AbiProfile abi() const noexcept { return report_.abi; }
   [[nodiscard]] const std::vector<std::uint8_t>& config() const noexcept { return config_; }
-  [[nodiscard]] bool has_hook(Hook hook) const noexcept { return report_.exports_hook(hook); }
+  [[nodiscard]] bool has_hook(Hook hook) const noexcept { return (hooks_ >> static_cast<unsigned>(hook)) & 1u; }
   [[nodiscard]] Isolation isolation() const noexcept { return isolation_; }
   [[nodiscard]] const PoolOptions& pool_options() const noexcept { return pool_; }
   /// A snapshot of the warm pool's counters (zeros for fresh isolation).
@@ -163,6 +163,7 @@ class Plugin {
   Isolation isolation_;
   PoolOptions pool_;
   AdmissionReport report_;
+  std::uint8_t hooks_ = 0;  // bit per Hook, from report_.hooks
   // Last member: destroyed first, while the fields above (name, limits) are
   // still valid for the warm instances it shuts down.
   std::unique_ptr<const detail::PluginCode> code_;

@@ -54,7 +54,7 @@ Result<GuestBuffer> copy_in(Instance& instance, std::span<const std::uint8_t> by
                            std::to_string(kInputAlign),
                        Phase::Alloc);
   }
-  GuestMemory memory = instance.memory();
+  GuestMemory memory = instance.memory_covering(*ptr, len);
   auto dest = memory.slice(*ptr, len);
   if (!dest) {
     return state.error(ErrorKind::AbiViolation,
@@ -86,7 +86,7 @@ Result<Output> read_transform_output(Instance& instance, std::uint64_t packed) {
                            std::to_string(instance.plugin().limits().max_output_bytes),
                        Phase::Read);
   }
-  GuestMemory memory = instance.memory();
+  GuestMemory memory = instance.memory_covering(out_ptr, out_len);
   auto bytes = memory.slice(out_ptr, out_len);
   if (!bytes) {
     return state.error(ErrorKind::AbiViolation,

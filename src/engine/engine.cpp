@@ -80,6 +80,8 @@ Result<std::unique_ptr<Engine>> Engine::create(RuntimeConfig config) {
   wasmtime_config_wasm_stack_switching_set(cfg.get(), false);
   wasmtime_config_wasm_custom_page_sizes_set(cfg.get(), false);
   wasmtime_config_memory_init_cow_set(cfg.get(), true);
+  // Instance::memory_covering() relies on linear memories never moving.
+  wasmtime_config_memory_may_move_set(cfg.get(), false);
 
   PoolingConfigHandle pool(wasmtime_pooling_allocation_config_new());
   wasmtime_pooling_allocation_config_total_core_instances_set(pool.get(), config.max_instances);
