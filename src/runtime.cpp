@@ -15,6 +15,7 @@
 #include "engine/engine.hpp"
 #include "engine/failure.hpp"
 #include "host/core.hpp"
+#include "host/rustcdc.hpp"
 
 namespace wasmplug {
 
@@ -37,6 +38,11 @@ Plugin::Plugin(std::string name, std::uint64_t version_id, const LoadOptions& op
 
 Plugin::~Plugin() = default;
 
+std::map<std::string, std::int64_t> Plugin::guest_metrics() const {
+  std::lock_guard lock(code_->guest_metrics.mutex);
+  return {code_->guest_metrics.values.begin(), code_->guest_metrics.values.end()};
+}
+
 PoolStats Plugin::pool_stats() const noexcept {
   return code_->pool ? code_->pool->stats() : PoolStats{};
 }
@@ -49,6 +55,11 @@ std::vector<HostFuncDef> host_functions_for(const AbiSpec& spec) {
     switch (set) {
       case HostSet::Core: {
         auto defs = core_host_functions();
+        out.insert(out.end(), defs.begin(), defs.end());
+        break;
+      }
+      case HostSet::Rustcdc: {
+        auto defs = rustcdc_host_functions();
         out.insert(out.end(), defs.begin(), defs.end());
         break;
       }
@@ -90,7 +101,7 @@ Result<std::unique_ptr<Runtime>> Runtime::create(RuntimeConfig config) {
     return std::move(engine).error();
   }
   auto state = std::make_unique<State>();
-  for (AbiProfile profile : {AbiProfile::Native}) {
+  for (AbiProfile profile : {AbiProfile::Native, AbiProfile::CcLb, AbiProfile::Rustcdc}) {
     State::Profile p;
     p.imports = host_functions_for(abi_spec(profile));
     p.linker = LinkerHandle(wasmtime_linker_new((*engine)->raw()));

@@ -88,6 +88,8 @@ std::string Error::to_string() const {
 std::string_view to_string(AbiProfile abi) noexcept {
   switch (abi) {
     case AbiProfile::Native: return "native";
+    case AbiProfile::CcLb: return "cc-lb";
+    case AbiProfile::Rustcdc: return "rustcdc";
   }
   return "unknown";
 }

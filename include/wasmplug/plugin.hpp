@@ -5,6 +5,7 @@
 #include <array>
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -35,7 +36,9 @@ struct Limits {
 
 /// The contract a plugin is written to. Each profile is one adapter in src/abi/.
 enum class AbiProfile : std::uint8_t {
-  Native,  ///< wasmplug native ABI v1 (docs/abi.md)
+  Native,   ///< wasmplug native ABI v1 (docs/abi.md)
+  CcLb,     ///< cc-lb hooks (docs/profiles/cc-lb.md)
+  Rustcdc,  ///< rustcdc transforms (docs/profiles/rustcdc.md)
 };
 
 /// How calls get an instance.
@@ -147,6 +150,9 @@ class Plugin {
   [[nodiscard]] const PoolOptions& pool_options() const noexcept { return pool_; }
   /// A snapshot of the warm pool's counters (zeros for fresh isolation).
   [[nodiscard]] PoolStats pool_stats() const noexcept;
+  /// A snapshot of the counters the guest keeps through host functions
+  /// (rustcdc get_metric/record_metric); empty for other profiles.
+  [[nodiscard]] std::map<std::string, std::int64_t> guest_metrics() const;
 
   /// Engine-specific part; for the library's own use.
   [[nodiscard]] const detail::PluginCode& code() const noexcept { return *code_; }

@@ -1,5 +1,8 @@
 # wasmplug_add_plugin(NAME SOURCES src... [INCLUDE_DIRS dir...] [OUTPUT_DIR dir]
-#                     [CFLAGS flag...])
+#                     [CFLAGS flag...] [RAW])
+#
+# RAW: do not link the SDK (for modules written by hand to another contract,
+# e.g. the cc-lb or rustcdc profiles); C sources only.
 #
 # Builds NAME.wasm from C or C++ sources with clang for wasm32 (WASI reactor,
 # no entry point) against the wasmplug C SDK. Any .cpp/.cc/.cxx source makes
@@ -21,7 +24,7 @@ find_program(WASMPLUG_WASM_CXX NAMES clang++-19 clang++
   DOC "clang++ able to target wasm32-wasi (C++ plugins; needs libc++-19-dev-wasm32)")
 
 function(wasmplug_add_plugin name)
-  cmake_parse_arguments(P "" "OUTPUT_DIR" "SOURCES;INCLUDE_DIRS;CFLAGS" ${ARGN})
+  cmake_parse_arguments(P "RAW" "OUTPUT_DIR" "SOURCES;INCLUDE_DIRS;CFLAGS" ${ARGN})
   if(NOT P_SOURCES)
     message(FATAL_ERROR "wasmplug_add_plugin(${name}): SOURCES is required")
   endif()
@@ -64,6 +67,13 @@ function(wasmplug_add_plugin name)
       DEPENDS ${srcs} "${sdk}" "${WASMPLUG_SDK_C_DIR}/src/wasmplug_sdk_cpp.cpp"
               "${WASMPLUG_SDK_C_DIR}/include/wasmplug/plugin.h" "${WASMPLUG_SDK_C_DIR}/include/wasmplug/guest.hpp"
       COMMENT "wasm32 (C++): ${name}.wasm"
+      VERBATIM)
+  elseif(P_RAW)
+    add_custom_command(
+      OUTPUT "${out}"
+      COMMAND "${WASMPLUG_WASM_CC}" ${common_flags} -std=c11 ${link_flags} -o "${out}" ${srcs}
+      DEPENDS ${srcs}
+      COMMENT "wasm32 (raw): ${name}.wasm"
       VERBATIM)
   else()
     add_custom_command(

@@ -1,6 +1,8 @@
 #include "abi/abi.hpp"
 
+#include "abi/cc_lb.hpp"
 #include "abi/native.hpp"
+#include "abi/rustcdc.hpp"
 
 namespace wasmplug::detail {
 
@@ -10,6 +12,8 @@ namespace wasmplug::detail {
 const AbiSpec& abi_spec(AbiProfile profile) {
   switch (profile) {
     case AbiProfile::Native: return native::spec();
+    case AbiProfile::CcLb: return cc_lb::spec();
+    case AbiProfile::Rustcdc: return rustcdc::spec();
   }
   return native::spec();
 }
@@ -17,6 +21,8 @@ const AbiSpec& abi_spec(AbiProfile profile) {
 Result<void> abi_initialize(Instance& instance) {
   switch (instance.plugin().abi()) {
     case AbiProfile::Native: return native::initialize(instance);
+    case AbiProfile::CcLb: return cc_lb::initialize(instance);
+    case AbiProfile::Rustcdc: return rustcdc::initialize(instance);
   }
   return {};
 }
@@ -24,6 +30,8 @@ Result<void> abi_initialize(Instance& instance) {
 Result<Output> abi_invoke(Instance& instance, Hook hook, std::span<const std::uint8_t> input) {
   switch (instance.plugin().abi()) {
     case AbiProfile::Native: return native::invoke(instance, hook, input);
+    case AbiProfile::CcLb: return cc_lb::invoke(instance, hook, input);
+    case AbiProfile::Rustcdc: return rustcdc::invoke(instance, hook, input);
   }
   return instance.state().error(ErrorKind::InvalidArgument, "unknown ABI profile", Phase::Call);
 }
@@ -31,6 +39,8 @@ Result<Output> abi_invoke(Instance& instance, Hook hook, std::span<const std::ui
 Result<void> abi_shutdown(Instance& instance) {
   switch (instance.plugin().abi()) {
     case AbiProfile::Native: return native::shutdown(instance);
+    case AbiProfile::CcLb: return {};
+    case AbiProfile::Rustcdc: return rustcdc::shutdown(instance);
   }
   return {};
 }

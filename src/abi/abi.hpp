@@ -18,7 +18,10 @@
 namespace wasmplug::detail {
 
 /// Host function sets an ABI links (see src/host/).
-enum class HostSet : std::uint8_t { Core };
+enum class HostSet : std::uint8_t {
+  Core,     ///< wasmplug.log, wasmplug.fail (native)
+  Rustcdc,  ///< env.log, env.get_metric, env.record_metric
+};
 
 struct ExportSpec {
   std::string_view name;
@@ -29,7 +32,8 @@ struct ExportSpec {
 
 struct AbiSpec {
   AbiProfile profile;
-  /// A function export named `<marker_prefix><N>`, type () -> (), declares ABI version N.
+  /// A function export named `<marker_prefix><N>`, type () -> (), declares ABI
+  /// version N. Empty: the profile has no marker (the seed contracts).
   std::string_view marker_prefix;
   std::uint32_t version;
   std::vector<HostSet> host_sets;

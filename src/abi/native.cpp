@@ -1,6 +1,7 @@
 #include "abi/native.hpp"
 
-#include <cstring>
+#include "abi/buffers.hpp"
+
 #include <string>
 
 namespace wasmplug::detail::native {
@@ -23,9 +24,9 @@ std::string_view export_name(Hook hook) {
   return "?";
 }
 
-// alloc → bounds/alignment check → write. Ownership of the buffer passes to
-// the guest with the call that receives it. An empty input is passed as
-// (0, 0) without calling the allocator.
+// alloc → alignment check → write. Ownership of the buffer passes to the
+// guest with the call that receives it. An empty input is passed as (0, 0)
+// without calling the allocator.
 Result<GuestBuffer> copy_in(Instance& instance, std::span<const std::uint8_t> bytes) {
   if (bytes.empty()) {
     return GuestBuffer{};
@@ -54,14 +55,9 @@ Result<GuestBuffer> copy_in(Instance& instance, std::span<const std::uint8_t> by
                            std::to_string(kInputAlign),
                        Phase::Alloc);
   }
-  GuestMemory memory = instance.memory_covering(*ptr, len);
-  auto dest = memory.slice(*ptr, len);
-  if (!dest) {
-    return state.error(ErrorKind::AbiViolation,
-                       "wp_alloc returned a buffer whose " + memory.describe_out_of_bounds(*ptr, len),
-                       Phase::Write);
+  if (auto written = write_guest(instance, *ptr, bytes, "wp_alloc"); !written) {
+    return std::move(written).error();
   }
-  std::memcpy(dest->data(), bytes.data(), bytes.size());
   return GuestBuffer{*ptr, len};
 }
 
@@ -70,30 +66,19 @@ Result<GuestBuffer> copy_in(Instance& instance, std::span<const std::uint8_t> by
 Result<Output> read_transform_output(Instance& instance, std::uint64_t packed) {
   const auto out_ptr = static_cast<std::uint32_t>(packed >> 32);
   const auto out_len = static_cast<std::uint32_t>(packed & 0xFFFF'FFFFu);
-  CallState& state = instance.state();
   if (out_ptr == 0 && out_len == 0) {
     return Output{Output::Kind::Drop, {}};
   }
   if (out_ptr == 0) {
-    return state.error(ErrorKind::AbiViolation,
-                       "wp_transform returned a null pointer with length " + std::to_string(out_len),
-                       Phase::Read);
+    return instance.state().error(ErrorKind::AbiViolation,
+                                  "wp_transform returned a null pointer with length " + std::to_string(out_len),
+                                  Phase::Read);
   }
-  if (out_len > instance.plugin().limits().max_output_bytes) {
-    return state.error(ErrorKind::LimitExceeded,
-                       "wp_transform returned " + std::to_string(out_len) +
-                           " bytes; the output limit is " +
-                           std::to_string(instance.plugin().limits().max_output_bytes),
-                       Phase::Read);
-  }
-  GuestMemory memory = instance.memory_covering(out_ptr, out_len);
-  auto bytes = memory.slice(out_ptr, out_len);
+  auto bytes = read_guest(instance, out_ptr, out_len, "wp_transform");
   if (!bytes) {
-    return state.error(ErrorKind::AbiViolation,
-                       "wp_transform returned an output " + memory.describe_out_of_bounds(out_ptr, out_len),
-                       Phase::Read);
+    return std::move(bytes).error();
   }
-  return Output{Output::Kind::Bytes, std::vector<std::uint8_t>(bytes->begin(), bytes->end())};
+  return Output{Output::Kind::Bytes, std::move(bytes).value()};
 }
 
 }  // namespace

@@ -142,7 +142,7 @@ void check_exports(const wasmtime_module_t* module, const AbiSpec& spec, Admissi
       } else {
         out.report.problems.push_back("export " + info.name + " must be a memory, found a " + info.kind);
       }
-    } else if (info.name.starts_with(spec.marker_prefix)) {
+    } else if (!spec.marker_prefix.empty() && info.name.starts_with(spec.marker_prefix)) {
       have_marker = true;
       check_marker(info.name, info.kind, info.signature, spec, out);
     }
@@ -173,7 +173,7 @@ void check_exports(const wasmtime_module_t* module, const AbiSpec& spec, Admissi
     out.report.problems.push_back("the module does not export its memory as \"" +
                                   std::string(spec.memory_export) + "\"");
   }
-  if (!have_marker) {
+  if (!have_marker && !spec.marker_prefix.empty()) {
     out.report.problems.push_back("missing ABI marker: export a function " +
                                   std::string(spec.marker_prefix) + std::to_string(spec.version) +
                                   " () -> () (the SDK does this)");

@@ -5,6 +5,10 @@
 #include <array>
 #include <atomic>
 #include <cstddef>
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <string>
 #include <memory>
 #include <optional>
 #include <vector>
@@ -14,6 +18,13 @@
 #include "engine/handle.hpp"
 
 namespace wasmplug::detail {
+
+/// Named counters a guest keeps through host functions (rustcdc's
+/// get_metric/record_metric), shared by all instances of one plugin version.
+struct GuestMetrics {
+  mutable std::mutex mutex;
+  std::map<std::string, std::int64_t, std::less<>> values;
+};
 
 struct PluginCode {
   /// Keeps the engine (and its ticker) alive as long as the plugin.
@@ -25,6 +36,7 @@ struct PluginCode {
   std::vector<std::optional<std::size_t>> export_index;
   /// Ready instances, for Isolation::Warm (null for fresh). Thread-safe.
   std::unique_ptr<WarmPool> pool;
+  mutable GuestMetrics guest_metrics;
   /// MetricsSink::resolve() per hook, filled on first use.
   mutable std::array<std::atomic<void*>, 3> metrics_series{};
 };

@@ -9,7 +9,9 @@ namespace {
 
 constexpr std::uint32_t kMaxFailMessage = 4096;
 
-Result<void> log(HostCall& call, std::uint32_t level, std::uint32_t ptr, std::uint32_t len) {
+}  // namespace
+
+Result<void> host_log(HostCall& call, std::uint32_t level, std::uint32_t ptr, std::uint32_t len) {
   if (level > static_cast<std::uint32_t>(LogLevel::Error)) {
     return call.error(ErrorKind::AbiViolation,
                       "log: level " + std::to_string(level) + " is not one of 0 (trace) .. 4 (error)");
@@ -30,6 +32,8 @@ Result<void> log(HostCall& call, std::uint32_t level, std::uint32_t ptr, std::ui
   return {};
 }
 
+namespace {
+
 Result<void> fail(HostCall& call, std::uint32_t ptr, std::uint32_t len) {
   GuestMemory memory = call.memory();
   auto bytes = memory.slice(ptr, len);
@@ -45,7 +49,7 @@ Result<void> fail(HostCall& call, std::uint32_t ptr, std::uint32_t len) {
 
 std::span<const HostFuncDef> core_host_functions() {
   static const std::vector<HostFuncDef> defs = {
-      host_func<&log>("wasmplug", "log"),
+      host_func<&host_log>("wasmplug", "log"),
       host_func<&fail>("wasmplug", "fail"),
   };
   return defs;

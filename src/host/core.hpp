@@ -11,4 +11,8 @@ namespace wasmplug::detail {
 
 [[nodiscard]] std::span<const HostFuncDef> core_host_functions();
 
+/// The log function itself, shared with profiles that bind it under another
+/// module name (rustcdc's env.log). Levels 0 trace .. 4 error.
+[[nodiscard]] Result<void> host_log(HostCall& call, std::uint32_t level, std::uint32_t ptr, std::uint32_t len);
+
 }  // namespace wasmplug::detail

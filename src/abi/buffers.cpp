@@ -1,0 +1,43 @@
+#include "abi/buffers.hpp"
+
+#include <cstring>
+#include <string>
+
+namespace wasmplug::detail {
+
+Result<void> write_guest(Instance& instance, std::uint32_t ptr, std::span<const std::uint8_t> bytes,
+                         std::string_view allocator) {
+  GuestMemory memory = instance.memory_covering(ptr, bytes.size());
+  auto dest = memory.slice(ptr, bytes.size());
+  if (!dest) {
+    return instance.state().error(ErrorKind::AbiViolation,
+                                  std::string(allocator) + " returned a buffer whose " +
+                                      memory.describe_out_of_bounds(ptr, bytes.size()),
+                                  Phase::Write);
+  }
+  if (!bytes.empty()) {
+    std::memcpy(dest->data(), bytes.data(), bytes.size());
+  }
+  return {};
+}
+
+Result<std::vector<std::uint8_t>> read_guest(Instance& instance, std::uint32_t ptr, std::uint32_t len,
+                                             std::string_view producer) {
+  const std::uint32_t limit = instance.plugin().limits().max_output_bytes;
+  if (len > limit) {
+    return instance.state().error(ErrorKind::LimitExceeded,
+                                  std::string(producer) + " returned " + std::to_string(len) +
+                                      " bytes; the output limit is " + std::to_string(limit),
+                                  Phase::Read);
+  }
+  GuestMemory memory = instance.memory_covering(ptr, len);
+  auto bytes = memory.slice(ptr, len);
+  if (!bytes) {
+    return instance.state().error(
+        ErrorKind::AbiViolation,
+        std::string(producer) + " returned an output " + memory.describe_out_of_bounds(ptr, len), Phase::Read);
+  }
+  return std::vector<std::uint8_t>(bytes->begin(), bytes->end());
+}
+
+}  // namespace wasmplug::detail

@@ -1,0 +1,27 @@
+// Moving bytes across the guest boundary, shared by every ABI adapter: all go
+// through Instance::memory_covering (GuestMemory), with the same checks and
+// error wording.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string_view>
+#include <vector>
+
+#include "dispatch/instance.hpp"
+#include "wasmplug/error.hpp"
+
+namespace wasmplug::detail {
+
+/// Copies `bytes` into the buffer at `ptr` that `allocator` (an export name)
+/// returned. AbiViolation (phase write) if the buffer is not inside memory.
+[[nodiscard]] Result<void> write_guest(Instance& instance, std::uint32_t ptr, std::span<const std::uint8_t> bytes,
+                                       std::string_view allocator);
+
+/// Copies the output [ptr, ptr+len) that `producer` (an export name) returned.
+/// LimitExceeded past Limits::max_output_bytes, AbiViolation outside memory
+/// (both phase read).
+[[nodiscard]] Result<std::vector<std::uint8_t>> read_guest(Instance& instance, std::uint32_t ptr, std::uint32_t len,
+                                                           std::string_view producer);
+
+}  // namespace wasmplug::detail
