@@ -7,7 +7,7 @@
   (import "env" "get_metric" (func $get (param i32) (result i64)))
   (memory (export "memory") 1)
   (global $len (mut i32) (i32.const 0))
-  (data (i32.const 65000) "no-terminator")
+  (data (i32.const 65523) "no-terminator")  ;; runs to the end of memory
   (func (export "alloc") (param i32) (result i32) (i32.const 1024))
   (func (export "output_len") (result i32) (global.get $len))
   (func (export "transform") (param $ptr i32) (param $len i32) (result i32)
@@ -17,7 +17,7 @@
     (if (i32.eq (local.get $c) (i32.const 70)) (then (return (i32.const -7))))
     (if (i32.eq (local.get $c) (i32.const 79)) (then (global.set $len (i32.const 4096)) (return (i32.const 65000))))
     (if (i32.eq (local.get $c) (i32.const 77)) (then (global.set $len (i32.const -1))))
-    (if (i32.eq (local.get $c) (i32.const 78)) (then (drop (call $get (i32.const 65526)))))
+    (if (i32.eq (local.get $c) (i32.const 78)) (then (drop (call $get (i32.const 65523)))))
     (if (i32.eq (local.get $c) (i32.const 76)) (then (loop $forever (br $forever))))
     (local.get $ptr))
 )

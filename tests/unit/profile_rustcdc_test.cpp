@@ -1,0 +1,147 @@
+// The rustcdc transform profile: plugins written to the rustcdc WASM
+// Transform SDK contract, fresh and pooled (one instance per worker).
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <thread>
+
+#include "guests.hpp"
+
+namespace wasmplug::test {
+namespace {
+
+LoadOptions rustcdc(std::string name, std::string config = "", Isolation isolation = Isolation::Fresh) {
+  LoadOptions options;
+  options.name = std::move(name);
+  options.abi = AbiProfile::Rustcdc;
+  options.config.assign(config.begin(), config.end());
+  options.isolation = isolation;
+  return options;
+}
+
+class Rustcdc : public ::testing::Test {
+ protected:
+  LogCapture logs_;
+  std::unique_ptr<Runtime> rt_ = make_runtime(logs_.config());
+};
+
+TEST_F(Rustcdc, TransformFilterAndFailure) {
+  auto p = load_guest(*rt_, "rustcdc_tag", rustcdc("tagger", "orders"));
+  ASSERT_TRUE(p);
+  EXPECT_TRUE(p->has_hook(Hook::Transform));
+  auto out = rt_->call(*p, Hook::Transform, bytes(R"({"op":"c","after":{"id":1}})"));
+  ASSERT_TRUE(out.ok()) << out.error().to_string();
+  EXPECT_EQ(out->text(), R"({"op":"c","after":{"id":1},"tagged":"orders"})");
+
+  auto filtered = rt_->call(*p, Hook::Transform, bytes(R"({"op":"d","before":{"id":1}})"));
+  ASSERT_TRUE(filtered.ok());
+  EXPECT_EQ(filtered->kind, Output::Kind::Drop);  // -1
+
+  auto failed = rt_->call(*p, Hook::Transform, bytes(R"({"op":"u","note":"poison"})"));
+  ASSERT_FALSE(failed.ok());
+  EXPECT_EQ(failed.error().kind, ErrorKind::GuestError);  // < -1
+  EXPECT_NE(failed.error().message.find("transform failed (returned -2)"), std::string::npos);
+
+  auto garbled = rt_->call(*p, Hook::Transform, bytes(R"({"note":"garble"})"));
+  ASSERT_FALSE(garbled.ok());
+  EXPECT_EQ(garbled.error().kind, ErrorKind::GuestError);
+  EXPECT_EQ(garbled.error().phase, Phase::Read);
+  EXPECT_NE(garbled.error().message.find("not a valid JSON event"), std::string::npos);
+
+  auto not_json = rt_->call(*p, Hook::Transform, bytes("op=c"));
+  ASSERT_FALSE(not_json.ok());
+  EXPECT_EQ(not_json.error().kind, ErrorKind::InvalidArgument);
+  EXPECT_NE(not_json.error().message.find("input event is not valid JSON"), std::string::npos);
+}
+
+TEST_F(Rustcdc, InitConfigLogsAndMetrics) {
+  auto p = load_guest(*rt_, "rustcdc_tag", rustcdc("tagger"));
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(rt_->call(*p, Hook::Transform, bytes(R"({"op":"c"})")).ok());
+  }
+  EXPECT_EQ(rt_->call(*p, Hook::Transform, bytes(R"({"op":"c"})"))->text(), R"({"op":"c","tagged":"rustcdc"})");
+  EXPECT_EQ(p->guest_metrics().at("events.seen"), 4);
+  auto logs = logs_.messages();
+  EXPECT_EQ(std::count(logs.begin(), logs.end(), "init"), 4);  // fresh: init per call
+
+  auto rejecting = load_guest(*rt_, "rustcdc_tag", rustcdc("tagger", "reject"));
+  auto ready = rt_->prepare(*rejecting);
+  ASSERT_FALSE(ready.ok());
+  EXPECT_EQ(ready.error().kind, ErrorKind::GuestError);
+  EXPECT_EQ(ready.error().phase, Phase::Init);
+  EXPECT_NE(ready.error().message.find("init returned 1"), std::string::npos);
+}
+
+TEST_F(Rustcdc, ContractViolations) {
+  LoadOptions options = rustcdc("hostile");
+  options.limits.deadline = std::chrono::milliseconds(20);
+  auto p = load_guest(*rt_, "rustcdc_hostile", options);
+  struct Case {
+    const char* input;
+    ErrorKind kind;
+    Phase phase;
+    const char* message;
+  } cases[] = {
+      {R"("F")", ErrorKind::GuestError, Phase::Call, "transform failed (returned -7)"},
+      {R"("O")", ErrorKind::AbiViolation, Phase::Read, "transform returned an output range [65000, 65000+4096)"},
+      {R"("M")", ErrorKind::AbiViolation, Phase::Read, "output_len returned -1"},
+      {R"("N")", ErrorKind::AbiViolation, Phase::Call, "get_metric: the metric name at 65523 is not NUL-terminated"},
+      {R"("L")", ErrorKind::Timeout, Phase::Call, "deadline of 20 ms"},
+  };
+  for (const Case& c : cases) {
+    auto out = rt_->call(*p, Hook::Transform, bytes(c.input));
+    ASSERT_FALSE(out.ok()) << c.input;
+    EXPECT_EQ(out.error().kind, c.kind) << out.error().to_string();
+    EXPECT_EQ(out.error().phase, c.phase) << out.error().to_string();
+    EXPECT_NE(out.error().message.find(c.message), std::string::npos) << out.error().to_string();
+    auto good = rt_->call(*p, Hook::Transform, bytes(R"("ok")"));
+    ASSERT_TRUE(good.ok()) << good.error().to_string();
+    EXPECT_EQ(good->text(), R"("ok")");
+  }
+}
+
+TEST_F(Rustcdc, AdmissionAllowsOnlyTheEnvImports) {
+  auto p = rt_->load(guest_bytes("rustcdc_forbidden"), rustcdc("forbidden"));
+  ASSERT_FALSE(p.ok());
+  EXPECT_EQ(p.error().kind, ErrorKind::Rejected);
+  EXPECT_NE(p.error().message.find("import wasi_snapshot_preview1.fd_write"), std::string::npos);
+  EXPECT_NE(p.error().message.find("allowed: env.log, env.get_metric, env.record_metric"), std::string::npos)
+      << p.error().message;
+  EXPECT_NE(p.error().message.find("missing required export output_len () -> (i32)"), std::string::npos);
+}
+
+// The seed's pool: compile once, one instance per worker, each worker
+// transforming in parallel; metrics from all instances add up.
+TEST_F(Rustcdc, PoolOfInstancesAcrossThreads) {
+  LoadOptions options = rustcdc("pooled", "pool", Isolation::Warm);
+  options.pool.max_instances = 4;
+  options.pool.acquire_timeout = std::chrono::milliseconds(1000);
+  auto p = load_guest(*rt_, "rustcdc_tag", options);
+  constexpr int kThreads = 4;
+  constexpr int kEvents = 250;
+  std::atomic<int> wrong{0};
+  std::vector<std::thread> workers;
+  for (int t = 0; t < kThreads; ++t) {
+    workers.emplace_back([&, t] {
+      for (int i = 0; i < kEvents; ++i) {
+        std::string event = R"({"op":"c","worker":)" + std::to_string(t) + R"(,"seq":)" + std::to_string(i) + "}";
+        auto out = rt_->call(*p, Hook::Transform, bytes(event));
+        std::string expected = event.substr(0, event.size() - 1) + R"(,"tagged":"pool"})";
+        if (!out.ok() || out->text() != expected) {
+          wrong.fetch_add(1);
+        }
+      }
+    });
+  }
+  for (auto& w : workers) {
+    w.join();
+  }
+  EXPECT_EQ(wrong.load(), 0);
+  EXPECT_EQ(p->guest_metrics().at("events.seen"), kThreads * kEvents);
+  EXPECT_LE(p->pool_stats().created, 4u);
+  auto logs = logs_.messages();
+  EXPECT_EQ(std::count(logs.begin(), logs.end(), "init"), static_cast<long>(p->pool_stats().created));
+}
+
+}  // namespace
+}  // namespace wasmplug::test
