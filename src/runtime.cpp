@@ -15,6 +15,7 @@
 #include "engine/engine.hpp"
 #include "engine/failure.hpp"
 #include "host/core.hpp"
+#include "host/kestrel.hpp"
 #include "host/rustcdc.hpp"
 
 namespace wasmplug {
@@ -63,6 +64,11 @@ std::vector<HostFuncDef> host_functions_for(const AbiSpec& spec) {
         out.insert(out.end(), defs.begin(), defs.end());
         break;
       }
+      case HostSet::Kestrel: {
+        auto defs = kestrel_host_functions();
+        out.insert(out.end(), defs.begin(), defs.end());
+        break;
+      }
     }
   }
   return out;
@@ -101,7 +107,7 @@ Result<std::unique_ptr<Runtime>> Runtime::create(RuntimeConfig config) {
     return std::move(engine).error();
   }
   auto state = std::make_unique<State>();
-  for (AbiProfile profile : {AbiProfile::Native, AbiProfile::CcLb, AbiProfile::Rustcdc}) {
+  for (AbiProfile profile : {AbiProfile::Native, AbiProfile::CcLb, AbiProfile::Rustcdc, AbiProfile::Kestrel}) {
     State::Profile p;
     p.imports = host_functions_for(abi_spec(profile));
     p.linker = LinkerHandle(wasmtime_linker_new((*engine)->raw()));

@@ -90,6 +90,7 @@ std::string_view to_string(AbiProfile abi) noexcept {
     case AbiProfile::Native: return "native";
     case AbiProfile::CcLb: return "cc-lb";
     case AbiProfile::Rustcdc: return "rustcdc";
+    case AbiProfile::Kestrel: return "kestrel";
   }
   return "unknown";
 }

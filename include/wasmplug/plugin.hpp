@@ -39,6 +39,7 @@ enum class AbiProfile : std::uint8_t {
   Native,   ///< wasmplug native ABI v1 (docs/abi.md)
   CcLb,     ///< cc-lb hooks (docs/profiles/cc-lb.md)
   Rustcdc,  ///< rustcdc transforms (docs/profiles/rustcdc.md)
+  Kestrel,  ///< Kestrel predicates (docs/profiles/kestrel.md); see wasmplug/kestrel.hpp
 };
 
 /// How calls get an instance.

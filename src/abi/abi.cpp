@@ -1,6 +1,7 @@
 #include "abi/abi.hpp"
 
 #include "abi/cc_lb.hpp"
+#include "abi/kestrel.hpp"
 #include "abi/native.hpp"
 #include "abi/rustcdc.hpp"
 
@@ -14,6 +15,7 @@ const AbiSpec& abi_spec(AbiProfile profile) {
     case AbiProfile::Native: return native::spec();
     case AbiProfile::CcLb: return cc_lb::spec();
     case AbiProfile::Rustcdc: return rustcdc::spec();
+    case AbiProfile::Kestrel: return kestrel_abi::spec();
   }
   return native::spec();
 }
@@ -23,6 +25,7 @@ Result<void> abi_initialize(Instance& instance) {
     case AbiProfile::Native: return native::initialize(instance);
     case AbiProfile::CcLb: return cc_lb::initialize(instance);
     case AbiProfile::Rustcdc: return rustcdc::initialize(instance);
+    case AbiProfile::Kestrel: return kestrel_abi::initialize(instance);
   }
   return {};
 }
@@ -32,6 +35,7 @@ Result<Output> abi_invoke(Instance& instance, Hook hook, std::span<const std::ui
     case AbiProfile::Native: return native::invoke(instance, hook, input);
     case AbiProfile::CcLb: return cc_lb::invoke(instance, hook, input);
     case AbiProfile::Rustcdc: return rustcdc::invoke(instance, hook, input);
+    case AbiProfile::Kestrel: return kestrel_abi::invoke(instance, hook);  // the event comes through host calls
   }
   return instance.state().error(ErrorKind::InvalidArgument, "unknown ABI profile", Phase::Call);
 }
@@ -41,6 +45,7 @@ Result<void> abi_shutdown(Instance& instance) {
     case AbiProfile::Native: return native::shutdown(instance);
     case AbiProfile::CcLb: return {};
     case AbiProfile::Rustcdc: return rustcdc::shutdown(instance);
+    case AbiProfile::Kestrel: return {};
   }
   return {};
 }

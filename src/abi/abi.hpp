@@ -21,6 +21,7 @@ namespace wasmplug::detail {
 enum class HostSet : std::uint8_t {
   Core,     ///< wasmplug.log, wasmplug.fail (native)
   Rustcdc,  ///< env.log, env.get_metric, env.record_metric
+  Kestrel,  ///< env.event_get_*, string_*, regex_match, glob_match, alert_emit
 };
 
 struct ExportSpec {
@@ -40,6 +41,8 @@ struct AbiSpec {
   /// The memory export every profile needs.
   std::string_view memory_export = "memory";
   std::vector<ExportSpec> exports;
+  /// Added to the message for an import whose signature does not match.
+  std::string_view import_mismatch_note = {};
 };
 
 [[nodiscard]] const AbiSpec& abi_spec(AbiProfile profile);

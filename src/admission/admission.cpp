@@ -92,8 +92,10 @@ void check_imports(const wasmtime_module_t* module, const AbiSpec& spec,
                                       " profile (allowed: " + allowed_list(allowed) + ")");
       } else if (!(match->sig == sig)) {
         out.report.problems.push_back("import " + full + " has type " + info.signature + "; the " +
-                                      profile_name(spec) + " profile provides " +
-                                      match->sig.to_string());
+                                      profile_name(spec) + " profile provides " + match->sig.to_string() +
+                                      (spec.import_mismatch_note.empty()
+                                           ? std::string()
+                                           : " (" + std::string(spec.import_mismatch_note) + ")"));
       }
     }
     out.report.imports.push_back(std::move(info));

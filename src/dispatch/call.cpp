@@ -12,7 +12,8 @@ namespace wasmplug::detail {
 
 namespace {
 
-Result<Output> route(const Engine& engine, const Plugin& plugin, Hook hook, std::span<const std::uint8_t> input) {
+Result<Output> route(const Engine& engine, const Plugin& plugin, Hook hook, std::span<const std::uint8_t> input,
+                     HostContext* context) {
   auto error = [&](ErrorKind kind, Phase phase, std::string message) {
     return Error{kind, phase, plugin.name(), std::string(to_string(hook)), std::move(message)};
   };
@@ -26,9 +27,9 @@ Result<Output> route(const Engine& engine, const Plugin& plugin, Hook hook, std:
                      std::to_string(plugin.limits().max_input_bytes));
   }
   if (WarmPool* pool = plugin.code().pool.get()) {
-    return pool->call(plugin, hook, input);
+    return pool->call(plugin, hook, input, context);
   }
-  return call_fresh(engine, plugin, hook, input);
+  return call_fresh(engine, plugin, hook, input, context);
 }
 
 }  // namespace
@@ -50,10 +51,10 @@ Result<void> prepare(const Engine& engine, const Plugin& plugin) {
 }
 
 Result<Output> dispatch_call(const Engine& engine, const Plugin& plugin, Hook hook,
-                             std::span<const std::uint8_t> input) {
+                             std::span<const std::uint8_t> input, HostContext* context) {
   const auto& metrics = engine.config().metrics;
   if (!metrics) {
-    return route(engine, plugin, hook, input);
+    return route(engine, plugin, hook, input, context);
   }
   auto& cached = plugin.code().metrics_series[static_cast<std::size_t>(hook)];
   void* series = cached.load(std::memory_order_acquire);
@@ -62,7 +63,7 @@ Result<Output> dispatch_call(const Engine& engine, const Plugin& plugin, Hook ho
     cached.store(series, std::memory_order_release);
   }
   const std::uint64_t start = CycleClock::ticks();
-  Result<Output> out = route(engine, plugin, hook, input);
+  Result<Output> out = route(engine, plugin, hook, input, context);
   metrics->on_call(CallEvent{plugin.name(), hook, engine.clock().between(start, CycleClock::ticks()),
                              out.ok() ? nullptr : &out.error(), series});
   return out;

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <span>
 
+#include "dispatch/call_state.hpp"
 #include "engine/engine.hpp"
 #include "wasmplug/error.hpp"
 #include "wasmplug/plugin.hpp"
@@ -14,7 +15,8 @@ namespace wasmplug::detail {
 /// Runtime::prepare: one instance, initialisers only.
 [[nodiscard]] Result<void> prepare(const Engine& engine, const Plugin& plugin);
 
+/// `context`: handed to host functions for this call only (may be null).
 [[nodiscard]] Result<Output> dispatch_call(const Engine& engine, const Plugin& plugin, Hook hook,
-                                           std::span<const std::uint8_t> input);
+                                           std::span<const std::uint8_t> input, HostContext* context = nullptr);
 
 }  // namespace wasmplug::detail

@@ -13,6 +13,14 @@
 
 namespace wasmplug::detail {
 
+/// What a profile's host functions need beyond the guest (e.g. the Kestrel
+/// event being evaluated). Set by the caller for one call; `kind` tells the
+/// host functions whether the context is theirs.
+struct HostContext {
+  enum class Kind : std::uint8_t { Kestrel };
+  Kind kind;
+};
+
 struct CallState {
   const Plugin* plugin = nullptr;
   const RuntimeConfig* config = nullptr;
@@ -20,6 +28,8 @@ struct CallState {
   Phase phase = Phase::Instantiate;
   wasmtime_memory_t memory{};
   bool has_memory = false;
+  /// The caller's context for this call, or null.
+  HostContext* host_context = nullptr;
   /// Set by a host function that fails the call (fail(), bad pointer ...);
   /// takes precedence over the trap it raises.
   std::optional<Error> host_error;

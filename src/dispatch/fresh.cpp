@@ -8,7 +8,7 @@
 namespace wasmplug::detail {
 
 Result<Output> call_fresh(const Engine& engine, const Plugin& plugin, Hook hook,
-                          std::span<const std::uint8_t> input) {
+                          std::span<const std::uint8_t> input, HostContext* context) {
   if (!engine.slots().try_acquire()) {
     if (const auto& metrics = engine.config().metrics) {
       metrics->on_pool_saturated(plugin.name());
@@ -28,6 +28,7 @@ Result<Output> call_fresh(const Engine& engine, const Plugin& plugin, Hook hook,
   if (auto init = abi_initialize(**instance); !init) {
     return std::move(init).error();
   }
+  (*instance)->state().host_context = context;
   return abi_invoke(**instance, hook, input);
 }
 

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <span>
 
+#include "dispatch/call_state.hpp"
 #include "engine/engine.hpp"
 #include "wasmplug/error.hpp"
 #include "wasmplug/plugin.hpp"
@@ -13,6 +14,6 @@
 namespace wasmplug::detail {
 
 [[nodiscard]] Result<Output> call_fresh(const Engine& engine, const Plugin& plugin, Hook hook,
-                                        std::span<const std::uint8_t> input);
+                                        std::span<const std::uint8_t> input, HostContext* context);
 
 }  // namespace wasmplug::detail

@@ -100,13 +100,16 @@ void WarmPool::release_slot() noexcept {
   }
 }
 
-Result<Output> WarmPool::call(const Plugin& plugin, Hook hook, std::span<const std::uint8_t> input) {
+Result<Output> WarmPool::call(const Plugin& plugin, Hook hook, std::span<const std::uint8_t> input,
+                              HostContext* context) {
   auto entry = acquire(plugin, hook);
   if (!entry) {
     return std::move(entry).error();
   }
   entry->instance->begin_call(hook);
+  entry->instance->state().host_context = context;
   Result<Output> out = abi_invoke(*entry->instance, hook, input);
+  entry->instance->state().host_context = nullptr;
   ++entry->calls;
   give_back(std::move(entry).value(), out.ok() || instance_untouched_by(out.error()));
   return out;

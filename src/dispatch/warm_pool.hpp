@@ -38,7 +38,8 @@ class WarmPool {
 
   /// Lease → begin_call → ABI invoke → return (or discard). Prechecks (hook,
   /// input size) are the caller's.
-  [[nodiscard]] Result<Output> call(const Plugin& plugin, Hook hook, std::span<const std::uint8_t> input);
+  [[nodiscard]] Result<Output> call(const Plugin& plugin, Hook hook, std::span<const std::uint8_t> input,
+                                    HostContext* context = nullptr);
 
   /// Makes sure one instance exists (creating and initialising it if the pool
   /// is empty) and leaves it idle in the pool.

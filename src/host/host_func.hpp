@@ -1,6 +1,6 @@
 // Typed host functions. A host function is a plain C++ function
 //
-//     Result<R> fn(HostCall& call, A... args);   // R, A: int32/uint32/int64/uint64
+//     Result<R> fn(HostCall& call, A... args);   // R, A: (u)int32, (u)int64, float, double
 //
 // host_func<&fn>(module, name) derives its wasm signature at compile time and
 // wraps it in an unchecked Wasmtime callback that reads the call context from
@@ -62,14 +62,25 @@ namespace host_impl {
 
 template <class T>
 constexpr ValType val_type() {
-  static_assert(std::is_integral_v<T> && (sizeof(T) == 4 || sizeof(T) == 8),
-                "host function parameters are 32- or 64-bit integers");
-  return sizeof(T) == 4 ? ValType::I32 : ValType::I64;
+  static_assert((std::is_integral_v<T> && (sizeof(T) == 4 || sizeof(T) == 8)) || std::is_same_v<T, float> ||
+                    std::is_same_v<T, double>,
+                "host function values are 32/64-bit integers, float or double");
+  if constexpr (std::is_same_v<T, float>) {
+    return ValType::F32;
+  } else if constexpr (std::is_same_v<T, double>) {
+    return ValType::F64;
+  } else {
+    return sizeof(T) == 4 ? ValType::I32 : ValType::I64;
+  }
 }
 
 template <class T>
 T read(const wasmtime_val_raw_t& raw) {
-  if constexpr (sizeof(T) == 4) {
+  if constexpr (std::is_same_v<T, float>) {
+    return raw.f32;
+  } else if constexpr (std::is_same_v<T, double>) {
+    return raw.f64;
+  } else if constexpr (sizeof(T) == 4) {
     return static_cast<T>(raw.i32);
   } else {
     return static_cast<T>(raw.i64);
@@ -78,7 +89,11 @@ T read(const wasmtime_val_raw_t& raw) {
 
 template <class T>
 void write(wasmtime_val_raw_t& raw, T value) {
-  if constexpr (sizeof(T) == 4) {
+  if constexpr (std::is_same_v<T, float>) {
+    raw.f32 = value;
+  } else if constexpr (std::is_same_v<T, double>) {
+    raw.f64 = value;
+  } else if constexpr (sizeof(T) == 4) {
     raw.i32 = static_cast<std::int32_t>(value);
   } else {
     raw.i64 = static_cast<std::int64_t>(value);

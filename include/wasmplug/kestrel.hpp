@@ -1,0 +1,126 @@
+// wasmplug — the Kestrel predicate profile (docs/profiles/kestrel.md): typed
+// events addressed by field id, a schema registry, and an engine with the
+// seed's API (compile_rule, evaluate, eval_adhoc_predicate).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <shared_mutex>
+#include <span>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "wasmplug/error.hpp"
+#include "wasmplug/runtime.hpp"
+
+namespace wasmplug::kestrel {
+
+enum class FieldType : std::uint8_t { I64, U64, F64, Bool, String };
+[[nodiscard]] std::string_view to_string(FieldType type) noexcept;
+
+/// A typed field value. The alternative's index matches FieldType.
+using Value = std::variant<std::int64_t, std::uint64_t, double, bool, std::string>;
+
+struct FieldInfo {
+  std::uint32_t id;
+  std::string name;
+  FieldType type;
+};
+
+/// Field name ↔ id ↔ type. Fill it before sharing it (register_field is not
+/// synchronized with lookups); after that it is read-only and thread-safe.
+class SchemaRegistry {
+ public:
+  /// Registers `name` with `type` under `id`. InvalidArgument if the name or
+  /// the id is taken by a different field; registering the same field again
+  /// is a no-op.
+  [[nodiscard]] Result<std::uint32_t> register_field(std::uint32_t id, std::string name, FieldType type);
+  [[nodiscard]] const FieldInfo* find(std::string_view name) const noexcept;
+  [[nodiscard]] const FieldInfo* find(std::uint32_t id) const noexcept;
+  [[nodiscard]] std::size_t size() const noexcept { return by_id_.size(); }
+
+ private:
+  std::map<std::uint32_t, FieldInfo> by_id_;
+  std::map<std::string, std::uint32_t, std::less<>> by_name_;
+};
+
+/// One event: typed values by field id. Field lookup is a binary search over
+/// a small sorted vector. A plain value; not synchronized.
+class Event {
+ public:
+  /// Sets field `id` (replacing any value).
+  Event& set(std::uint32_t id, Value value);
+  /// Sets a field by schema name, checking the value's type against the
+  /// schema. InvalidArgument names an unknown field or a type mismatch.
+  [[nodiscard]] Result<void> set(const SchemaRegistry& schema, std::string_view name, Value value);
+  /// The value, or null if the field is absent.
+  [[nodiscard]] const Value* get(std::uint32_t id) const noexcept;
+  [[nodiscard]] std::size_t size() const noexcept { return fields_.size(); }
+
+ private:
+  std::vector<std::pair<std::uint32_t, Value>> fields_;  // sorted by id
+};
+
+/// An alert a predicate emitted with alert_emit(code) during one evaluation.
+struct Alert {
+  std::string rule_id;
+  std::int32_t code;
+};
+
+struct EvalResult {
+  bool matched = false;
+  std::vector<Alert> alerts;
+};
+
+/// The seed's WasmConfig defaults.
+struct EngineConfig {
+  std::uint32_t max_memory_pages = 256;  ///< 16 MiB
+  std::uint32_t max_table_elements = 10'000;
+  std::uint32_t instance_pool_size = 10;  ///< warm instances per rule
+  std::chrono::milliseconds instance_timeout{5000};  ///< wait for a pooled instance
+  std::chrono::milliseconds deadline{50};            ///< per pred_eval call
+  std::size_t max_cached_patterns = 4096;            ///< regex + glob cache bound
+};
+
+class PatternCache;
+
+/// Compiles predicate modules once per rule and evaluates them against events
+/// from any number of threads (a pool of instances per rule). The Runtime must
+/// outlive the Engine.
+class Engine {
+ public:
+  Engine(Runtime& runtime, std::shared_ptr<const SchemaRegistry> schema, EngineConfig config = {});
+  ~Engine();
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  /// Admission + compile + pool for `rule_id` (replacing an earlier version).
+  [[nodiscard]] Result<void> compile_rule(std::string_view rule_id, std::span<const std::uint8_t> wasm);
+  /// Runs the rule's pred_eval on `event`. InvalidArgument for an unknown
+  /// rule; any guest failure as the Error; a bad pattern fails the call.
+  [[nodiscard]] Result<EvalResult> evaluate(std::string_view rule_id, const Event& event) const;
+  /// Compiles (cached by content) and evaluates a module once.
+  [[nodiscard]] Result<EvalResult> eval_adhoc_predicate(std::span<const std::uint8_t> wasm, const Event& event);
+  [[nodiscard]] bool has_rule(std::string_view rule_id) const;
+  [[nodiscard]] const SchemaRegistry& schema() const noexcept { return *schema_; }
+  /// Patterns compiled so far (regex and glob); for tests and metrics.
+  [[nodiscard]] std::size_t cached_patterns() const;
+
+ private:
+  [[nodiscard]] LoadOptions load_options(std::string name, Isolation isolation) const;
+  [[nodiscard]] Result<EvalResult> run(const Plugin& plugin, std::string_view rule_id, const Event& event) const;
+
+  Runtime* runtime_;
+  std::shared_ptr<const SchemaRegistry> schema_;
+  EngineConfig config_;
+  std::unique_ptr<PatternCache> patterns_;
+  mutable std::shared_mutex rules_mutex_;
+  std::map<std::string, std::shared_ptr<const Plugin>, std::less<>> rules_;
+};
+
+}  // namespace wasmplug::kestrel

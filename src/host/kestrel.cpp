@@ -1,0 +1,178 @@
+#include "host/kestrel.hpp"
+
+#include <cstring>
+#include <string>
+
+namespace wasmplug::detail {
+
+namespace {
+
+using kestrel::Value;
+
+KestrelCall* context_of(HostCall& call) {
+  HostContext* context = call.state().host_context;
+  return context != nullptr && context->kind == HostContext::Kind::Kestrel ? static_cast<KestrelCall*>(context)
+                                                                           : nullptr;
+}
+
+// A missing field or a field of another type reads as 0 / empty (the seed).
+template <class T>
+const T* field(HostCall& call, std::uint32_t id) {
+  KestrelCall* context = context_of(call);
+  const Value* value = context != nullptr && context->event != nullptr ? context->event->get(id) : nullptr;
+  return value != nullptr ? std::get_if<T>(value) : nullptr;
+}
+
+Result<std::int64_t> event_get_i64(HostCall& call, std::uint32_t id) {
+  const auto* v = field<std::int64_t>(call, id);
+  return v != nullptr ? *v : 0;
+}
+
+Result<std::uint64_t> event_get_u64(HostCall& call, std::uint32_t id) {
+  const auto* v = field<std::uint64_t>(call, id);
+  return v != nullptr ? *v : 0;
+}
+
+Result<double> event_get_f64(HostCall& call, std::uint32_t id) {
+  const auto* v = field<double>(call, id);
+  return v != nullptr ? *v : 0.0;
+}
+
+Result<std::int32_t> event_get_bool(HostCall& call, std::uint32_t id) {
+  const auto* v = field<bool>(call, id);
+  return v != nullptr && *v ? 1 : 0;
+}
+
+Result<std::int32_t> event_has_field(HostCall& call, std::uint32_t id) {
+  KestrelCall* context = context_of(call);
+  return context != nullptr && context->event != nullptr && context->event->get(id) != nullptr ? 1 : 0;
+}
+
+// The seed's form: copies the string to buf_ptr and returns its length; the
+// guest provides room (the host only checks that it stays inside memory).
+Result<std::int32_t> event_get_str(HostCall& call, std::uint32_t id, std::uint32_t buf_ptr) {
+  const auto* s = field<std::string>(call, id);
+  if (s == nullptr || s->empty()) {
+    return 0;
+  }
+  GuestMemory memory = call.memory();
+  auto dest = memory.slice(buf_ptr, s->size());
+  if (!dest) {
+    return call.error(ErrorKind::AbiViolation, "event_get_str: field " + std::to_string(id) + " (" +
+                                                   std::to_string(s->size()) + " bytes) to " +
+                                                   memory.describe_out_of_bounds(buf_ptr, s->size()));
+  }
+  std::memcpy(dest->data(), s->data(), s->size());
+  return static_cast<std::int32_t>(s->size());
+}
+
+Result<void> alert_emit(HostCall& call, std::int32_t code) {
+  KestrelCall* context = context_of(call);
+  if (context == nullptr || context->alerts == nullptr) {
+    return {};  // no evaluation in progress (e.g. a start function): nothing to collect
+  }
+  if (context->alerts->size() >= kMaxAlertsPerEvaluation) {
+    return call.error(ErrorKind::LimitExceeded,
+                      "alert_emit: more than " + std::to_string(kMaxAlertsPerEvaluation) + " alerts in one evaluation");
+  }
+  context->alerts->push_back(kestrel::Alert{std::string(context->rule_id), code});
+  return {};
+}
+
+Result<std::string_view> text(HostCall& call, const char* function, const char* what, std::uint32_t ptr,
+                              std::uint32_t len) {
+  GuestMemory memory = call.memory();
+  auto bytes = memory.slice(ptr, len);
+  if (!bytes) {
+    return call.error(ErrorKind::AbiViolation,
+                      std::string(function) + ": " + what + " " + memory.describe_out_of_bounds(ptr, len));
+  }
+  return std::string_view(reinterpret_cast<const char*>(bytes->data()), bytes->size());
+}
+
+template <class Test>
+Result<std::int32_t> compare(HostCall& call, const char* function, std::uint32_t a_ptr, std::uint32_t a_len,
+                             std::uint32_t b_ptr, std::uint32_t b_len, Test test) {
+  auto a = text(call, function, "first string", a_ptr, a_len);
+  if (!a) {
+    return std::move(a).error();
+  }
+  auto b = text(call, function, "second string", b_ptr, b_len);
+  if (!b) {
+    return std::move(b).error();
+  }
+  return test(*a, *b) ? 1 : 0;
+}
+
+Result<std::int32_t> string_contains(HostCall& call, std::uint32_t h, std::uint32_t hl, std::uint32_t n,
+                                     std::uint32_t nl) {
+  return compare(call, "string_contains", h, hl, n, nl,
+                 [](std::string_view a, std::string_view b) { return a.find(b) != std::string_view::npos; });
+}
+
+Result<std::int32_t> string_starts_with(HostCall& call, std::uint32_t s, std::uint32_t sl, std::uint32_t p,
+                                        std::uint32_t pl) {
+  return compare(call, "string_starts_with", s, sl, p, pl,
+                 [](std::string_view a, std::string_view b) { return a.starts_with(b); });
+}
+
+Result<std::int32_t> string_ends_with(HostCall& call, std::uint32_t s, std::uint32_t sl, std::uint32_t p,
+                                      std::uint32_t pl) {
+  return compare(call, "string_ends_with", s, sl, p, pl,
+                 [](std::string_view a, std::string_view b) { return a.ends_with(b); });
+}
+
+Result<std::int32_t> pattern_match(HostCall& call, kestrel::PatternCache::Kind kind, const char* function,
+                                   std::uint32_t p, std::uint32_t pl, std::uint32_t t, std::uint32_t tl) {
+  KestrelCall* context = context_of(call);
+  if (context == nullptr || context->patterns == nullptr) {
+    return call.error(ErrorKind::InvalidArgument, std::string(function) + ": no evaluation in progress");
+  }
+  auto pattern = text(call, function, "pattern", p, pl);
+  if (!pattern) {
+    return std::move(pattern).error();
+  }
+  auto subject = text(call, function, "text", t, tl);
+  if (!subject) {
+    return std::move(subject).error();
+  }
+  auto result = context->patterns->match(kind, *pattern, *subject);
+  if (auto* error = std::get_if<std::string>(&result)) {
+    // A bad pattern fails this call (the rule's fault), never the host.
+    return call.error(ErrorKind::GuestError,
+                      std::string(function) + ": invalid pattern '" + std::string(*pattern) + "': " + *error);
+  }
+  return std::get<bool>(result) ? 1 : 0;
+}
+
+Result<std::int32_t> regex_match(HostCall& call, std::uint32_t p, std::uint32_t pl, std::uint32_t t,
+                                 std::uint32_t tl) {
+  return pattern_match(call, kestrel::PatternCache::Kind::Regex, "regex_match", p, pl, t, tl);
+}
+
+Result<std::int32_t> glob_match(HostCall& call, std::uint32_t p, std::uint32_t pl, std::uint32_t t,
+                                std::uint32_t tl) {
+  return pattern_match(call, kestrel::PatternCache::Kind::Glob, "glob_match", p, pl, t, tl);
+}
+
+}  // namespace
+
+std::span<const HostFuncDef> kestrel_host_functions() {
+  static const std::vector<HostFuncDef> defs = {
+      host_func<&event_get_i64>("env", "event_get_i64"),
+      host_func<&event_get_u64>("env", "event_get_u64"),
+      host_func<&event_get_f64>("env", "event_get_f64"),
+      host_func<&event_get_bool>("env", "event_get_bool"),
+      host_func<&event_get_str>("env", "event_get_str"),
+      host_func<&event_has_field>("env", "event_has_field"),
+      host_func<&string_contains>("env", "string_contains"),
+      host_func<&string_starts_with>("env", "string_starts_with"),
+      host_func<&string_ends_with>("env", "string_ends_with"),
+      host_func<&regex_match>("env", "regex_match"),
+      host_func<&glob_match>("env", "glob_match"),
+      host_func<&alert_emit>("env", "alert_emit"),
+  };
+  return defs;
+}
+
+}  // namespace wasmplug::detail

@@ -1,0 +1,88 @@
+// The Kestrel engine: rules compiled once, a warm pool of instances per rule,
+// one event per evaluation handed to the host functions.
+#include <mutex>
+
+#include "dispatch/call.hpp"
+#include "host/kestrel.hpp"
+#include "wasmplug/kestrel.hpp"
+
+namespace wasmplug::kestrel {
+
+Engine::Engine(Runtime& runtime, std::shared_ptr<const SchemaRegistry> schema, EngineConfig config)
+    : runtime_(&runtime),
+      schema_(schema ? std::move(schema) : std::make_shared<const SchemaRegistry>()),
+      config_(config),
+      patterns_(std::make_unique<PatternCache>(config.max_cached_patterns)) {}
+
+Engine::~Engine() = default;
+
+LoadOptions Engine::load_options(std::string name, Isolation isolation) const {
+  LoadOptions options;
+  options.name = std::move(name);
+  options.abi = AbiProfile::Kestrel;
+  options.isolation = isolation;
+  options.limits.memory_bytes = std::uint64_t{config_.max_memory_pages} << 16;
+  options.limits.table_elements = config_.max_table_elements;
+  options.limits.deadline = config_.deadline;
+  options.pool.max_instances = config_.instance_pool_size;
+  options.pool.acquire_timeout = config_.instance_timeout;
+  return options;
+}
+
+Result<void> Engine::compile_rule(std::string_view rule_id, std::span<const std::uint8_t> wasm) {
+  if (rule_id.empty()) {
+    return Error{ErrorKind::InvalidArgument, Phase::Load, {}, {}, "the rule id must not be empty"};
+  }
+  auto plugin = runtime_->load(wasm, load_options(std::string(rule_id), Isolation::Warm));
+  if (!plugin) {
+    return std::move(plugin).error();
+  }
+  std::unique_lock lock(rules_mutex_);
+  rules_[std::string(rule_id)] = std::move(plugin).value();
+  return {};
+}
+
+bool Engine::has_rule(std::string_view rule_id) const {
+  std::shared_lock lock(rules_mutex_);
+  return rules_.find(rule_id) != rules_.end();
+}
+
+std::size_t Engine::cached_patterns() const { return patterns_->size(); }
+
+Result<EvalResult> Engine::run(const Plugin& plugin, std::string_view rule_id, const Event& event) const {
+  EvalResult result;
+  detail::KestrelCall context(&event, patterns_.get(), rule_id, &result.alerts);
+  auto out = detail::dispatch_call(runtime_->engine(), plugin, Hook::Filter, {}, &context);
+  if (!out) {
+    return std::move(out).error();
+  }
+  result.matched = out->kind == Output::Kind::Keep;
+  return result;
+}
+
+Result<EvalResult> Engine::evaluate(std::string_view rule_id, const Event& event) const {
+  std::shared_ptr<const Plugin> plugin;
+  {
+    std::shared_lock lock(rules_mutex_);
+    if (auto it = rules_.find(rule_id); it != rules_.end()) {
+      plugin = it->second;
+    }
+  }
+  if (!plugin) {
+    return Error{ErrorKind::InvalidArgument, Phase::Call, std::string(rule_id), "filter",
+                 "no rule '" + std::string(rule_id) + "' (compile_rule it first)"};
+  }
+  return run(*plugin, rule_id, event);
+}
+
+Result<EvalResult> Engine::eval_adhoc_predicate(std::span<const std::uint8_t> wasm, const Event& event) {
+  // Fresh isolation, and the runtime's load cache keeps a module compiled
+  // while it is in use; an ad-hoc predicate leaves nothing behind.
+  auto plugin = runtime_->load(wasm, load_options("adhoc", Isolation::Fresh));
+  if (!plugin) {
+    return std::move(plugin).error();
+  }
+  return run(**plugin, "adhoc", event);
+}
+
+}  // namespace wasmplug::kestrel

@@ -1,0 +1,84 @@
+// Kestrel events and schema registry.
+#include <algorithm>
+
+#include "wasmplug/kestrel.hpp"
+
+namespace wasmplug::kestrel {
+
+std::string_view to_string(FieldType type) noexcept {
+  switch (type) {
+    case FieldType::I64: return "i64";
+    case FieldType::U64: return "u64";
+    case FieldType::F64: return "f64";
+    case FieldType::Bool: return "bool";
+    case FieldType::String: return "string";
+  }
+  return "unknown";
+}
+
+Result<std::uint32_t> SchemaRegistry::register_field(std::uint32_t id, std::string name, FieldType type) {
+  auto invalid = [](std::string message) {
+    return Error{ErrorKind::InvalidArgument, Phase::Config, {}, {}, std::move(message)};
+  };
+  if (name.empty()) {
+    return invalid("a field name must not be empty");
+  }
+  if (auto it = by_name_.find(name); it != by_name_.end()) {
+    const FieldInfo& existing = by_id_.at(it->second);
+    if (existing.id == id && existing.type == type) {
+      return id;
+    }
+    return invalid("field '" + name + "' is already registered as id " + std::to_string(existing.id) + " (" +
+                   std::string(to_string(existing.type)) + ")");
+  }
+  if (auto it = by_id_.find(id); it != by_id_.end()) {
+    return invalid("field id " + std::to_string(id) + " is already '" + it->second.name + "'");
+  }
+  by_name_.emplace(name, id);
+  by_id_.emplace(id, FieldInfo{id, std::move(name), type});
+  return id;
+}
+
+const FieldInfo* SchemaRegistry::find(std::string_view name) const noexcept {
+  auto it = by_name_.find(name);
+  return it == by_name_.end() ? nullptr : &by_id_.at(it->second);
+}
+
+const FieldInfo* SchemaRegistry::find(std::uint32_t id) const noexcept {
+  auto it = by_id_.find(id);
+  return it == by_id_.end() ? nullptr : &it->second;
+}
+
+Event& Event::set(std::uint32_t id, Value value) {
+  auto it = std::lower_bound(fields_.begin(), fields_.end(), id,
+                             [](const auto& field, std::uint32_t key) { return field.first < key; });
+  if (it != fields_.end() && it->first == id) {
+    it->second = std::move(value);
+  } else {
+    fields_.emplace(it, id, std::move(value));
+  }
+  return *this;
+}
+
+Result<void> Event::set(const SchemaRegistry& schema, std::string_view name, Value value) {
+  const FieldInfo* info = schema.find(name);
+  if (info == nullptr) {
+    return Error{ErrorKind::InvalidArgument, Phase::Config, {}, {},
+                 "unknown field '" + std::string(name) + "' (not in the schema)"};
+  }
+  if (static_cast<std::size_t>(info->type) != value.index()) {
+    return Error{ErrorKind::InvalidArgument, Phase::Config, {}, {},
+                 "field '" + std::string(name) + "' is " + std::string(to_string(info->type)) + ", got a " +
+                     std::string(to_string(static_cast<FieldType>(value.index()))) + " value"};
+  }
+  set(info->id, std::move(value));
+  return {};
+}
+
+const Value* Event::get(std::uint32_t id) const noexcept {
+  auto it = std::lower_bound(fields_.begin(), fields_.end(), id,
+                             [](const auto& field, std::uint32_t key) { return field.first < key; });
+  return it != fields_.end() && it->first == id ? &it->second : nullptr;
+}
+
+}  // namespace wasmplug::kestrel
