@@ -8,7 +8,6 @@
 #include <map>
 #include <memory>
 #include <optional>
-#include <shared_mutex>
 #include <span>
 #include <string>
 #include <string_view>
@@ -90,8 +89,11 @@ struct EngineConfig {
 class PatternCache;
 
 /// Compiles predicate modules once per rule and evaluates them against events
-/// from any number of threads (a pool of instances per rule). The Runtime must
-/// outlive the Engine.
+/// from any number of threads (a pool of instances per rule). evaluate()
+/// takes no lock and writes no shared memory to find its rule (an immutable
+/// rule table read through per-CPU reader counters); compile_rule() swaps in
+/// a new table and waits for evaluations still reading the old one. The
+/// Runtime must outlive the Engine.
 class Engine {
  public:
   Engine(Runtime& runtime, std::shared_ptr<const SchemaRegistry> schema, EngineConfig config = {});
@@ -119,8 +121,8 @@ class Engine {
   std::shared_ptr<const SchemaRegistry> schema_;
   EngineConfig config_;
   std::unique_ptr<PatternCache> patterns_;
-  mutable std::shared_mutex rules_mutex_;
-  std::map<std::string, std::shared_ptr<const Plugin>, std::less<>> rules_;
+  struct Rules;
+  std::unique_ptr<Rules> rules_;
 };
 
 }  // namespace wasmplug::kestrel

@@ -7,6 +7,8 @@
 
 #include <wasmtime.h>
 
+#include "dispatch/guest_memory.hpp"
+
 #include "wasmplug/error.hpp"
 #include "wasmplug/plugin.hpp"
 #include "wasmplug/runtime.hpp"
@@ -28,6 +30,21 @@ struct CallState {
   Phase phase = Phase::Instantiate;
   wasmtime_memory_t memory{};
   bool has_memory = false;
+  /// The last view of guest memory (see covering()).
+  GuestMemory view{nullptr, 0};
+
+  /// A view that covers [ptr, ptr+len) if memory does. The engine never moves
+  /// a linear memory (memory_may_move off) and wasm memory never shrinks, so
+  /// an earlier view stays valid for the bytes it covers; it is refreshed from
+  /// the engine only when it does not cover the range (the guest grew memory).
+  /// Same validity rule as any GuestMemory: do not keep it across a guest call.
+  [[nodiscard]] GuestMemory covering(wasmtime_context_t* context, std::uint64_t ptr, std::uint64_t len) noexcept {
+    if (!view.slice(ptr, len) && has_memory) {
+      view = GuestMemory(wasmtime_memory_data(context, &memory), wasmtime_memory_data_size(context, &memory));
+    }
+    return view;
+  }
+
   /// The caller's context for this call, or null.
   HostContext* host_context = nullptr;
   /// Set by a host function that fails the call (fail(), bad pointer ...);

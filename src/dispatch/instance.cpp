@@ -117,13 +117,6 @@ GuestMemory Instance::memory() const noexcept {
                      wasmtime_memory_data_size(context_, &state_.memory));
 }
 
-GuestMemory Instance::memory_covering(std::uint64_t ptr, std::uint64_t len) noexcept {
-  if (!view_.slice(ptr, len)) {
-    view_ = memory();
-  }
-  return view_;
-}
-
 bool Instance::memory_at_limit() const noexcept {
   return state_.has_memory &&
          wasmtime_memory_data_size(context_, &state_.memory) + kWasmPage >

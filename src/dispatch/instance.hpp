@@ -48,12 +48,10 @@ class Instance {
 
   /// A view of guest memory now; invalid after any guest call or grow.
   [[nodiscard]] GuestMemory memory() const noexcept;
-  /// A view that covers [ptr, ptr+len) if memory does. The engine never moves
-  /// a linear memory (memory_may_move off) and wasm memory never shrinks, so a
-  /// view taken earlier stays valid for the bytes it covers: it is reused when
-  /// it covers the range and refreshed from the engine only when it does not
-  /// (after the guest grew memory). Same validity rule as memory().
-  [[nodiscard]] GuestMemory memory_covering(std::uint64_t ptr, std::uint64_t len) noexcept;
+  /// A view covering [ptr, ptr+len) if memory does (CallState::covering).
+  [[nodiscard]] GuestMemory memory_covering(std::uint64_t ptr, std::uint64_t len) noexcept {
+    return state_.covering(context_, ptr, len);
+  }
   /// True when memory cannot grow by another page without passing the limit.
   [[nodiscard]] bool memory_at_limit() const noexcept;
 
@@ -111,7 +109,6 @@ class Instance {
   wasmtime_instance_t instance_{};
   std::vector<std::optional<wasmtime_func_t>> funcs_;
   std::uint64_t deadline_ticks_;
-  GuestMemory view_{nullptr, 0};  // see memory_covering()
 };
 
 }  // namespace wasmplug::detail

@@ -16,7 +16,7 @@ Result<void> host_log(HostCall& call, std::uint32_t level, std::uint32_t ptr, st
     return call.error(ErrorKind::AbiViolation,
                       "log: level " + std::to_string(level) + " is not one of 0 (trace) .. 4 (error)");
   }
-  GuestMemory memory = call.memory();
+  GuestMemory memory = call.memory_covering(ptr, len);
   auto bytes = memory.slice(ptr, len);
   if (!bytes) {
     return call.error(ErrorKind::AbiViolation, "log: message " + memory.describe_out_of_bounds(ptr, len));
@@ -35,7 +35,7 @@ Result<void> host_log(HostCall& call, std::uint32_t level, std::uint32_t ptr, st
 namespace {
 
 Result<void> fail(HostCall& call, std::uint32_t ptr, std::uint32_t len) {
-  GuestMemory memory = call.memory();
+  GuestMemory memory = call.memory_covering(ptr, len);
   auto bytes = memory.slice(ptr, len);
   if (!bytes) {
     return call.error(ErrorKind::AbiViolation, "fail: message " + memory.describe_out_of_bounds(ptr, len));

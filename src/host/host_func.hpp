@@ -40,6 +40,11 @@ class HostCall {
     return GuestMemory(wasmtime_memory_data(cx, &state_.memory),
                        wasmtime_memory_data_size(cx, &state_.memory));
   }
+  /// A view covering [ptr, ptr+len) if memory does, reusing the call's cached
+  /// view when it can (CallState::covering); invalid after the host function returns.
+  [[nodiscard]] GuestMemory memory_covering(std::uint64_t ptr, std::uint64_t len) noexcept {
+    return state_.covering(wasmtime_caller_context(caller_), ptr, len);
+  }
   /// An error for this call (phase: the one in progress).
   [[nodiscard]] Error error(ErrorKind kind, std::string message) const {
     return state_.error(kind, std::move(message));

@@ -55,7 +55,7 @@ Result<std::int32_t> event_get_str(HostCall& call, std::uint32_t id, std::uint32
   if (s == nullptr || s->empty()) {
     return 0;
   }
-  GuestMemory memory = call.memory();
+  GuestMemory memory = call.memory_covering(buf_ptr, s->size());
   auto dest = memory.slice(buf_ptr, s->size());
   if (!dest) {
     return call.error(ErrorKind::AbiViolation, "event_get_str: field " + std::to_string(id) + " (" +
@@ -81,7 +81,7 @@ Result<void> alert_emit(HostCall& call, std::int32_t code) {
 
 Result<std::string_view> text(HostCall& call, const char* function, const char* what, std::uint32_t ptr,
                               std::uint32_t len) {
-  GuestMemory memory = call.memory();
+  GuestMemory memory = call.memory_covering(ptr, len);
   auto bytes = memory.slice(ptr, len);
   if (!bytes) {
     return call.error(ErrorKind::AbiViolation,

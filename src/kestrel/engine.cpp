@@ -4,15 +4,23 @@
 
 #include "dispatch/call.hpp"
 #include "host/kestrel.hpp"
+#include "registry/guarded_ptr.hpp"
 #include "wasmplug/kestrel.hpp"
 
 namespace wasmplug::kestrel {
+
+struct Engine::Rules {
+  using Map = std::map<std::string, std::shared_ptr<const Plugin>, std::less<>>;
+  detail::GuardedPtr<const Map> table{std::make_shared<const Map>()};
+  std::mutex write_mutex;
+};
 
 Engine::Engine(Runtime& runtime, std::shared_ptr<const SchemaRegistry> schema, EngineConfig config)
     : runtime_(&runtime),
       schema_(schema ? std::move(schema) : std::make_shared<const SchemaRegistry>()),
       config_(config),
-      patterns_(std::make_unique<PatternCache>(config.max_cached_patterns)) {}
+      patterns_(std::make_unique<PatternCache>(config.max_cached_patterns)),
+      rules_(std::make_unique<Rules>()) {}
 
 Engine::~Engine() = default;
 
@@ -37,14 +45,16 @@ Result<void> Engine::compile_rule(std::string_view rule_id, std::span<const std:
   if (!plugin) {
     return std::move(plugin).error();
   }
-  std::unique_lock lock(rules_mutex_);
-  rules_[std::string(rule_id)] = std::move(plugin).value();
+  std::lock_guard lock(rules_->write_mutex);
+  auto next = std::make_shared<Rules::Map>(*rules_->table.owner());
+  (*next)[std::string(rule_id)] = std::move(plugin).value();
+  rules_->table.exchange(std::move(next));
   return {};
 }
 
 bool Engine::has_rule(std::string_view rule_id) const {
-  std::shared_lock lock(rules_mutex_);
-  return rules_.find(rule_id) != rules_.end();
+  auto reader = rules_->table.read();
+  return reader.get()->find(rule_id) != reader.get()->end();
 }
 
 std::size_t Engine::cached_patterns() const { return patterns_->size(); }
@@ -61,18 +71,14 @@ Result<EvalResult> Engine::run(const Plugin& plugin, std::string_view rule_id, c
 }
 
 Result<EvalResult> Engine::evaluate(std::string_view rule_id, const Event& event) const {
-  std::shared_ptr<const Plugin> plugin;
-  {
-    std::shared_lock lock(rules_mutex_);
-    if (auto it = rules_.find(rule_id); it != rules_.end()) {
-      plugin = it->second;
-    }
-  }
-  if (!plugin) {
+  // The reader keeps the table, and so the rule's plugin, alive for the call.
+  auto reader = rules_->table.read();
+  auto it = reader.get()->find(rule_id);
+  if (it == reader.get()->end()) {
     return Error{ErrorKind::InvalidArgument, Phase::Call, std::string(rule_id), "filter",
                  "no rule '" + std::string(rule_id) + "' (compile_rule it first)"};
   }
-  return run(*plugin, rule_id, event);
+  return run(*it->second, rule_id, event);
 }
 
 Result<EvalResult> Engine::eval_adhoc_predicate(std::span<const std::uint8_t> wasm, const Event& event) {
