@@ -50,12 +50,13 @@ const FieldInfo* SchemaRegistry::find(std::uint32_t id) const noexcept {
 }
 
 Event& Event::set(std::uint32_t id, Value value) {
-  auto it = std::lower_bound(fields_.begin(), fields_.end(), id,
-                             [](const auto& field, std::uint32_t key) { return field.first < key; });
-  if (it != fields_.end() && it->first == id) {
-    it->second = std::move(value);
+  auto it = std::lower_bound(ids_.begin(), ids_.end(), id);
+  const auto index = it - ids_.begin();
+  if (it != ids_.end() && *it == id) {
+    values_[static_cast<std::size_t>(index)] = std::move(value);
   } else {
-    fields_.emplace(it, id, std::move(value));
+    ids_.insert(it, id);
+    values_.insert(values_.begin() + index, std::move(value));
   }
   return *this;
 }
@@ -76,9 +77,8 @@ Result<void> Event::set(const SchemaRegistry& schema, std::string_view name, Val
 }
 
 const Value* Event::get(std::uint32_t id) const noexcept {
-  auto it = std::lower_bound(fields_.begin(), fields_.end(), id,
-                             [](const auto& field, std::uint32_t key) { return field.first < key; });
-  return it != fields_.end() && it->first == id ? &it->second : nullptr;
+  auto it = std::lower_bound(ids_.begin(), ids_.end(), id);
+  return it != ids_.end() && *it == id ? &values_[static_cast<std::size_t>(it - ids_.begin())] : nullptr;
 }
 
 }  // namespace wasmplug::kestrel
