@@ -68,31 +68,40 @@ std::shared_ptr<const PatternCache::Compiled> PatternCache::compile(Kind kind, s
   return compiled;
 }
 
+std::variant<bool, std::string> PatternCache::run(const Compiled& compiled, std::string_view text) {
+  if (!compiled.re) {
+    return compiled.error;
+  }
+  return RE2::FullMatch(text, *compiled.re);
+}
+
 std::variant<bool, std::string> PatternCache::match(Kind kind, std::string_view pattern, std::string_view text) {
-  Map& map = kind == Kind::Regex ? regex_ : glob_;
-  std::shared_ptr<const Compiled> compiled;
   {
-    std::shared_lock lock(mutex_);
+    // The reader keeps the table (and its compiled patterns) alive while
+    // matching; RE2 matching is const and thread-safe.
+    auto reader = tables_.read();
+    const Map& map = kind == Kind::Regex ? reader.get()->regex : reader.get()->glob;
     if (auto it = map.find(pattern); it != map.end()) {
-      compiled = it->second;
+      return run(*it->second, text);
     }
   }
-  if (!compiled) {
-    compiled = compile(kind, pattern);
-    std::unique_lock lock(mutex_);
-    if (regex_.size() + glob_.size() < max_entries_) {
-      map.emplace(std::string(pattern), compiled);  // a bad pattern is cached too: it fails fast next time
+  std::shared_ptr<const Compiled> compiled = compile(kind, pattern);
+  {
+    std::lock_guard lock(write_mutex_);
+    const Tables& current = *tables_.owner();
+    if (current.regex.size() + current.glob.size() < max_entries_) {
+      auto next = std::make_shared<Tables>(current);
+      // A bad pattern is cached too: it fails fast next time.
+      (kind == Kind::Regex ? next->regex : next->glob).emplace(std::string(pattern), compiled);
+      tables_.exchange(std::move(next));
     }
   }
-  if (!compiled->re) {
-    return compiled->error;
-  }
-  return RE2::FullMatch(text, *compiled->re);
+  return run(*compiled, text);
 }
 
 std::size_t PatternCache::size() const {
-  std::shared_lock lock(mutex_);
-  return regex_.size() + glob_.size();
+  auto reader = tables_.read();
+  return reader.get()->regex.size() + reader.get()->glob.size();
 }
 
 }  // namespace wasmplug::kestrel

@@ -1,20 +1,23 @@
 // Regex and glob matching for Kestrel predicates, with RE2 (linear time:
 // patterns come from untrusted rules). Each pattern is compiled once and kept
-// in a bounded cache shared by all evaluations; lookups take a shared lock and
-// allocate nothing.
+// in a bounded cache shared by all evaluations. A hit takes no lock, writes no
+// shared memory and allocates nothing (an immutable table read through
+// GuardedPtr); a miss compiles, then publishes a copy of the table with the
+// new pattern.
 #pragma once
 
 #include <re2/re2.h>
 
 #include <cstddef>
 #include <memory>
-#include <shared_mutex>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <unordered_map>
 #include <optional>
 #include <variant>
 
+#include "dispatch/guarded_ptr.hpp"
 #include "wasmplug/error.hpp"
 
 namespace wasmplug::kestrel {
@@ -46,12 +49,16 @@ class PatternCache {
   };
   using Map = std::unordered_map<std::string, std::shared_ptr<const Compiled>, Hash, std::equal_to<>>;
 
+  struct Tables {
+    Map regex;
+    Map glob;
+  };
   [[nodiscard]] std::shared_ptr<const Compiled> compile(Kind kind, std::string_view pattern) const;
+  [[nodiscard]] static std::variant<bool, std::string> run(const Compiled& compiled, std::string_view text);
 
   std::size_t max_entries_;
-  mutable std::shared_mutex mutex_;
-  Map regex_;
-  Map glob_;
+  detail::GuardedPtr<const Tables> tables_{std::make_shared<const Tables>()};
+  std::mutex write_mutex_;
 };
 
 }  // namespace wasmplug::kestrel

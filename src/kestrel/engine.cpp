@@ -4,7 +4,7 @@
 
 #include "dispatch/call.hpp"
 #include "host/kestrel.hpp"
-#include "registry/guarded_ptr.hpp"
+#include "dispatch/guarded_ptr.hpp"
 #include "wasmplug/kestrel.hpp"
 
 namespace wasmplug::kestrel {

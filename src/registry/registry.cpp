@@ -3,7 +3,7 @@
 #include <string>
 
 #include "dispatch/plugin_code.hpp"
-#include "registry/guarded_ptr.hpp"
+#include "dispatch/guarded_ptr.hpp"
 
 namespace wasmplug {
 

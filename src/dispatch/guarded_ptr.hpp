@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <memory>
 #include <thread>
+#include <utility>
 
 namespace wasmplug::detail {
 
