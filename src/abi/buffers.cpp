@@ -40,4 +40,17 @@ Result<std::vector<std::uint8_t>> read_guest(Instance& instance, std::uint32_t p
   return std::vector<std::uint8_t>(bytes->begin(), bytes->end());
 }
 
+Result<Output> verdict(Instance& instance, std::int32_t value, std::string_view producer, std::string_view meaning) {
+  if (value == 1) {
+    return Output{Output::Kind::Keep, {}};
+  }
+  if (value == 0) {
+    return Output{Output::Kind::Drop, {}};
+  }
+  return instance.state().error(ErrorKind::AbiViolation,
+                                std::string(producer) + " returned " + std::to_string(value) + "; expected " +
+                                    std::string(meaning),
+                                Phase::Call);
+}
+
 }  // namespace wasmplug::detail

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "dispatch/instance.hpp"
+#include "wasmplug/runtime.hpp"
 #include "wasmplug/error.hpp"
 
 namespace wasmplug::detail {
@@ -23,5 +24,10 @@ namespace wasmplug::detail {
 /// (both phase read).
 [[nodiscard]] Result<std::vector<std::uint8_t>> read_guest(Instance& instance, std::uint32_t ptr, std::uint32_t len,
                                                            std::string_view producer);
+
+/// A boolean hook's answer: 1 → Keep, 0 → Drop, anything else an
+/// AbiViolation (phase call) naming `producer` and what 1 and 0 mean.
+[[nodiscard]] Result<Output> verdict(Instance& instance, std::int32_t value, std::string_view producer,
+                                     std::string_view meaning);
 
 }  // namespace wasmplug::detail

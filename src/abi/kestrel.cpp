@@ -2,6 +2,8 @@
 
 #include <string>
 
+#include "abi/buffers.hpp"
+
 namespace wasmplug::detail::kestrel_abi {
 
 namespace {
@@ -37,19 +39,11 @@ Result<Output> invoke(Instance& instance, Hook hook) {
     return instance.state().error(ErrorKind::InvalidArgument, "Kestrel predicates have only pred_eval (Hook::Filter)",
                                   Phase::Call);
   }
-  auto verdict = instance.call<std::int32_t>(*instance.func(kPredEval), Phase::Call);
-  if (!verdict) {
-    return std::move(verdict).error();
+  auto answer = instance.call<std::int32_t>(*instance.func(kPredEval), Phase::Call);
+  if (!answer) {
+    return std::move(answer).error();
   }
-  if (*verdict == 1) {
-    return Output{Output::Kind::Keep, {}};
-  }
-  if (*verdict == 0) {
-    return Output{Output::Kind::Drop, {}};
-  }
-  return instance.state().error(ErrorKind::AbiViolation,
-                                "pred_eval returned " + std::to_string(*verdict) + "; expected 1 (match) or 0",
-                                Phase::Call);
+  return verdict(instance, *answer, "pred_eval", "1 (match) or 0");
 }
 
 }  // namespace wasmplug::detail::kestrel_abi

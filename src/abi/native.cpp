@@ -144,20 +144,11 @@ Result<Output> invoke(Instance& instance, Hook hook, std::span<const std::uint8_
   }
   switch (hook) {
     case Hook::Filter: {
-      auto verdict = instance.call<std::int32_t>(*entry, Phase::Call, buffer->ptr, buffer->len);
-      if (!verdict) {
-        return std::move(verdict).error();
+      auto answer = instance.call<std::int32_t>(*entry, Phase::Call, buffer->ptr, buffer->len);
+      if (!answer) {
+        return std::move(answer).error();
       }
-      if (*verdict == 1) {
-        return Output{Output::Kind::Keep, {}};
-      }
-      if (*verdict == 0) {
-        return Output{Output::Kind::Drop, {}};
-      }
-      return instance.state().error(ErrorKind::AbiViolation,
-                                    "wp_filter returned " + std::to_string(*verdict) +
-                                        "; expected 1 (keep) or 0 (drop)",
-                                    Phase::Call);
+      return verdict(instance, *answer, "wp_filter", "1 (keep) or 0 (drop)");
     }
     case Hook::Transform: {
       auto packed = instance.call<std::uint64_t>(*entry, Phase::Call, buffer->ptr, buffer->len);
