@@ -14,5 +14,5 @@ if [[ "${WASMPLUG_SKIP_ASAN:-0}" != 1 ]]; then
   cmake --preset asan >/dev/null
   cmake --build build-asan --parallel "$(nproc)" --target wasmplug_tests
   ctest --test-dir build-asan --output-on-failure --timeout 300 \
-    -R '^(Concurrency|RegistryTest|WarmPool|Metrics|Hostile|Rustcdc|CcLb|Kestrel)'
+    -R '^(Concurrency|RegistryTest|WarmPool|Metrics|Hostile|Rustcdc|CcLb|Kestrel|Mutation)'
 fi
