@@ -106,6 +106,15 @@ void BM_Throughput_OneSlot(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations());
 }
 
+// As above with PrometheusMetrics on: recording must not serialize threads.
+void BM_Throughput_OneSlot_Metrics(benchmark::State& state) {
+  for (auto _ : state) {
+    auto out = world(true).registry->call("a", input64());
+    benchmark::DoNotOptimize(out);
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+
 // One Plugin called directly (no registry): isolates the pool's own scaling.
 void BM_Throughput_OnePlugin(benchmark::State& state) {
   static std::shared_ptr<const Plugin> plugin = world(false).registry->current("a");
@@ -150,6 +159,7 @@ BENCHMARK(BM_Warm_Lean64);
 BENCHMARK(BM_Warm_Lean64_Registry);
 BENCHMARK(BM_Warm_Lean64_Registry_Metrics);
 BENCHMARK(BM_Throughput_OneSlot)->Threads(1)->Threads(2)->UseRealTime();
+BENCHMARK(BM_Throughput_OneSlot_Metrics)->Threads(1)->Threads(2)->UseRealTime();
 BENCHMARK(BM_Throughput_OnePlugin)->Threads(1)->Threads(2)->UseRealTime();
 BENCHMARK(BM_Throughput_TwoSlots)->Threads(1)->Threads(2)->UseRealTime();
 BENCHMARK(BM_SwapCompiled);

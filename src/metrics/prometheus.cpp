@@ -1,3 +1,5 @@
+#include <sched.h>
+
 #include <algorithm>
 #include <array>
 #include <cstdio>
@@ -39,19 +41,55 @@ std::string seconds(std::uint64_t ns) {
 
 }  // namespace
 
+// Per-call counters are kept per CPU (each on its own cache lines) so that
+// threads calling the same plugin do not bounce one line between cores;
+// render() adds the cells up. Rare events (failures, swaps) are not sharded.
+constexpr std::size_t kCells = 16;
+
+struct alignas(64) CallCell {
+  std::atomic<std::uint64_t> calls{0};
+  std::atomic<std::uint64_t> duration_sum_ns{0};
+  std::array<std::atomic<std::uint64_t>, kBucketsNs.size()> buckets{};
+};
+
+std::size_t cell_index() noexcept {
+  const int cpu = sched_getcpu();
+  return cpu < 0 ? 0 : static_cast<std::size_t>(cpu) % kCells;
+}
+
 struct PrometheusMetrics::Series {
   std::string plugin;
   std::uint8_t hook;
-  std::atomic<std::uint64_t> calls{0};
+  std::array<CallCell, kCells> cells;
   std::atomic<std::uint64_t> fallbacks{0};
-  std::atomic<std::uint64_t> duration_sum_ns{0};
-  std::array<std::atomic<std::uint64_t>, kBucketsNs.size()> buckets{};
   std::array<std::array<std::atomic<std::uint64_t>, kPhases>, kKinds> failures{};
   std::atomic<std::uint64_t> instantiations{0};
   std::atomic<std::uint64_t> saturated{0};
   std::atomic<std::uint64_t> swaps{0};
 
   Series(std::string_view p, std::uint8_t h) : plugin(p), hook(h) {}
+
+  [[nodiscard]] std::uint64_t calls() const noexcept {
+    std::uint64_t n = 0;
+    for (const CallCell& c : cells) {
+      n += c.calls.load(std::memory_order_relaxed);
+    }
+    return n;
+  }
+  [[nodiscard]] std::uint64_t duration_sum_ns() const noexcept {
+    std::uint64_t n = 0;
+    for (const CallCell& c : cells) {
+      n += c.duration_sum_ns.load(std::memory_order_relaxed);
+    }
+    return n;
+  }
+  [[nodiscard]] std::uint64_t bucket(std::size_t b) const noexcept {
+    std::uint64_t n = 0;
+    for (const CallCell& c : cells) {
+      n += c.buckets[b].load(std::memory_order_relaxed);
+    }
+    return n;
+  }
 };
 
 PrometheusMetrics::PrometheusMetrics(std::size_t max_series)
@@ -115,12 +153,13 @@ void PrometheusMetrics::on_call(const CallEvent& event) noexcept {
   if (s == nullptr) {
     return;
   }
-  s->calls.fetch_add(1, std::memory_order_relaxed);
+  CallCell& cell = s->cells[cell_index()];
+  cell.calls.fetch_add(1, std::memory_order_relaxed);
   const auto ns = static_cast<std::uint64_t>(event.duration.count() < 0 ? 0 : event.duration.count());
-  s->duration_sum_ns.fetch_add(ns, std::memory_order_relaxed);
+  cell.duration_sum_ns.fetch_add(ns, std::memory_order_relaxed);
   for (std::size_t b = 0; b < kBucketsNs.size(); ++b) {
     if (ns <= kBucketsNs[b]) {
-      s->buckets[b].fetch_add(1, std::memory_order_relaxed);
+      cell.buckets[b].fetch_add(1, std::memory_order_relaxed);
       break;
     }
   }
@@ -187,7 +226,7 @@ std::string PrometheusMetrics::render() const {
   family("wasmplug_calls_total", "counter", "Hook calls.");
   for (const Series* s : all) {
     if (s->hook != kNoHook) {
-      out += "wasmplug_calls_total{" + labels(*s) + "} " + std::to_string(s->calls.load()) + "\n";
+      out += "wasmplug_calls_total{" + labels(*s) + "} " + std::to_string(s->calls()) + "\n";
     }
   }
   family("wasmplug_call_failures_total", "counter", "Failed hook calls by error kind and phase.");
@@ -215,14 +254,14 @@ std::string PrometheusMetrics::render() const {
     }
     std::uint64_t cumulative = 0;
     for (std::size_t b = 0; b < kBucketsNs.size(); ++b) {
-      cumulative += s->buckets[b].load();
+      cumulative += s->bucket(b);
       out += "wasmplug_call_duration_seconds_bucket{" + labels(*s) + ",le=\"" + seconds(kBucketsNs[b]) + "\"} " +
              std::to_string(cumulative) + "\n";
     }
     out += "wasmplug_call_duration_seconds_bucket{" + labels(*s) + ",le=\"+Inf\"} " +
-           std::to_string(s->calls.load()) + "\n";
-    out += "wasmplug_call_duration_seconds_sum{" + labels(*s) + "} " + seconds(s->duration_sum_ns.load()) + "\n";
-    out += "wasmplug_call_duration_seconds_count{" + labels(*s) + "} " + std::to_string(s->calls.load()) + "\n";
+           std::to_string(s->calls()) + "\n";
+    out += "wasmplug_call_duration_seconds_sum{" + labels(*s) + "} " + seconds(s->duration_sum_ns()) + "\n";
+    out += "wasmplug_call_duration_seconds_count{" + labels(*s) + "} " + std::to_string(s->calls()) + "\n";
   }
   const std::pair<const char*, std::atomic<std::uint64_t> Series::*> per_plugin[] = {
       {"wasmplug_instantiations_total", &Series::instantiations},
