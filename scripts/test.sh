@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds everything and runs the whole test suite (GoogleTest via CTest), then
+# Builds everything, runs clang-tidy (.clang-tidy) and the whole test suite
+# (GoogleTest via CTest), then
 # the concurrency tests again under AddressSanitizer + UBSan (the sanitizer
 # that works with Wasmtime's signal handlers; see docs/embedding.md).
 # Tests run one at a time: some measure deadlines and should not compete for
@@ -7,6 +8,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/build.sh
+echo "== clang-tidy (bugprone, performance)"
+bash scripts/tidy.sh
 ctest --test-dir "${BUILD_DIR:-build}" --output-on-failure --timeout 300
 
 if [[ "${WASMPLUG_SKIP_ASAN:-0}" != 1 ]]; then

@@ -45,7 +45,7 @@ struct SlotOptions {
 
 struct SlotInfo {
   std::string name;
-  Hook kind;
+  Hook kind = Hook::Filter;
   std::uint64_t version = 0;
   std::optional<std::uint64_t> previous_version;
   FailurePolicy on_failure = FailurePolicy::FailClosed;

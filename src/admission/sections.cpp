@@ -74,7 +74,7 @@ std::optional<LimitsDecl> read_limits(Reader& r) {
     if (!max) {
       return std::nullopt;
     }
-    decl.max = *max;
+    decl.max = max;
   }
   return decl;
 }

@@ -85,11 +85,11 @@ Result<std::unique_ptr<Instance>> Instance::create(const Engine& engine, const P
 
   self->funcs_.resize(code.export_index.size());
   for (std::size_t i = 0; i < code.export_index.size(); ++i) {
-    if (!code.export_index[i]) {
+    const std::optional<std::size_t>& index = code.export_index[i];
+    if (!index) {
       continue;
     }
-    if (wasmtime_instance_export_nth(self->context_, &self->instance_, *code.export_index[i],
-                                     &name, &name_len, &item) &&
+    if (wasmtime_instance_export_nth(self->context_, &self->instance_, *index, &name, &name_len, &item) &&
         item.kind == WASMTIME_EXTERN_FUNC) {
       self->funcs_[i] = item.of.func;
     }

@@ -16,8 +16,11 @@ Result<std::string> metric_name(HostCall& call, std::uint32_t ptr, const char* f
   // Look at most kMaxMetricName + 1 bytes for the terminating NUL.
   const std::uint64_t available = ptr < memory.size() ? memory.size() - ptr : 0;
   auto bytes = memory.slice(ptr, std::min<std::uint64_t>(available, kMaxMetricName + 1));
-  const void* nul = bytes && !bytes->empty() ? std::memchr(bytes->data(), 0, bytes->size()) : nullptr;
-  if (nul == nullptr) {
+  const void* nul = nullptr;
+  if (bytes.has_value() && !bytes->empty()) {
+    nul = std::memchr(bytes->data(), 0, bytes->size());
+  }
+  if (!bytes.has_value() || nul == nullptr) {
     return call.error(ErrorKind::AbiViolation, std::string(function) + ": the metric name at " + std::to_string(ptr) +
                                                    " is not NUL-terminated within " +
                                                    std::to_string(kMaxMetricName + 1) + " bytes of guest memory");

@@ -139,6 +139,7 @@ PrometheusMetrics::Series* PrometheusMetrics::series(std::string_view plugin, st
     }
   } catch (...) {
     // Out of memory: drop the event rather than throw into a call path.
+    return nullptr;
   }
   return nullptr;
 }
@@ -287,8 +288,9 @@ std::string PrometheusMetrics::render() const {
       samples.insert(samples.end(), more.begin(), more.end());
     }
   }
-  std::stable_sort(samples.begin(), samples.end(),
-                   [](const GaugeSample& a, const GaugeSample& b) { return a.name < b.name; });
+  std::sort(samples.begin(), samples.end(), [](const GaugeSample& a, const GaugeSample& b) {
+    return a.name != b.name ? a.name < b.name : a.plugin < b.plugin;
+  });
   std::string last;
   for (const GaugeSample& g : samples) {
     if (g.name != last) {

@@ -65,6 +65,7 @@ int bench(const BenchOptions& options) {
   std::string first_error;
   std::atomic<bool> have_error{false};
   std::vector<std::thread> threads;
+  threads.reserve(options.threads);
   const auto start = Clock::now();
   for (std::uint32_t t = 0; t < options.threads; ++t) {
     threads.emplace_back([&, t] {

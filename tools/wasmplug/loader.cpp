@@ -10,7 +10,12 @@ void complain(const std::string& message) { std::fprintf(stderr, "wasmplug: %s\n
 
 std::optional<Loaded> load_plugin(const PluginSetup& setup) {
   Loaded loaded;
-  loaded.hook = *parse_hook(setup.hook);
+  auto hook = parse_hook(setup.hook);
+  if (!hook) {
+    complain("unknown hook '" + setup.hook + "' (filter, transform or observe)");
+    return std::nullopt;
+  }
+  loaded.hook = *hook;
   LoadOptions load;
   load.name = setup.plugin.substr(setup.plugin.find_last_of('/') + 1);
   load.limits.deadline = std::chrono::milliseconds(setup.deadline_ms);

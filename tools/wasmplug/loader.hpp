@@ -24,7 +24,7 @@ struct PluginSetup {
 struct Loaded {
   std::unique_ptr<Runtime> runtime;
   std::shared_ptr<const Plugin> plugin;
-  Hook hook;
+  Hook hook = Hook::Transform;
 };
 
 /// Guest log lines go to stderr as "[plugin level] message".

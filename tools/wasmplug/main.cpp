@@ -1,9 +1,14 @@
 // wasmplug — run, inspect and vet WebAssembly plugins from the command line.
 #include <CLI/CLI.hpp>
 
+#include <cstdio>
+#include <exception>
+
 #include "commands.hpp"
 
-int main(int argc, char** argv) {
+namespace {
+
+int run_cli(int argc, char** argv) {
   using namespace wasmplug::cli;
   CLI::App app{"wasmplug: run untrusted WebAssembly plugins over records"};
   app.require_subcommand(1);
@@ -52,4 +57,19 @@ int main(int argc, char** argv) {
     return bench(bench_opts);
   }
   return inspect(inspect_opts);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  // The library reports errors as values; what can still throw here is the
+  // standard library (allocation, streams). One line, never an abort.
+  try {
+    return run_cli(argc, argv);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "wasmplug: internal error: %s\n", e.what());
+  } catch (...) {
+    std::fprintf(stderr, "wasmplug: internal error\n");
+  }
+  return wasmplug::cli::kExitSetup;
 }

@@ -88,8 +88,11 @@ int run(const RunOptions& options) {
     return kExitSetup;
   }
   std::ostream* err_stream = nullptr;
-  if (!options.errors.empty() && (err_stream = open_out(options.errors, err_file, std::cout)) == nullptr) {
-    return kExitSetup;
+  if (!options.errors.empty()) {
+    err_stream = open_out(options.errors, err_file, std::cout);
+    if (err_stream == nullptr) {
+      return kExitSetup;
+    }
   }
   ErrorSink errors(err_stream);
 
