@@ -3,9 +3,7 @@
 #include <chrono>
 #include <string>
 
-#include "abi/abi.hpp"
 #include "dispatch/fresh.hpp"
-#include "dispatch/instance.hpp"
 #include "dispatch/plugin_code.hpp"
 
 namespace wasmplug::detail {
@@ -38,16 +36,11 @@ Result<void> prepare(const Engine& engine, const Plugin& plugin) {
   if (WarmPool* pool = plugin.code().pool.get()) {
     return pool->prewarm(plugin);
   }
-  if (!engine.slots().try_acquire()) {
-    return Error{ErrorKind::PoolSaturated, Phase::Instantiate, plugin.name(), {},
-                 "all " + std::to_string(engine.slots().capacity()) + " instance slots are in use"};
+  auto ready = make_ready_instance(engine, plugin, std::nullopt);
+  if (!ready) {
+    return std::move(ready).error();
   }
-  SlotLease lease(&engine.slots());
-  auto instance = Instance::create(engine, plugin, std::nullopt);
-  if (!instance) {
-    return std::move(instance).error();
-  }
-  return abi_initialize(**instance);
+  return {};
 }
 
 Result<Output> dispatch_call(const Engine& engine, const Plugin& plugin, Hook hook,

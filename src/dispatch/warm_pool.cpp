@@ -36,7 +36,7 @@ WarmPool::~WarmPool() {
   // that owns this pool.
   for (auto& shard : shards_) {
     for (Entry& entry : shard->idle) {
-      retire(entry);
+      shut_down(entry);
     }
   }
 }
@@ -106,10 +106,11 @@ Result<Output> WarmPool::call(const Plugin& plugin, Hook hook, std::span<const s
   if (!entry) {
     return std::move(entry).error();
   }
-  entry->instance->begin_call(hook);
-  entry->instance->state().host_context = context;
-  Result<Output> out = abi_invoke(*entry->instance, hook, input);
-  entry->instance->state().host_context = nullptr;
+  Instance& instance = entry->instance();
+  instance.begin_call(hook);
+  instance.state().host_context = context;
+  Result<Output> out = abi_invoke(instance, hook, input);
+  instance.state().host_context = nullptr;
   ++entry->calls;
   give_back(std::move(entry).value(), out.ok() || instance_untouched_by(out.error()));
   return out;
@@ -167,29 +168,14 @@ Result<WarmPool::Entry> WarmPool::acquire(const Plugin& plugin, Hook hook) {
 }
 
 Result<WarmPool::Entry> WarmPool::create(const Plugin& plugin, Hook hook) {
-  if (!engine_->slots().try_acquire()) {
-    count(saturated_);
-    if (const auto& metrics = engine_->config().metrics) {
-      metrics->on_pool_saturated(plugin.name());
+  auto ready = make_ready_instance(*engine_, plugin, hook);
+  if (!ready) {
+    if (ready.error().kind == ErrorKind::PoolSaturated) {
+      count(saturated_);
     }
-    return Error{ErrorKind::PoolSaturated, Phase::Instantiate, plugin.name(), std::string(to_string(hook)),
-                 "all " + std::to_string(engine_->slots().capacity()) + " instance slots of the runtime are in use"};
+    return std::move(ready).error();
   }
-  auto instance = Instance::create(*engine_, plugin, hook);
-  if (!instance) {
-    engine_->slots().release();
-    return std::move(instance).error();
-  }
-  if (const auto& metrics = engine_->config().metrics) {
-    metrics->on_instantiate(plugin.name());
-  }
-  if (auto init = abi_initialize(**instance); !init) {
-    // A failing init rejects this instance; its error (with the guest's
-    // message) goes to the caller.
-    engine_->slots().release();
-    return std::move(init).error();
-  }
-  return Entry{std::move(instance).value(), 0};
+  return Entry{std::move(ready).value(), 0};
 }
 
 void WarmPool::give_back(Entry entry, bool healthy) {
@@ -197,7 +183,7 @@ void WarmPool::give_back(Entry entry, bool healthy) {
   if (options_.recycle_after_calls != 0 && entry.calls >= options_.recycle_after_calls) {
     keep = false;
   }
-  if (options_.recycle_memory_bytes != 0 && entry.instance->memory().size() > options_.recycle_memory_bytes) {
+  if (options_.recycle_memory_bytes != 0 && entry.instance().memory().size() > options_.recycle_memory_bytes) {
     keep = false;
   }
   if (keep) {
@@ -213,13 +199,12 @@ void WarmPool::give_back(Entry entry, bool healthy) {
     return;
   }
   if (healthy) {
-    retire(entry);
+    shut_down(entry);
     count(retired_);
   } else {
-    entry.instance.reset();
-    engine_->slots().release();
     count(discarded_);
   }
+  entry = Entry{};  // frees the instance and its runtime slot before others are told
   release_slot();
 }
 
@@ -228,23 +213,25 @@ void WarmPool::set_draining(bool draining) {
   if (!draining) {
     return;
   }
-  while (auto entry = take_idle()) {
-    retire(*entry);
+  while (std::optional<Entry> idle = take_idle()) {
+    {
+      Entry entry = std::move(*idle);
+      shut_down(entry);
+    }  // the instance and its runtime slot are freed here
     count(retired_);
     release_slot();
   }
 }
 
-void WarmPool::retire(Entry& entry) const {
-  entry.instance->begin_call(std::nullopt);
-  if (auto done = abi_shutdown(*entry.instance); !done) {
+void WarmPool::shut_down(Entry& entry) const {
+  Instance& instance = entry.instance();
+  instance.begin_call(std::nullopt);
+  if (auto done = abi_shutdown(instance); !done) {
     if (const auto& sink = engine_->config().log_sink) {
       std::string message = "wp_shutdown failed: " + done.error().to_string();
-      sink(LogRecord{entry.instance->plugin().name(), LogLevel::Warn, message});
+      sink(LogRecord{instance.plugin().name(), LogLevel::Warn, message});
     }
   }
-  entry.instance.reset();
-  engine_->slots().release();
 }
 
 }  // namespace wasmplug::detail

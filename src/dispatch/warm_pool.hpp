@@ -20,6 +20,7 @@
 #include <span>
 #include <vector>
 
+#include "dispatch/fresh.hpp"
 #include "dispatch/instance.hpp"
 #include "wasmplug/error.hpp"
 #include "wasmplug/plugin.hpp"
@@ -54,8 +55,9 @@ class WarmPool {
 
  private:
   struct Entry {
-    std::unique_ptr<Instance> instance;
+    ReadyInstance ready;  // destroying an Entry frees its runtime slot
     std::uint64_t calls = 0;
+    [[nodiscard]] Instance& instance() const noexcept { return *ready.instance; }
   };
   // Held for a vector push or pop only, and almost never contended (one
   // shard per CPU), so a spin lock: an uncontended pthread mutex pair cost
@@ -86,7 +88,8 @@ class WarmPool {
   Result<Entry> acquire(const Plugin& plugin, Hook hook);
   Result<Entry> create(const Plugin& plugin, Hook hook);
   void give_back(Entry entry, bool healthy);
-  void retire(Entry& entry) const;
+  /// Runs wp_shutdown (a failure is logged); the caller then drops the entry.
+  void shut_down(Entry& entry) const;
   static void count(std::atomic<std::uint64_t>& counter) noexcept { counter.fetch_add(1, std::memory_order_relaxed); }
 
   const Engine* engine_;
