@@ -53,8 +53,9 @@ int bench(const BenchOptions& options) {
       return kExitSetup;
     }
   }
-  auto loaded = load_plugin(PluginSetup{options.plugin, options.hook, options.config, options.isolation, 50, 16,
-                                        std::max<std::uint32_t>(options.threads, 1)});
+  PluginSetup setup = options.setup;
+  setup.pool_size = std::max<std::uint32_t>(options.threads, 1);  // one warm instance per thread
+  auto loaded = load_plugin(setup);
   if (!loaded) {
     return kExitSetup;
   }
@@ -100,8 +101,9 @@ int bench(const BenchOptions& options) {
   }
   std::sort(all.begin(), all.end());
   auto at = [&](double q) { return all[static_cast<std::size_t>(q * static_cast<double>(all.size() - 1))]; };
-  std::printf("plugin %s, hook %s, isolation %s, %u thread(s), %zu distinct record(s)\n", options.plugin.c_str(),
-              options.hook.c_str(), options.isolation.c_str(), options.threads, records.size());
+  std::printf("plugin %s, hook %s, isolation %s, %u thread(s), %zu distinct record(s)\n",
+              options.setup.plugin.c_str(), options.setup.hook.c_str(), options.setup.isolation.c_str(),
+              options.threads, records.size());
   std::printf("calls: %zu in %.2f s = %.0f calls/s, failed: %llu\n", all.size(), elapsed,
               static_cast<double>(all.size()) / elapsed, static_cast<unsigned long long>(failures.load()));
   if (!all.empty()) {

@@ -4,6 +4,8 @@
 #include <cstdint>
 #include <string>
 
+#include "loader.hpp"
+
 namespace wasmplug::cli {
 
 /// Exit statuses: 0 ok, 1 some record failed / module rejected, 2 usage or setup error.
@@ -12,25 +14,17 @@ inline constexpr int kExitFailures = 1;
 inline constexpr int kExitSetup = 2;
 
 struct RunOptions {
-  std::string plugin;
-  std::string hook = "transform";
+  PluginSetup setup;  ///< plugin, hook, config, isolation, limits
   std::string input = "-";
   std::string output = "-";
   std::string errors;  ///< empty: errors go to stderr
-  std::string config;  ///< file whose bytes go to wp_init
   std::string format = "jsonl";
-  std::uint32_t deadline_ms = 50;
-  std::uint32_t memory_mb = 16;
-  std::string isolation = "fresh";
 };
 int run(const RunOptions& options);
 
 struct BenchOptions {
-  std::string plugin;
-  std::string hook = "transform";
-  std::string input;   ///< records, one per line; empty: one built-in 64-byte JSON record
-  std::string config;
-  std::string isolation = "fresh";
+  PluginSetup setup;  ///< plugin, hook, config, isolation, limits
+  std::string input;  ///< records, one per line; empty: one built-in 64-byte JSON record
   std::uint32_t threads = 1;
   double seconds = 2.0;
 };

@@ -13,7 +13,7 @@ namespace wasmplug::cli {
 
 struct PluginSetup {
   std::string plugin;
-  std::string hook;
+  std::string hook = "transform";
   std::string config;  ///< file whose bytes go to wp_init; empty: none
   std::string isolation = "fresh";
   std::uint32_t deadline_ms = 50;

@@ -8,6 +8,18 @@
 
 namespace {
 
+// The options every subcommand that loads a plugin takes.
+void add_plugin_options(CLI::App& cmd, wasmplug::cli::PluginSetup& setup) {
+  cmd.add_option("plugin", setup.plugin, "Plugin module (.wasm)")->required();
+  cmd.add_option("--hook", setup.hook, "transform | filter | observe")
+      ->check(CLI::IsMember({"transform", "filter", "observe"}));
+  cmd.add_option("--config", setup.config, "File handed to the plugin's wp_init");
+  cmd.add_option("--isolation", setup.isolation, "fresh (new instance per call) | warm (pooled)")
+      ->check(CLI::IsMember({"fresh", "warm"}));
+  cmd.add_option("--deadline-ms", setup.deadline_ms, "Per-call deadline")->check(CLI::Range(1, 600'000));
+  cmd.add_option("--memory-mb", setup.memory_mb, "Guest memory limit")->check(CLI::Range(1, 64));
+}
+
 int run_cli(int argc, char** argv) {
   using namespace wasmplug::cli;
   CLI::App app{"wasmplug: run untrusted WebAssembly plugins over records"};
@@ -15,28 +27,17 @@ int run_cli(int argc, char** argv) {
 
   RunOptions run_opts;
   CLI::App* run_cmd = app.add_subcommand("run", "Stream newline-delimited records through a plugin hook");
-  run_cmd->add_option("plugin", run_opts.plugin, "Plugin module (.wasm)")->required();
-  run_cmd->add_option("--hook", run_opts.hook, "transform | filter | observe")
-      ->check(CLI::IsMember({"transform", "filter", "observe"}));
+  add_plugin_options(*run_cmd, run_opts.setup);
   run_cmd->add_option("--input,-i", run_opts.input, "Input file, - for stdin");
   run_cmd->add_option("--output,-o", run_opts.output, "Output file, - for stdout");
   run_cmd->add_option("--errors", run_opts.errors, "Failed records as JSON lines (default: stderr)");
-  run_cmd->add_option("--config", run_opts.config, "File handed to the plugin's wp_init");
   run_cmd->add_option("--format", run_opts.format, "jsonl (validated) | lines")
       ->check(CLI::IsMember({"jsonl", "lines"}));
-  run_cmd->add_option("--deadline-ms", run_opts.deadline_ms, "Per-record deadline")->check(CLI::Range(1, 600'000));
-  run_cmd->add_option("--memory-mb", run_opts.memory_mb, "Guest memory limit")->check(CLI::Range(1, 64));
-  run_cmd->add_option("--isolation", run_opts.isolation, "fresh (new instance per record) | warm (pooled)")
-      ->check(CLI::IsMember({"fresh", "warm"}));
 
   BenchOptions bench_opts;
   CLI::App* bench_cmd = app.add_subcommand("bench", "Latency percentiles and throughput of a hook");
-  bench_cmd->add_option("plugin", bench_opts.plugin, "Plugin module (.wasm)")->required();
-  bench_cmd->add_option("--hook", bench_opts.hook, "transform | filter | observe")
-      ->check(CLI::IsMember({"transform", "filter", "observe"}));
+  add_plugin_options(*bench_cmd, bench_opts.setup);
   bench_cmd->add_option("--input,-i", bench_opts.input, "Records to cycle through (default: one 64-byte JSON record)");
-  bench_cmd->add_option("--config", bench_opts.config, "File handed to the plugin's wp_init");
-  bench_cmd->add_option("--isolation", bench_opts.isolation, "fresh | warm")->check(CLI::IsMember({"fresh", "warm"}));
   bench_cmd->add_option("--threads", bench_opts.threads, "Calling threads")->check(CLI::Range(1, 256));
   bench_cmd->add_option("--seconds", bench_opts.seconds, "How long to run")->check(CLI::Range(0.1, 600.0));
 

@@ -62,8 +62,9 @@ class ErrorSink {
 }  // namespace
 
 int run(const RunOptions& options) {
-  auto loaded = load_plugin(PluginSetup{options.plugin, options.hook, options.config, options.isolation,
-                                        options.deadline_ms, options.memory_mb, 1});
+  PluginSetup setup = options.setup;
+  setup.pool_size = 1;  // records go through one at a time
+  auto loaded = load_plugin(setup);
   if (!loaded) {
     return kExitSetup;
   }
