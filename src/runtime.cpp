@@ -50,26 +50,20 @@ PoolStats Plugin::pool_stats() const noexcept {
 
 namespace {
 
+std::span<const HostFuncDef> functions_of(HostSet set) {
+  switch (set) {
+    case HostSet::Core: return core_host_functions();
+    case HostSet::Rustcdc: return rustcdc_host_functions();
+    case HostSet::Kestrel: return kestrel_host_functions();
+  }
+  return {};
+}
+
 std::vector<HostFuncDef> host_functions_for(const AbiSpec& spec) {
   std::vector<HostFuncDef> out;
   for (HostSet set : spec.host_sets) {
-    switch (set) {
-      case HostSet::Core: {
-        auto defs = core_host_functions();
-        out.insert(out.end(), defs.begin(), defs.end());
-        break;
-      }
-      case HostSet::Rustcdc: {
-        auto defs = rustcdc_host_functions();
-        out.insert(out.end(), defs.begin(), defs.end());
-        break;
-      }
-      case HostSet::Kestrel: {
-        auto defs = kestrel_host_functions();
-        out.insert(out.end(), defs.begin(), defs.end());
-        break;
-      }
-    }
+    auto defs = functions_of(set);
+    out.insert(out.end(), defs.begin(), defs.end());
   }
   return out;
 }

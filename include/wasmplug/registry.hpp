@@ -103,6 +103,8 @@ class Registry {
   [[nodiscard]] Slot* find(std::string_view name) const;
   void publish(std::unique_ptr<const SlotMap> next);  // under write_mutex_
   [[nodiscard]] Result<Output> fallback(const Slot& slot, std::span<const std::uint8_t> input) const;
+  /// Makes `next` the slot's version (under write_mutex_).
+  void swap_in(Slot& slot, std::shared_ptr<const Plugin> next);
 
   Runtime* runtime_;
   std::atomic<const SlotMap*> slots_;

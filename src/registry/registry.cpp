@@ -112,22 +112,30 @@ Result<std::uint64_t> Registry::register_plugin(std::string_view name, Hook kind
 
   const std::uint64_t version = (*plugin)->version_id();
   if (slot) {
-    std::shared_ptr<const Plugin> old = slot->current.exchange(*plugin);
-    set_draining(slot->previous, false);  // dropped now unless a call still holds it
-    slot->previous = std::move(old);
-    set_draining(slot->previous, true);
-    slot->consecutive_failures.store(0, std::memory_order_relaxed);
-    slot->tripped.store(false, std::memory_order_release);
+    swap_in(*slot, *plugin);
   } else {
     auto created = std::make_shared<Slot>(std::string(name), kind, options.on_failure, options.trip_after, *plugin);
     auto next = std::make_unique<SlotMap>(*slots_.load(std::memory_order_acquire));
     next->emplace(std::string(name), std::move(created));
     publish(std::move(next));
-  }
-  if (const auto& metrics = runtime_->config().metrics) {
-    metrics->on_swap(name);
+    if (const auto& metrics = runtime_->config().metrics) {
+      metrics->on_swap(name);
+    }
   }
   return version;
+}
+
+void Registry::swap_in(Slot& slot, std::shared_ptr<const Plugin> next) {
+  // The incoming version (possibly the previous one coming back) serves and
+  // keeps its instances; the outgoing one is kept for rollback and drains.
+  set_draining(next, false);
+  slot.previous = slot.current.exchange(std::move(next));
+  set_draining(slot.previous, true);
+  slot.consecutive_failures.store(0, std::memory_order_relaxed);
+  slot.tripped.store(false, std::memory_order_release);
+  if (const auto& metrics = runtime_->config().metrics) {
+    metrics->on_swap(slot.name);
+  }
 }
 
 Result<std::uint64_t> Registry::rollback(std::string_view name) {
@@ -140,15 +148,7 @@ Result<std::uint64_t> Registry::rollback(std::string_view name) {
     return slot_error(name, ErrorKind::InvalidArgument,
                       "slot '" + std::string(name) + "' has no previous version to roll back to");
   }
-  set_draining(slot->previous, false);
-  std::shared_ptr<const Plugin> old = slot->current.exchange(slot->previous);
-  slot->previous = std::move(old);
-  set_draining(slot->previous, true);
-  slot->consecutive_failures.store(0, std::memory_order_relaxed);
-  slot->tripped.store(false, std::memory_order_release);
-  if (const auto& metrics = runtime_->config().metrics) {
-    metrics->on_swap(name);
-  }
+  swap_in(*slot, slot->previous);
   return slot->current.owner()->version_id();
 }
 
