@@ -20,6 +20,13 @@ const AbiSpec& abi_spec(AbiProfile profile) {
   return native::spec();
 }
 
+Result<void> run_reactor_initializer(Instance& instance, const wasmtime_func_t* func) {
+  if (func == nullptr) {
+    return {};
+  }
+  return instance.call<void>(*func, Phase::Init);
+}
+
 Result<void> abi_initialize(Instance& instance) {
   switch (instance.plugin().abi()) {
     case AbiProfile::Native: return native::initialize(instance);

@@ -53,6 +53,10 @@ struct AbiSpec {
 /// One hook call on a ready instance (fresh or reused).
 [[nodiscard]] Result<Output> abi_invoke(Instance& instance, Hook hook, std::span<const std::uint8_t> input);
 
+/// Calls the WASI reactor initialiser `_initialize` (C/C++ static
+/// constructors) when the module exports it (`func` non-null); phase Init.
+[[nodiscard]] Result<void> run_reactor_initializer(Instance& instance, const wasmtime_func_t* func);
+
 /// The wp_shutdown hook, when exported (phase Shutdown).
 [[nodiscard]] Result<void> abi_shutdown(Instance& instance);
 

@@ -42,10 +42,7 @@ const AbiSpec& spec() {
 }
 
 Result<void> initialize(Instance& instance) {
-  if (const wasmtime_func_t* ctors = instance.func(kInitialize)) {
-    return instance.call<void>(*ctors, Phase::Init);
-  }
-  return {};
+  return run_reactor_initializer(instance, instance.func(kInitialize));
 }
 
 // alloc → write → hook → read, exactly as the seed's execute_call_inner: the

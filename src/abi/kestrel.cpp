@@ -28,10 +28,7 @@ const AbiSpec& spec() {
 }
 
 Result<void> initialize(Instance& instance) {
-  if (const wasmtime_func_t* ctors = instance.func(kInitialize)) {
-    return instance.call<void>(*ctors, Phase::Init);
-  }
-  return {};
+  return run_reactor_initializer(instance, instance.func(kInitialize));
 }
 
 Result<Output> invoke(Instance& instance, Hook hook) {

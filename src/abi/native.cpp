@@ -105,10 +105,8 @@ const AbiSpec& spec() {
 }
 
 Result<void> initialize(Instance& instance) {
-  if (const wasmtime_func_t* ctors = instance.func(kInitialize)) {
-    if (auto r = instance.call<void>(*ctors, Phase::Init); !r) {
-      return r;
-    }
+  if (auto ctors = run_reactor_initializer(instance, instance.func(kInitialize)); !ctors) {
+    return ctors;
   }
   const wasmtime_func_t* init = instance.func(kInit);
   if (init == nullptr) {

@@ -16,14 +16,12 @@ Result<void> host_log(HostCall& call, std::uint32_t level, std::uint32_t ptr, st
     return call.error(ErrorKind::AbiViolation,
                       "log: level " + std::to_string(level) + " is not one of 0 (trace) .. 4 (error)");
   }
-  GuestMemory memory = call.memory_covering(ptr, len);
-  auto bytes = memory.slice(ptr, len);
+  auto bytes = call.text("log", "message", ptr, len);
   if (!bytes) {
-    return call.error(ErrorKind::AbiViolation, "log: message " + memory.describe_out_of_bounds(ptr, len));
+    return std::move(bytes).error();
   }
   const RuntimeConfig& config = *call.state().config;
-  std::string message(reinterpret_cast<const char*>(bytes->data()),
-                      std::min<std::size_t>(bytes->size(), config.max_log_message_bytes));
+  std::string message(bytes->substr(0, config.max_log_message_bytes));
   if (bytes->size() > config.max_log_message_bytes) {
     message += "... [truncated " + std::to_string(bytes->size() - config.max_log_message_bytes) +
                " bytes]";
@@ -35,13 +33,11 @@ Result<void> host_log(HostCall& call, std::uint32_t level, std::uint32_t ptr, st
 namespace {
 
 Result<void> fail(HostCall& call, std::uint32_t ptr, std::uint32_t len) {
-  GuestMemory memory = call.memory_covering(ptr, len);
-  auto bytes = memory.slice(ptr, len);
+  auto bytes = call.text("fail", "message", ptr, len);
   if (!bytes) {
-    return call.error(ErrorKind::AbiViolation, "fail: message " + memory.describe_out_of_bounds(ptr, len));
+    return std::move(bytes).error();
   }
-  std::string message(reinterpret_cast<const char*>(bytes->data()),
-                      std::min<std::size_t>(bytes->size(), kMaxFailMessage));
+  std::string message(bytes->substr(0, kMaxFailMessage));
   return call.error(ErrorKind::GuestError, message.empty() ? "guest failed (no message)" : message);
 }
 

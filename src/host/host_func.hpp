@@ -45,6 +45,19 @@ class HostCall {
   [[nodiscard]] GuestMemory memory_covering(std::uint64_t ptr, std::uint64_t len) noexcept {
     return state_.covering(wasmtime_caller_context(caller_), ptr, len);
   }
+  /// The guest bytes [ptr, ptr+len) as text, valid until the host function
+  /// returns; AbiViolation "<function>: <what> range ... lies outside guest
+  /// memory ..." when they are not all inside memory.
+  [[nodiscard]] Result<std::string_view> text(std::string_view function, std::string_view what, std::uint32_t ptr,
+                                              std::uint32_t len) {
+    GuestMemory memory = memory_covering(ptr, len);
+    auto bytes = memory.slice(ptr, len);
+    if (!bytes) {
+      return error(ErrorKind::AbiViolation, std::string(function) + ": " + std::string(what) + " " +
+                                                memory.describe_out_of_bounds(ptr, len));
+    }
+    return std::string_view(reinterpret_cast<const char*>(bytes->data()), bytes->size());
+  }
   /// An error for this call (phase: the one in progress).
   [[nodiscard]] Error error(ErrorKind kind, std::string message) const {
     return state_.error(kind, std::move(message));

@@ -79,25 +79,14 @@ Result<void> alert_emit(HostCall& call, std::int32_t code) {
   return {};
 }
 
-Result<std::string_view> text(HostCall& call, const char* function, const char* what, std::uint32_t ptr,
-                              std::uint32_t len) {
-  GuestMemory memory = call.memory_covering(ptr, len);
-  auto bytes = memory.slice(ptr, len);
-  if (!bytes) {
-    return call.error(ErrorKind::AbiViolation,
-                      std::string(function) + ": " + what + " " + memory.describe_out_of_bounds(ptr, len));
-  }
-  return std::string_view(reinterpret_cast<const char*>(bytes->data()), bytes->size());
-}
-
 template <class Test>
 Result<std::int32_t> compare(HostCall& call, const char* function, std::uint32_t a_ptr, std::uint32_t a_len,
                              std::uint32_t b_ptr, std::uint32_t b_len, Test test) {
-  auto a = text(call, function, "first string", a_ptr, a_len);
+  auto a = call.text(function, "first string", a_ptr, a_len);
   if (!a) {
     return std::move(a).error();
   }
-  auto b = text(call, function, "second string", b_ptr, b_len);
+  auto b = call.text(function, "second string", b_ptr, b_len);
   if (!b) {
     return std::move(b).error();
   }
@@ -128,11 +117,11 @@ Result<std::int32_t> pattern_match(HostCall& call, kestrel::PatternCache::Kind k
   if (context == nullptr || context->patterns == nullptr) {
     return call.error(ErrorKind::InvalidArgument, std::string(function) + ": no evaluation in progress");
   }
-  auto pattern = text(call, function, "pattern", p, pl);
+  auto pattern = call.text(function, "pattern", p, pl);
   if (!pattern) {
     return std::move(pattern).error();
   }
-  auto subject = text(call, function, "text", t, tl);
+  auto subject = call.text(function, "text", t, tl);
   if (!subject) {
     return std::move(subject).error();
   }
