@@ -3,6 +3,7 @@
 // through globals or thread_locals.
 #pragma once
 
+#include <chrono>
 #include <optional>
 
 #include <wasmtime.h>
@@ -43,6 +44,24 @@ struct CallState {
       view = GuestMemory(wasmtime_memory_data(context, &memory), wasmtime_memory_data_size(context, &memory));
     }
     return view;
+  }
+
+  /// When the call began (set by Instance::begin_call).
+  std::chrono::steady_clock::time_point started{};
+
+  /// True once the call has run past its deadline. Host functions whose work
+  /// grows with their input check this every few KiB of work (and once at the
+  /// end) and end the call with deadline_error(), so a host function never
+  /// outlives the call's deadline by more than one such step.
+  [[nodiscard]] bool deadline_passed() const noexcept {
+    return plugin != nullptr && std::chrono::steady_clock::now() - started >= plugin->limits().deadline;
+  }
+  /// The Timeout error of this call.
+  [[nodiscard]] Error deadline_error() const {
+    Error e = error(ErrorKind::Timeout, "exceeded its deadline of " +
+                                            std::to_string(plugin->limits().deadline.count()) + " ms");
+    e.trap = TrapCode::Interrupt;
+    return e;
   }
 
   /// The caller's context for this call, or null.

@@ -100,6 +100,7 @@ Result<std::unique_ptr<Instance>> Instance::create(const Engine& engine, const P
 void Instance::begin_call(std::optional<Hook> hook) {
   state_.hook = hook;
   state_.host_error.reset();
+  state_.started = std::chrono::steady_clock::now();
   const Limits& limits = plugin_->limits();
   wasmtime_context_set_epoch_deadline(context_, deadline_ticks_);
   if (engine_->config().enable_fuel) {

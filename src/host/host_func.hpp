@@ -58,6 +58,15 @@ class HostCall {
     }
     return std::string_view(reinterpret_cast<const char*>(bytes->data()), bytes->size());
   }
+  /// Timeout once the call is past its deadline (CallState::deadline_passed):
+  /// host functions doing work proportional to their input call this every
+  /// few KiB of work and return its error.
+  [[nodiscard]] Result<void> check_deadline() const {
+    if (state_.deadline_passed()) {
+      return state_.deadline_error();
+    }
+    return {};
+  }
   /// An error for this call (phase: the one in progress).
   [[nodiscard]] Error error(ErrorKind kind, std::string message) const {
     return state_.error(kind, std::move(message));
