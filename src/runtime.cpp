@@ -1,13 +1,20 @@
 // Runtime: composes engine, host sets, admission and dispatch.
 #include "wasmplug/runtime.hpp"
 
-#include <fstream>
-#include <iterator>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <deque>
 #include <map>
 #include <mutex>
+#include <new>
 
 #include "abi/abi.hpp"
 #include "admission/admission.hpp"
+#include "admission/cost.hpp"
 #include "admission/hash.hpp"
 #include "admission/sections.hpp"
 #include "dispatch/call.hpp"
@@ -83,6 +90,88 @@ constexpr std::uint64_t kWasmPage = 64u << 10;
 
 }  // namespace
 
+namespace detail {
+
+Result<std::vector<std::uint8_t>> read_module_file(const std::filesystem::path& path, std::size_t max_bytes) {
+  auto io = [&](const std::string& what, int err) {
+    return Error{ErrorKind::Io, Phase::Load, {}, {}, what + " " + path.string() + ": " + std::strerror(err)};
+  };
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    return io("cannot open", errno);
+  }
+  struct Closer {
+    int fd;
+    ~Closer() { ::close(fd); }
+  } closer{fd};
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) {
+    return io("cannot stat", errno);
+  }
+  if (S_ISDIR(st.st_mode)) {
+    return io("cannot read", EISDIR);
+  }
+  auto too_big = [&](const std::string& size) {
+    return Error{ErrorKind::Rejected, Phase::Load, {}, {},
+                 path.string() + " is " + size + "; the module limit is " + std::to_string(max_bytes) +
+                     " bytes (RuntimeConfig::max_module_bytes)"};
+  };
+  if (S_ISREG(st.st_mode) && static_cast<std::uint64_t>(st.st_size) > max_bytes) {
+    return too_big(std::to_string(st.st_size) + " bytes");
+  }
+  // Read to the end even for a regular file (it may grow meanwhile), never
+  // past the limit: a pipe or a device like /dev/zero has no size to check.
+  std::vector<std::uint8_t> bytes(S_ISREG(st.st_mode) ? static_cast<std::size_t>(st.st_size) : 0);
+  std::size_t used = 0;
+  for (;;) {
+    if (used == bytes.size()) {
+      if (bytes.size() > max_bytes) {
+        return too_big("larger than that");
+      }
+      // A regular file needs one more read to see its end; anything else
+      // grows geometrically.
+      const std::size_t grown = S_ISREG(st.st_mode) ? bytes.size() + (64u << 10)
+                                                    : std::max<std::size_t>(bytes.size() * 2, 64u << 10);
+      bytes.resize(std::min(max_bytes + 1, grown));
+    }
+    const ssize_t n = ::read(fd, bytes.data() + used, bytes.size() - used);
+    if (n < 0) {
+      if (errno == EINTR) {
+        continue;
+      }
+      return io("cannot read", errno);
+    }
+    if (n == 0) {
+      break;
+    }
+    used += static_cast<std::size_t>(n);
+  }
+  if (used > max_bytes) {
+    return too_big("larger than that");
+  }
+  bytes.resize(used);
+  return bytes;
+}
+
+}  // namespace detail
+
+namespace {
+
+// The public API never lets an exception out: whatever a std:: call on the
+// load path throws (bad_alloc above all) becomes an Error.
+template <class F>
+auto guard_exceptions(const std::string& plugin, Phase phase, F&& body) -> decltype(body()) {
+  try {
+    return body();
+  } catch (const std::bad_alloc&) {
+    return Error{ErrorKind::LimitExceeded, phase, plugin, {}, "the host ran out of memory"};
+  } catch (const std::exception& e) {
+    return Error{ErrorKind::InvalidArgument, phase, plugin, {}, std::string("internal error: ") + e.what()};
+  }
+}
+
+}  // namespace
+
 /// Per-profile linkers and allow-lists, the load cache, version ids.
 struct Runtime::State {
   struct Profile {
@@ -93,6 +182,35 @@ struct Runtime::State {
   std::mutex mutex;  // guards cache and next_version (load path only)
   std::map<std::string, std::weak_ptr<const Plugin>> cache;
   std::uint64_t next_version = 1;
+  /// Modules compiled by inspect(), by module hash, for a load() that
+  /// follows: inspecting and then loading compiles once. Bounded; guarded
+  /// by `mutex`.
+  static constexpr std::size_t kInspected = 4;
+  std::deque<std::pair<std::string, ModuleHandle>> inspected;
+
+  ModuleHandle take_inspected(const std::string& hash) {
+    std::lock_guard lock(mutex);
+    for (auto it = inspected.begin(); it != inspected.end(); ++it) {
+      if (it->first == hash) {
+        ModuleHandle module = std::move(it->second);
+        inspected.erase(it);
+        return module;
+      }
+    }
+    return {};
+  }
+  void keep_inspected(std::string hash, const ModuleHandle& module) {
+    std::lock_guard lock(mutex);
+    for (const auto& entry : inspected) {
+      if (entry.first == hash) {
+        return;
+      }
+    }
+    if (inspected.size() == kInspected) {
+      inspected.pop_front();
+    }
+    inspected.emplace_back(std::move(hash), ModuleHandle(wasmtime_module_clone(module.get())));
+  }
 };
 
 Result<std::unique_ptr<Runtime>> Runtime::create(RuntimeConfig config) {
@@ -140,7 +258,7 @@ struct Compiled {
 
 Result<Compiled> compile_and_admit(const Engine& engine, std::span<const std::uint8_t> wasm,
                                    const LoadOptions& options, std::span<const HostFuncDef> imports,
-                                   std::string hash) {
+                                   std::string hash, ModuleHandle precompiled) {
   auto fail = [&](ErrorKind kind, Phase phase, std::string message) {
     return Error{kind, phase, options.name, {}, std::move(message)};
   };
@@ -158,8 +276,15 @@ Result<Compiled> compile_and_admit(const Engine& engine, std::span<const std::ui
   // its declared memory or table cannot fit the instance pool, the policy
   // problem is the reason to report.
   auto sections = read_sections(wasm);
-  wasmtime_module_t* raw = nullptr;
-  if (wasmtime_error_t* error = wasmtime_module_new(engine.raw(), wasm.data(), wasm.size(), &raw)) {
+  // Bound what compiling may cost before the engine starts.
+  if (auto bounded = check_compile_cost(wasm, engine.config().compile); !bounded) {
+    Error e = std::move(bounded).error();
+    e.plugin = options.name;
+    return e;
+  }
+  wasmtime_module_t* raw = precompiled.release();
+  if (wasmtime_error_t* error =
+          raw != nullptr ? nullptr : wasmtime_module_new(engine.raw(), wasm.data(), wasm.size(), &raw)) {
     std::string message = take_message(error);
     if (sections.ok()) {
       AdmissionReport policy;
@@ -185,16 +310,25 @@ Result<Compiled> compile_and_admit(const Engine& engine, std::span<const std::ui
 }  // namespace
 
 Result<AdmissionReport> Runtime::inspect(std::span<const std::uint8_t> wasm, const LoadOptions& options) {
-  auto compiled = compile_and_admit(*engine_, wasm, options, state_->profiles.at(options.abi).imports,
-                                    content_hash(wasm, options));
-  if (!compiled) {
-    return std::move(compiled).error();
-  }
-  return std::move(compiled->admission.report);
+  return guard_exceptions(options.name, Phase::Admit, [&]() -> Result<AdmissionReport> {
+    const std::string module = module_hash(wasm);
+    auto compiled = compile_and_admit(*engine_, wasm, options, state_->profiles.at(options.abi).imports,
+                                      content_hash(module, options), state_->take_inspected(module));
+    if (!compiled) {
+      return std::move(compiled).error();
+    }
+    state_->keep_inspected(module, compiled->module);
+    return std::move(compiled->admission.report);
+  });
 }
 
 Result<std::shared_ptr<const Plugin>> Runtime::load(std::span<const std::uint8_t> wasm,
                                                     const LoadOptions& options) {
+  return guard_exceptions(options.name, Phase::Load, [&] { return load_checked(wasm, options); });
+}
+
+Result<std::shared_ptr<const Plugin>> Runtime::load_checked(std::span<const std::uint8_t> wasm,
+                                                            const LoadOptions& options) {
   auto invalid = [&](std::string message) {
     return Error{ErrorKind::InvalidArgument, Phase::Load, options.name, {}, std::move(message)};
   };
@@ -214,6 +348,9 @@ Result<std::shared_ptr<const Plugin>> Runtime::load(std::span<const std::uint8_t
   if (limits.deadline.count() <= 0) {
     return invalid("the deadline must be positive");
   }
+  if (limits.cpu_deadline && limits.cpu_deadline->count() <= 0) {
+    return invalid("the CPU deadline must be positive");
+  }
   if (limits.fuel && !config.enable_fuel) {
     return invalid("a fuel budget needs RuntimeConfig::enable_fuel");
   }
@@ -225,7 +362,8 @@ Result<std::shared_ptr<const Plugin>> Runtime::load(std::span<const std::uint8_t
 
   // Same name and content as a live plugin: no need to compile again (this
   // makes re-registering a known version, e.g. a hot-swap back, cheap).
-  std::string hash = wasm.size() <= config.max_module_bytes ? content_hash(wasm, options) : std::string();
+  const std::string module = wasm.size() <= config.max_module_bytes ? module_hash(wasm) : std::string();
+  std::string hash = module.empty() ? std::string() : content_hash(module, options);
   const std::string key = options.name + "\n" + hash;
   {
     std::lock_guard lock(state_->mutex);
@@ -237,7 +375,8 @@ Result<std::shared_ptr<const Plugin>> Runtime::load(std::span<const std::uint8_t
   }
 
   State::Profile& profile = state_->profiles.at(options.abi);
-  auto compiled = compile_and_admit(*engine_, wasm, options, profile.imports, std::move(hash));
+  auto compiled = compile_and_admit(*engine_, wasm, options, profile.imports, std::move(hash),
+                                    module.empty() ? ModuleHandle() : state_->take_inspected(module));
   if (!compiled) {
     return std::move(compiled).error();
   }
@@ -278,21 +417,28 @@ Result<std::shared_ptr<const Plugin>> Runtime::load(std::span<const std::uint8_t
 
 Result<std::shared_ptr<const Plugin>> Runtime::load_file(const std::filesystem::path& path,
                                                          const LoadOptions& options) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    return Error{ErrorKind::Io, Phase::Load, options.name, {}, "cannot open " + path.string()};
-  }
-  std::vector<std::uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (in.bad()) {
-    return Error{ErrorKind::Io, Phase::Load, options.name, {}, "cannot read " + path.string()};
-  }
-  return load(bytes, options);
+  return guard_exceptions(options.name, Phase::Load, [&]() -> Result<std::shared_ptr<const Plugin>> {
+    auto bytes = read_module_file(path, engine_->config().max_module_bytes);
+    if (!bytes) {
+      Error e = std::move(bytes).error();
+      e.plugin = options.name;
+      return e;
+    }
+    return load(*bytes, options);
+  });
 }
 
 Result<void> Runtime::prepare(const Plugin& plugin) const { return detail::prepare(*engine_, plugin); }
 
 Result<Output> Runtime::call(const Plugin& plugin, Hook hook, std::span<const std::uint8_t> input) const {
-  return dispatch_call(*engine_, plugin, hook, input);
+  // No exception may leave the API; the only one expected here is
+  // bad_alloc copying an output, and catching costs nothing when none is thrown.
+  try {
+    return dispatch_call(*engine_, plugin, hook, input);
+  } catch (const std::bad_alloc&) {
+    return Error{ErrorKind::LimitExceeded, Phase::Read, plugin.name(), std::string(to_string(hook)),
+                 "the host ran out of memory during the call"};
+  }
 }
 
 }  // namespace wasmplug

@@ -1,4 +1,7 @@
 // Names of the public enums: stable, used in messages, CLI output and metrics.
+#include <cstdio>
+#include <cstdlib>
+
 #include "wasmplug/error.hpp"
 #include "wasmplug/plugin.hpp"
 #include "wasmplug/runtime.hpp"
@@ -63,6 +66,19 @@ std::string_view to_string(TrapCode code) noexcept {
   }
   return "unknown";
 }
+
+namespace detail {
+
+void bad_result_access(const Error* error) noexcept {
+  if (error != nullptr) {
+    std::fprintf(stderr, "wasmplug: Result::value() called on an error: %s\n", error->to_string().c_str());
+  } else {
+    std::fprintf(stderr, "wasmplug: Result::error() called on a Result that holds a value\n");
+  }
+  std::abort();
+}
+
+}  // namespace detail
 
 std::string Error::to_string() const {
   std::string out(wasmplug::to_string(kind));

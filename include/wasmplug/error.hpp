@@ -85,7 +85,17 @@ struct Error {
   [[nodiscard]] std::string to_string() const;
 };
 
+namespace detail {
+/// Prints "wasmplug: Result::value() called on an error: <error>" (or the
+/// error() counterpart) to stderr and aborts. Never throws.
+[[noreturn]] void bad_result_access(const Error* error) noexcept;
+}  // namespace detail
+
 /// Either a T or an Error. [[nodiscard]]: ignoring a Result is a bug.
+///
+/// Access is checked and never throws: value() (and *, ->) on an error, or
+/// error() on a value, is a programming error that prints the error and
+/// aborts the process. Test ok() first, or use value_or().
 template <class T>
 class [[nodiscard]] Result {
  public:
@@ -95,20 +105,42 @@ class [[nodiscard]] Result {
   [[nodiscard]] bool ok() const noexcept { return v_.index() == 0; }
   explicit operator bool() const noexcept { return ok(); }
 
-  /// Precondition: ok().
-  [[nodiscard]] T& value() & { return std::get<0>(v_); }
-  [[nodiscard]] const T& value() const& { return std::get<0>(v_); }
-  [[nodiscard]] T&& value() && { return std::get<0>(std::move(v_)); }
+  /// Precondition: ok() (checked: aborts with the error otherwise).
+  [[nodiscard]] T& value() & { return *checked_value(); }
+  [[nodiscard]] const T& value() const& { return *checked_value(); }
+  [[nodiscard]] T&& value() && { return std::move(*checked_value()); }
+  /// The value, or `fallback` when this holds an error.
+  [[nodiscard]] T value_or(T fallback) const& { return ok() ? *checked_value() : std::move(fallback); }
   T& operator*() & { return value(); }
   const T& operator*() const& { return value(); }
   T* operator->() { return &value(); }
   const T* operator->() const { return &value(); }
 
-  /// Precondition: !ok().
-  [[nodiscard]] const Error& error() const& { return std::get<1>(v_); }
-  [[nodiscard]] Error&& error() && { return std::get<1>(std::move(v_)); }
+  /// Precondition: !ok() (checked: aborts otherwise).
+  [[nodiscard]] const Error& error() const& { return *checked_error(); }
+  [[nodiscard]] Error&& error() && { return std::move(*checked_error()); }
 
  private:
+  // Self is Result or const Result: one body for both constnesses.
+  template <class Self>
+  static auto* value_of(Self& self) noexcept {
+    if (auto* v = std::get_if<0>(&self.v_)) {
+      return v;
+    }
+    detail::bad_result_access(std::get_if<1>(&self.v_));
+  }
+  template <class Self>
+  static auto* error_of(Self& self) noexcept {
+    if (auto* e = std::get_if<1>(&self.v_)) {
+      return e;
+    }
+    detail::bad_result_access(nullptr);
+  }
+  T* checked_value() noexcept { return value_of(*this); }
+  const T* checked_value() const noexcept { return value_of(*this); }
+  Error* checked_error() noexcept { return error_of(*this); }
+  const Error* checked_error() const noexcept { return error_of(*this); }
+
   std::variant<T, Error> v_;
 };
 
@@ -120,8 +152,19 @@ class [[nodiscard]] Result<void> {
 
   [[nodiscard]] bool ok() const noexcept { return ok_; }
   explicit operator bool() const noexcept { return ok_; }
-  [[nodiscard]] const Error& error() const& { return error_; }
-  [[nodiscard]] Error&& error() && { return std::move(error_); }
+  /// Precondition: !ok() (checked: aborts otherwise).
+  [[nodiscard]] const Error& error() const& {
+    if (ok_) {
+      detail::bad_result_access(nullptr);
+    }
+    return error_;
+  }
+  [[nodiscard]] Error&& error() && {
+    if (ok_) {
+      detail::bad_result_access(nullptr);
+    }
+    return std::move(error_);
+  }
 
  private:
   Error error_;

@@ -25,8 +25,17 @@ struct Limits {
   std::uint64_t memory_bytes = 16u << 20;
   /// Maximum elements of any table, declared or grown.
   std::uint32_t table_elements = 10'000;
-  /// Wall-clock budget of one call (instantiation + init + hook).
+  /// Wall-clock budget of one call (instantiation + init + hook), measured
+  /// from the call's start with a real clock: the call never fails before it
+  /// has run this long, and on an idle machine fails at most one epoch tick
+  /// (RuntimeConfig::epoch_tick) after. Host functions count against it.
+  /// Time the calling thread spends descheduled counts too; see cpu_deadline.
   std::chrono::milliseconds deadline{50};
+  /// CPU-time budget of one call: the calling thread's CPU time, checked at
+  /// the same epoch ticks. nullopt = none. A host stall cannot fail a call
+  /// under this budget, so pair it with a generous wall `deadline` when that
+  /// is what you mean. Costs one clock_gettime syscall per call.
+  std::optional<std::chrono::milliseconds> cpu_deadline;
   /// Fuel budget of one call; nullopt = unmetered. Needs RuntimeConfig::enable_fuel.
   std::optional<std::uint64_t> fuel;
   /// Largest input a call accepts, and largest output a guest may return.

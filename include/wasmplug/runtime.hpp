@@ -38,6 +38,22 @@ struct LogRecord {
 /// must not call back into the Runtime.
 using LogSink = std::function<void(const LogRecord&)>;
 
+/// Bounds on what compiling one module may cost, checked by load and inspect
+/// before the engine compiles anything: Wasmtime's compiler has no time or
+/// memory bound of its own (1M tiny functions: minutes and GBs). A module over
+/// any bound is Rejected, naming the bound. The defaults are far above what
+/// compilers emit for plugins; at the defaults the worst module compiles in
+/// seconds (docs/security.md has the measured figures).
+struct CompileLimits {
+  std::uint32_t max_functions = 20'000;        ///< functions the module defines
+  std::uint32_t max_function_bytes = 512u << 10;  ///< size of one function body
+  std::uint64_t max_code_bytes = 8u << 20;        ///< size of all function bodies together
+  std::uint32_t max_locals = 10'000;           ///< locals one function declares
+  std::uint64_t max_total_locals = 500'000;    ///< locals of all functions together
+  std::uint32_t max_nesting = 1'000;           ///< block/loop/if nesting in one function
+  std::uint32_t max_globals = 10'000;          ///< globals the module defines
+};
+
 /// Engine-wide settings. Validated by Runtime::create; a bad value is an
 /// InvalidArgument error, never an abort.
 struct RuntimeConfig {
@@ -51,6 +67,8 @@ struct RuntimeConfig {
   std::uint32_t max_table_elements = 20'000;
   /// Largest module accepted by load (bytes).
   std::size_t max_module_bytes = 32u << 20;
+  /// Compile-cost bounds for every module loaded or inspected.
+  CompileLimits compile;
   /// Maximum wasm stack per call; deep recursion traps with StackOverflow.
   std::size_t max_wasm_stack = 512u << 10;
   /// Resolution of deadlines: the epoch ticker's period.
@@ -110,7 +128,10 @@ class Runtime {
   /// InstantiateFailed (imports could not be linked).
   [[nodiscard]] Result<std::shared_ptr<const Plugin>> load(std::span<const std::uint8_t> wasm,
                                                            const LoadOptions& options = {});
-  /// As load(bytes), reading the file first (Io error if unreadable).
+  /// As load(bytes), reading the file first: Io naming the file and the
+  /// reason (errno text: missing, a directory, unreadable ...); Rejected when
+  /// it holds more than RuntimeConfig::max_module_bytes, found without
+  /// reading more than that (also for pipes and devices).
   [[nodiscard]] Result<std::shared_ptr<const Plugin>> load_file(const std::filesystem::path& path,
                                                                 const LoadOptions& options = {});
 
@@ -145,6 +166,8 @@ class Runtime {
 
  private:
   struct State;
+  [[nodiscard]] Result<std::shared_ptr<const Plugin>> load_checked(std::span<const std::uint8_t> wasm,
+                                                                   const LoadOptions& options);
   Runtime(std::shared_ptr<detail::Engine> engine, std::unique_ptr<State> state);
   std::shared_ptr<detail::Engine> engine_;  // shared with every Plugin
   std::unique_ptr<State> state_;

@@ -1,2 +1,6 @@
-//! Re-export of the Wasmtime C API so that CMake can link one static library.
+//! The Wasmtime C API, re-exported so that CMake links one static library,
+//! plus the little of our own that needs a real WebAssembly parser.
 pub use wasmtime_c_api::*;
+
+mod cost;
+pub use cost::*;

@@ -42,9 +42,29 @@ std::string describe(const wasm_externtype_t* type, std::string& kind) {
       kind = "global";
       const wasm_globaltype_t* gt = wasm_externtype_as_globaltype_const(type);
       std::string mut = wasm_globaltype_mutability(gt) == WASM_VAR ? "mut " : "";
-      return mut + to_string(to_valtype(wasm_valtype_kind(wasm_globaltype_content(gt))));
+      return mut + to_string(to_valtype(wasm_globaltype_content(gt)));
     }
     default: kind = "other"; return "";
+  }
+}
+
+bool has_v128(const FuncSig& sig) {
+  auto is_v128 = [](ValType t) { return t == ValType::V128; };
+  return std::ranges::any_of(sig.params, is_v128) || std::ranges::any_of(sig.results, is_v128);
+}
+
+// Values that cannot cross the boundary between host and plugin: no host
+// function or hook takes them, and some engines' C APIs cannot even describe
+// them. An import or export that mentions one is refused by name.
+void check_boundary_types(const std::string& what, const wasm_externtype_t* type, Admission& out) {
+  bool v128 = false;
+  if (wasm_externtype_kind(type) == WASM_EXTERN_FUNC) {
+    v128 = has_v128(to_sig(wasm_externtype_as_functype_const(type)));
+  } else if (wasm_externtype_kind(type) == WASM_EXTERN_GLOBAL) {
+    v128 = to_valtype(wasm_globaltype_content(wasm_externtype_as_globaltype_const(type))) == ValType::V128;
+  }
+  if (v128) {
+    out.report.problems.push_back(what + " has a v128 in its type; v128 values cannot cross the plugin boundary");
   }
 }
 
@@ -74,6 +94,7 @@ void check_imports(const wasmtime_module_t* module, const AbiSpec& spec,
     const wasm_externtype_t* type = wasm_importtype_type(imp);
     info.signature = describe(type, info.kind);
     const std::string full = info.module + "." + info.name;
+    check_boundary_types("import " + full, type, out);
     if (info.kind != "func") {
       out.report.problems.push_back("import " + full + " is a " + info.kind + " (" + info.signature +
                                     "); plugins may import only host functions of the " +
@@ -136,6 +157,7 @@ void check_exports(const wasmtime_module_t* module, const AbiSpec& spec, Admissi
     info.name = name_of(wasm_exporttype_name(exp));
     const wasm_externtype_t* type = wasm_exporttype_type(exp);
     info.signature = describe(type, info.kind);
+    check_boundary_types("export " + info.name, type, out);
 
     if (info.name == spec.memory_export) {
       if (info.kind == "memory") {

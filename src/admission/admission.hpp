@@ -18,7 +18,7 @@ namespace wasmplug::detail {
 
 /// Policy version: part of every content hash. Bump it whenever admission
 /// rules change so that re-registering old content is checked again.
-inline constexpr std::uint32_t kPolicyVersion = 1;
+inline constexpr std::uint32_t kPolicyVersion = 2;
 
 struct Admission {
   AdmissionReport report;

@@ -44,7 +44,13 @@ class Sha256 {
 
 }  // namespace
 
-std::string content_hash(std::span<const std::uint8_t> wasm, const LoadOptions& options) {
+std::string module_hash(std::span<const std::uint8_t> wasm) {
+  Sha256 h;
+  h.add(wasm);
+  return h.hex();
+}
+
+std::string content_hash(const std::string& module_hash, const LoadOptions& options) {
   const Limits& limits = options.limits;
   Sha256 h;
   h.add_u64(kPolicyVersion);
@@ -57,12 +63,13 @@ std::string content_hash(std::span<const std::uint8_t> wasm, const LoadOptions& 
   h.add_u64(limits.memory_bytes);
   h.add_u64(limits.table_elements);
   h.add_u64(static_cast<std::uint64_t>(limits.deadline.count()));
+  h.add_u64(limits.cpu_deadline ? static_cast<std::uint64_t>(limits.cpu_deadline->count()) : 0);
   h.add_u64(limits.fuel ? 1 : 0);
   h.add_u64(limits.fuel.value_or(0));
   h.add_u64(limits.max_input_bytes);
   h.add_u64(limits.max_output_bytes);
   h.add(options.config);
-  h.add(wasm);
+  h.add(std::span(reinterpret_cast<const std::uint8_t*>(module_hash.data()), module_hash.size()));
   return h.hex();
 }
 

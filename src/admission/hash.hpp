@@ -10,9 +10,12 @@
 
 namespace wasmplug::detail {
 
+/// Lower-case hex SHA-256 of the module bytes alone (what compiling depends on).
+[[nodiscard]] std::string module_hash(std::span<const std::uint8_t> wasm);
+
 /// Lower-case hex SHA-256 over the policy version, ABI profile, limits,
-/// isolation and pool options, config bytes and wasm bytes (fixed-width
+/// isolation and pool options, config bytes and the module hash (fixed-width
 /// fields, byte strings length-prefixed). The name is not part of it.
-[[nodiscard]] std::string content_hash(std::span<const std::uint8_t> wasm, const LoadOptions& options);
+[[nodiscard]] std::string content_hash(const std::string& module_hash, const LoadOptions& options);
 
 }  // namespace wasmplug::detail

@@ -3,18 +3,23 @@
 // through globals or thread_locals.
 #pragma once
 
+#include <time.h>
+
 #include <chrono>
 #include <optional>
 
 #include <wasmtime.h>
 
 #include "dispatch/guest_memory.hpp"
+#include "engine/cycle_clock.hpp"
 
 #include "wasmplug/error.hpp"
 #include "wasmplug/plugin.hpp"
 #include "wasmplug/runtime.hpp"
 
 namespace wasmplug::detail {
+
+class Engine;
 
 /// What a profile's host functions need beyond the guest (e.g. the Kestrel
 /// event being evaluated). Set by the caller for one call; `kind` tells the
@@ -46,20 +51,52 @@ struct CallState {
     return view;
   }
 
-  /// When the call began (set by Instance::begin_call).
-  std::chrono::steady_clock::time_point started{};
+  /// The call's clock (CycleClock ticks): when it began and how many ticks
+  /// its wall-clock deadline allows (set by Instance; never less than the
+  /// deadline, see CycleClock::ticks_for).
+  const Engine* engine = nullptr;
+  const CycleClock* clock = nullptr;
+  std::uint64_t started = 0;
+  std::uint64_t deadline_ticks = 0;
+  /// Limits::cpu_deadline, and the thread's CPU time when the call began.
+  std::optional<std::chrono::nanoseconds> cpu_budget;
+  std::chrono::nanoseconds started_cpu{0};
 
-  /// True once the call has run past its deadline. Host functions whose work
-  /// grows with their input check this every few KiB of work (and once at the
-  /// end) and end the call with deadline_error(), so a host function never
-  /// outlives the call's deadline by more than one such step.
-  [[nodiscard]] bool deadline_passed() const noexcept {
-    return plugin != nullptr && std::chrono::steady_clock::now() - started >= plugin->limits().deadline;
+  /// This thread's CPU time (one clock_gettime syscall).
+  [[nodiscard]] static std::chrono::nanoseconds thread_cpu_time() noexcept {
+    timespec ts{};
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return std::chrono::seconds(ts.tv_sec) + std::chrono::nanoseconds(ts.tv_nsec);
   }
-  /// The Timeout error of this call.
-  [[nodiscard]] Error deadline_error() const {
-    Error e = error(ErrorKind::Timeout, "exceeded its deadline of " +
-                                            std::to_string(plugin->limits().deadline.count()) + " ms");
+
+  /// Which budget the call has used up, if any: checked by the epoch
+  /// deadline callback and by host functions.
+  enum class Overrun : std::uint8_t { None, Wall, Cpu };
+  [[nodiscard]] Overrun overrun() const noexcept {
+    if (CycleClock::ticks() - started >= deadline_ticks) {
+      return Overrun::Wall;
+    }
+    if (cpu_budget && thread_cpu_time() - started_cpu >= *cpu_budget) {
+      return Overrun::Cpu;
+    }
+    return Overrun::None;
+  }
+
+  /// True once the call has run past its deadline (wall or CPU). Host
+  /// functions whose work grows with their input check this every few KiB of
+  /// work (and once at the end) and end the call with deadline_error(), so a
+  /// host function never outlives the call's deadline by more than one step.
+  [[nodiscard]] bool deadline_passed() const noexcept { return overrun() != Overrun::None; }
+
+  /// The Timeout error for `which` budget (Wall when deadline_passed() has
+  /// not said which).
+  [[nodiscard]] Error deadline_error(Overrun which = Overrun::Wall) const {
+    const Limits& limits = plugin->limits();
+    Error e = which == Overrun::Cpu
+                  ? error(ErrorKind::Timeout,
+                          "used up its CPU deadline of " + std::to_string(limits.cpu_deadline->count()) + " ms")
+                  : error(ErrorKind::Timeout,
+                          "exceeded its deadline of " + std::to_string(limits.deadline.count()) + " ms");
     e.trap = TrapCode::Interrupt;
     return e;
   }

@@ -5,6 +5,7 @@
 
 #include "dispatch/plugin_code.hpp"
 #include "engine/failure.hpp"
+#include "engine/native_stack.hpp"
 
 namespace wasmplug::detail {
 
@@ -37,12 +38,62 @@ std::string mib(std::uint64_t bytes) {
   return std::to_string(bytes) + " bytes";
 }
 
+// Calibration error allowed for when a deadline is counted in TSC ticks
+// (measured calibration error is ~1e-5): the call may end this fraction of
+// its deadline late, never early.
+constexpr double kClockMargin = 1e-3;
+
+// Runs when a call reaches its armed epoch deadline: decides against the
+// real clock (and the thread's CPU clock) whether the call is over. Epoch
+// ticks only say when to look, so a tick that comes early or late never
+// fails a call early, and a call is late by at most one tick.
+wasmtime_error_t* on_epoch_deadline(wasmtime_context_t* /*context*/, void* data, std::uint64_t* delta,
+                                    wasmtime_update_deadline_kind_t* kind) {
+  auto* state = static_cast<CallState*>(data);
+  if (auto over = state->overrun(); over != CallState::Overrun::None) {
+    state->host_error = state->deadline_error(over);
+    return wasmtime_error_new("wasmplug: call deadline");
+  }
+  // Not yet: look again when the nearer budget should be used up.
+  const std::uint64_t now = CycleClock::ticks();
+  auto left = state->clock->between(now, state->started + state->deadline_ticks);
+  if (state->cpu_budget) {
+    left = std::min(left, *state->cpu_budget - (CallState::thread_cpu_time() - state->started_cpu));
+  }
+  *delta = state->engine->epoch_ticks(left);
+  *kind = WASMTIME_UPDATE_DEADLINE_CONTINUE;
+  return nullptr;
+}
+
 }  // namespace
 
 Instance::Instance(const Engine& engine, const Plugin& plugin)
-    : engine_(&engine), plugin_(&plugin), deadline_ticks_(engine.deadline_ticks(plugin.limits().deadline)) {
+    : engine_(&engine), plugin_(&plugin), deadline_epochs_(engine.epoch_ticks(plugin.limits().deadline)) {
   state_.plugin = &plugin;
   state_.config = &engine.config();
+  state_.engine = &engine;
+  state_.clock = &engine.clock();
+  state_.deadline_ticks = engine.clock().ticks_for(plugin.limits().deadline, kClockMargin);
+  state_.cpu_budget = plugin.limits().cpu_deadline;
+  if (state_.cpu_budget) {
+    deadline_epochs_ = std::min(deadline_epochs_, engine.epoch_ticks(*state_.cpu_budget));
+  }
+}
+
+Result<void> Instance::check_native_stack(Phase phase) const {
+  const std::size_t needed = engine_->config().max_wasm_stack + kHostStackHeadroom;
+  const std::optional<std::size_t> left = native_stack_left();
+  if (!left || *left >= needed) {
+    return {};
+  }
+  return state_.error(ErrorKind::InvalidArgument,
+                      "the calling thread has " + std::to_string(*left >> 10) +
+                          " KiB of native stack left; entering wasm needs " + std::to_string(needed >> 10) +
+                          " KiB (RuntimeConfig::max_wasm_stack " +
+                          std::to_string(engine_->config().max_wasm_stack >> 10) + " KiB + " +
+                          std::to_string(kHostStackHeadroom >> 10) +
+                          " KiB for host functions): call from a thread with a larger stack or lower max_wasm_stack",
+                      phase);
 }
 
 Instance::~Instance() = default;
@@ -55,14 +106,20 @@ Result<std::unique_ptr<Instance>> Instance::create(const Engine& engine, const P
   self->context_ = wasmtime_store_context(self->store_.get());
   wasmtime_store_limiter(self->store_.get(), static_cast<std::int64_t>(limits.memory_bytes),
                          static_cast<std::int64_t>(limits.table_elements), 1, 1, 1);
+  wasmtime_store_epoch_deadline_callback(self->store_.get(), &on_epoch_deadline, &self->state_, nullptr);
   self->begin_call(hook);
+  if (auto stack = self->check_native_stack(Phase::Instantiate); !stack) {
+    return std::move(stack).error();
+  }
 
   const PluginCode& code = plugin.code();
   self->state_.phase = Phase::Instantiate;
   wasm_trap_t* trap = nullptr;
   wasmtime_error_t* error = wasmtime_instance_pre_instantiate(
       code.instance_pre.get(), self->context_, &self->instance_, &trap);
-  if (trap != nullptr) {
+  // A trap, or an error a host function or the deadline callback raised
+  // (kept in host_error), is the guest's doing: classify it like any call.
+  if (trap != nullptr || self->state_.host_error) {
     return self->classify(Phase::Instantiate, error, trap);
   }
   if (error != nullptr) {
@@ -100,9 +157,12 @@ Result<std::unique_ptr<Instance>> Instance::create(const Engine& engine, const P
 void Instance::begin_call(std::optional<Hook> hook) {
   state_.hook = hook;
   state_.host_error.reset();
-  state_.started = std::chrono::steady_clock::now();
+  state_.started = CycleClock::ticks();
+  if (state_.cpu_budget) {
+    state_.started_cpu = CallState::thread_cpu_time();
+  }
   const Limits& limits = plugin_->limits();
-  wasmtime_context_set_epoch_deadline(context_, deadline_ticks_);
+  wasmtime_context_set_epoch_deadline(context_, deadline_epochs_);
   if (engine_->config().enable_fuel) {
     // A store starts with no fuel: unmetered plugins get all there is.
     ErrorHandle ignored(wasmtime_context_set_fuel(

@@ -62,6 +62,9 @@ class Instance {
   /// exactly at admission). Any trap or error becomes an Error for `phase`.
   template <class R, class... A>
   [[nodiscard]] Result<R> call(const wasmtime_func_t& func, Phase phase, A... args) {
+    if (auto stack = check_native_stack(phase); !stack) {
+      return std::move(stack).error();
+    }
     constexpr std::size_t kResults = std::is_void_v<R> ? 0 : 1;
     constexpr std::size_t kSlots = std::max<std::size_t>({sizeof...(A), kResults, 1});
     std::array<wasmtime_val_raw_t, kSlots> raw{};
@@ -83,6 +86,10 @@ class Instance {
 
   /// Turns a failed guest call into an Error (takes ownership of both).
   [[nodiscard]] Error classify(Phase phase, wasmtime_error_t* error, wasm_trap_t* trap);
+
+  /// InvalidArgument when this thread has too little native stack left to
+  /// enter wasm safely (max_wasm_stack + kHostStackHeadroom).
+  [[nodiscard]] Result<void> check_native_stack(Phase phase) const;
 
  private:
   Instance(const Engine& engine, const Plugin& plugin);
@@ -108,7 +115,7 @@ class Instance {
   wasmtime_context_t* context_ = nullptr;
   wasmtime_instance_t instance_{};
   std::vector<std::optional<wasmtime_func_t>> funcs_;
-  std::uint64_t deadline_ticks_;
+  std::uint64_t deadline_epochs_;  // epoch ticks first armed for a call
 };
 
 }  // namespace wasmplug::detail

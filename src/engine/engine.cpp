@@ -1,5 +1,6 @@
 #include "engine/engine.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <string>
 
@@ -39,6 +40,11 @@ Result<void> validate(const RuntimeConfig& config) {
   }
   if (config.max_module_bytes == 0) {
     return config_error("max_module_bytes must be positive");
+  }
+  const CompileLimits& c = config.compile;
+  if (c.max_functions == 0 || c.max_function_bytes == 0 || c.max_code_bytes == 0 || c.max_locals == 0 || c.max_total_locals == 0 ||
+      c.max_nesting == 0 || c.max_globals == 0) {
+    return config_error("compile limits must all be positive (RuntimeConfig::compile)");
   }
   if (config.max_wasm_stack < (16u << 10) || config.max_wasm_stack > (64u << 20)) {
     return config_error("max_wasm_stack must be in 16 KiB..64 MiB, got " +
@@ -110,8 +116,7 @@ Result<std::unique_ptr<Engine>> Engine::create(RuntimeConfig config) {
 Engine::Engine(RuntimeConfig config, EngineHandle engine)
     : config_(std::move(config)),
       engine_(std::move(engine)),
-      slots_(config_.max_instances),
-      clock_(config_.metrics ? std::chrono::microseconds(2000) : std::chrono::microseconds(0)) {
+      slots_(config_.max_instances) {
   ticker_ = std::thread([this] { tick_loop(); });
 }
 
@@ -125,25 +130,26 @@ Engine::~Engine() {
 }
 
 void Engine::tick_loop() {
-  // Ticks are at least one period apart in real time and never catch up in
-  // bursts after a stall, so a deadline of N ticks never fires early; a busy
-  // machine can only make it late.
+  // Ticks only say "look at the clock now": every deadline is decided by the
+  // deadline callback against a real clock (Instance), so a late or early
+  // tick cannot make a call fail early. Ticks keep a fixed period without
+  // drift (a deadline is late by at most one period on an idle machine) and
+  // do not come in bursts after a stall.
   std::unique_lock lock(mutex_);
-  auto last = std::chrono::steady_clock::now();
+  auto next = std::chrono::steady_clock::now() + config_.epoch_tick;
   while (!stopping_) {
-    if (stop_cv_.wait_until(lock, last + config_.epoch_tick, [this] { return stopping_; })) {
+    if (stop_cv_.wait_until(lock, next, [this] { return stopping_; })) {
       break;
     }
     wasmtime_engine_increment_epoch(engine_.get());
-    last = std::chrono::steady_clock::now();
+    next = std::max(next + config_.epoch_tick, std::chrono::steady_clock::now());
   }
 }
 
-std::uint64_t Engine::deadline_ticks(std::chrono::milliseconds deadline) const noexcept {
-  auto tick = config_.epoch_tick;
-  auto span = std::chrono::duration_cast<std::chrono::microseconds>(deadline);
-  auto ticks = static_cast<std::uint64_t>((span.count() + tick.count() - 1) / tick.count());
-  return ticks + 1;
+std::uint64_t Engine::epoch_ticks(std::chrono::nanoseconds span) const noexcept {
+  const auto tick = std::chrono::duration_cast<std::chrono::nanoseconds>(config_.epoch_tick).count();
+  const auto ticks = (std::max<std::int64_t>(span.count(), 0) + tick - 1) / tick;
+  return std::max<std::uint64_t>(1, static_cast<std::uint64_t>(ticks));
 }
 
 }  // namespace wasmplug::detail

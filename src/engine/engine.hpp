@@ -81,11 +81,11 @@ class Engine {
 
   [[nodiscard]] wasm_engine_t* raw() const noexcept { return engine_.get(); }
   [[nodiscard]] const RuntimeConfig& config() const noexcept { return config_; }
-  /// Epoch ticks that cover at least `deadline` (rounded up, plus one tick
-  /// because the first tick may come at once).
-  [[nodiscard]] std::uint64_t deadline_ticks(std::chrono::milliseconds deadline) const noexcept;
+  /// Epoch ticks to arm for a span: rounded up, at least one. The deadline
+  /// callback checks the real clock when they have passed.
+  [[nodiscard]] std::uint64_t epoch_ticks(std::chrono::nanoseconds span) const noexcept;
   [[nodiscard]] SlotBudget& slots() const noexcept { return slots_; }
-  /// For call durations in metrics (calibrated only when metrics are on).
+  /// For call deadlines and durations.
   [[nodiscard]] const CycleClock& clock() const noexcept { return clock_; }
 
  private:

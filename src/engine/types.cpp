@@ -2,13 +2,20 @@
 
 namespace wasmplug::detail {
 
-ValType to_valtype(wasm_valkind_t kind) noexcept {
+ValType to_valtype(const wasm_valtype_t* type) noexcept {
+  // Not wasm_valtype_kind(): it aborts the process on v128 and on any
+  // reference type but funcref/externref. wasmtime_valtype_new represents
+  // every type a module that validated under our engine config can contain.
+  wasmtime_valtype_t full;
+  wasmtime_valtype_new(type, &full);
+  const wasmtime_valtype_kind_t kind = full.kind;
+  wasmtime_valtype_delete(&full);
   switch (kind) {
-    case WASM_I32: return ValType::I32;
-    case WASM_I64: return ValType::I64;
-    case WASM_F32: return ValType::F32;
-    case WASM_F64: return ValType::F64;
-    case WASMTIME_V128: return ValType::V128;
+    case WASMTIME_VALTYPE_KIND_I32: return ValType::I32;
+    case WASMTIME_VALTYPE_KIND_I64: return ValType::I64;
+    case WASMTIME_VALTYPE_KIND_F32: return ValType::F32;
+    case WASMTIME_VALTYPE_KIND_F64: return ValType::F64;
+    case WASMTIME_VALTYPE_KIND_V128: return ValType::V128;
     default: return ValType::Ref;
   }
 }
@@ -31,7 +38,7 @@ std::vector<ValType> from_vec(const wasm_valtype_vec_t* vec) {
   std::vector<ValType> out;
   out.reserve(vec->size);
   for (std::size_t i = 0; i < vec->size; ++i) {
-    out.push_back(to_valtype(wasm_valtype_kind(vec->data[i])));
+    out.push_back(to_valtype(vec->data[i]));
   }
   return out;
 }

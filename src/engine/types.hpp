@@ -22,7 +22,8 @@ struct FuncSig {
 };
 
 [[nodiscard]] const char* to_string(ValType type) noexcept;
-[[nodiscard]] ValType to_valtype(wasm_valkind_t kind) noexcept;
+/// Never aborts, whatever the type (unlike wasm_valtype_kind).
+[[nodiscard]] ValType to_valtype(const wasm_valtype_t* type) noexcept;
 [[nodiscard]] FuncSig to_sig(const wasm_functype_t* type);
 /// A new wasm_functype_t for `sig` (the caller owns it).
 [[nodiscard]] FuncTypeHandle to_functype(const FuncSig& sig);

@@ -62,8 +62,8 @@ class HostCall {
   /// host functions doing work proportional to their input call this every
   /// few KiB of work and return its error.
   [[nodiscard]] Result<void> check_deadline() const {
-    if (state_.deadline_passed()) {
-      return state_.deadline_error();
+    if (auto over = state_.overrun(); over != CallState::Overrun::None) {
+      return state_.deadline_error(over);
     }
     return {};
   }

@@ -2,6 +2,8 @@
 #include <gtest/gtest.h>
 
 #include "guests.hpp"
+#include "rss.hpp"
+#include "wasm_builder.hpp"
 
 namespace wasmplug::test {
 namespace {
@@ -152,6 +154,179 @@ TEST_F(Admission, LoadFileErrors) {
   ASSERT_FALSE(p.ok());
   EXPECT_EQ(p.error().kind, ErrorKind::Io);
   EXPECT_TRUE(contains(p.error().message, "/nonexistent/plugin.wasm"));
+  EXPECT_TRUE(contains(p.error().message, "No such file or directory")) << p.error().message;
+}
+
+// A directory used to throw std::ios_base::failure out of the API.
+TEST_F(Admission, LoadFileOnADirectoryIsAnIoError) {
+  auto p = rt_->load_file("/tmp");
+  ASSERT_FALSE(p.ok());
+  EXPECT_EQ(p.error().kind, ErrorKind::Io);
+  EXPECT_EQ(p.error().phase, Phase::Load);
+  EXPECT_TRUE(contains(p.error().message, "/tmp: Is a directory")) << p.error().message;
+}
+
+// /dev/zero has no size and no end: reading stops one byte past the limit.
+TEST_F(Admission, LoadFileReadsNoMoreThanTheModuleLimit) {
+  RuntimeConfig config;
+  config.max_module_bytes = 4u << 20;
+  auto small = make_runtime(config);
+  const long before = rss_kib();
+  auto p = small->load_file("/dev/zero", named("zero"));
+  ASSERT_FALSE(p.ok());
+  EXPECT_EQ(p.error().kind, ErrorKind::Rejected);
+  EXPECT_EQ(p.error().phase, Phase::Load);
+  EXPECT_TRUE(contains(p.error().message, "max_module_bytes")) << p.error().message;
+  EXPECT_LT(rss_kib() - before, 64 * 1024);
+}
+
+// ---- Types the engine's C API cannot describe (it used to abort the host)
+
+Bytes v128_func_type() { return WasmBuilder::func_type({WasmBuilder::kV128}, {}); }
+
+TEST_F(Admission, V128ImportIsRejectedByName) {
+  WasmBuilder m;
+  m.vec_section(WasmBuilder::kType, 1, v128_func_type());
+  Bytes import;
+  put_name(import, "wasmplug");
+  put_name(import, "log");
+  import.insert(import.end(), {0x00, 0x00});
+  m.vec_section(WasmBuilder::kImport, 1, import);
+  auto p = rt_->load(m.bytes(), named("v128"));
+  ASSERT_FALSE(p.ok());
+  EXPECT_EQ(p.error().kind, ErrorKind::Rejected);
+  EXPECT_EQ(p.error().phase, Phase::Admit);
+  EXPECT_TRUE(contains(p.error().message, "import wasmplug.log has a v128 in its type")) << p.error().message;
+  auto report = rt_->inspect(m.bytes());
+  ASSERT_TRUE(report.ok());
+  EXPECT_FALSE(report->admitted());
+}
+
+TEST_F(Admission, V128ExportIsRejectedByName) {
+  WasmBuilder m;
+  m.vec_section(WasmBuilder::kType, 1, v128_func_type());
+  m.vec_section(WasmBuilder::kFunction, 1, {0x00});
+  Bytes exp;
+  put_name(exp, "helper");
+  exp.insert(exp.end(), {0x00, 0x00});
+  m.vec_section(WasmBuilder::kExport, 1, exp);
+  m.vec_section(WasmBuilder::kCode, 1, WasmBuilder::body(0, {}));
+  auto p = rt_->load(m.bytes(), named("v128"));
+  ASSERT_FALSE(p.ok());
+  EXPECT_EQ(p.error().kind, ErrorKind::Rejected);
+  EXPECT_TRUE(contains(p.error().message, "export helper has a v128 in its type")) << p.error().message;
+  auto report = rt_->inspect(m.bytes());
+  ASSERT_TRUE(report.ok());
+  ASSERT_EQ(report->exports.size(), 1u);
+  EXPECT_EQ(report->exports[0].signature, "(v128) -> ()");
+}
+
+TEST_F(Admission, V128GlobalsAreRejectedByName) {
+  // An exported v128 global, then an imported one.
+  WasmBuilder exported;
+  Bytes global{WasmBuilder::kV128, 0x00, 0xfd, 0x0c};
+  global.insert(global.end(), 16, 0);
+  global.push_back(0x0b);
+  exported.vec_section(WasmBuilder::kGlobal, 1, global);
+  Bytes exp;
+  put_name(exp, "g");
+  exp.insert(exp.end(), {0x03, 0x00});
+  exported.vec_section(WasmBuilder::kExport, 1, exp);
+  auto p = rt_->load(exported.bytes(), named("v128"));
+  ASSERT_FALSE(p.ok());
+  EXPECT_TRUE(contains(p.error().message, "export g has a v128 in its type")) << p.error().message;
+
+  WasmBuilder imported;
+  Bytes import;
+  put_name(import, "env");
+  put_name(import, "g");
+  import.insert(import.end(), {0x03, WasmBuilder::kV128, 0x00});
+  imported.vec_section(WasmBuilder::kImport, 1, import);
+  auto q = rt_->load(imported.bytes(), named("v128"));
+  ASSERT_FALSE(q.ok());
+  EXPECT_EQ(q.error().kind, ErrorKind::Rejected);
+  EXPECT_TRUE(contains(q.error().message, "import env.g has a v128 in its type")) << q.error().message;
+}
+
+// ---- Compile cost is bounded before the engine compiles anything
+
+class CompileCost : public ::testing::Test {
+ protected:
+  Error rejected(const Bytes& wasm, RuntimeConfig config = {}) {
+    auto rt = make_runtime(std::move(config));
+    auto p = rt->load(wasm, named("bomb"));
+    EXPECT_FALSE(p.ok());
+    if (p.ok()) {
+      return {};
+    }
+    EXPECT_EQ(p.error().kind, ErrorKind::Rejected);
+    EXPECT_EQ(p.error().phase, Phase::Admit);
+    EXPECT_EQ(p.error().plugin, "bomb");
+    auto report = rt->inspect(wasm);  // inspect is bounded the same way
+    EXPECT_FALSE(report.ok());
+    return p.error();
+  }
+};
+
+// 1M tiny functions (4 MB) once took 163 s and 5.5 GB to compile.
+TEST_F(CompileCost, AMillionFunctionsAreRejectedWithoutCompiling) {
+  const Bytes wasm = WasmBuilder::many_functions(1'000'000, WasmBuilder::body(0, {}));
+  const long before = rss_kib();
+  Error e = rejected(wasm);
+  EXPECT_TRUE(contains(e.message, "defines 1000000 functions; the limit is 20000 (RuntimeConfig::compile.max_functions)"))
+      << e.message;
+  EXPECT_LT(rss_kib() - before, 64 * 1024);
+}
+
+TEST_F(CompileCost, FunctionBodySize) {
+  RuntimeConfig config;
+  config.compile.max_function_bytes = 1000;
+  Error e = rejected(WasmBuilder::many_functions(2, WasmBuilder::body(0, Bytes(2000, 0x01))), config);
+  EXPECT_TRUE(contains(e.message, "function 0 has a body of 2002 bytes; the limit is 1000")) << e.message;
+}
+
+TEST_F(CompileCost, CodeBytesInAll) {
+  RuntimeConfig config;
+  config.compile.max_code_bytes = 10'000;
+  Error e = rejected(WasmBuilder::many_functions(20, WasmBuilder::body(0, Bytes(1000, 0x01))), config);
+  EXPECT_TRUE(contains(e.message, "bodies hold 20040 bytes of code; the limit is 10000")) << e.message;
+}
+
+TEST_F(CompileCost, LocalsPerFunctionAndInAll) {
+  Error one = rejected(WasmBuilder::many_functions(1, WasmBuilder::body(4'000'000'000, {})));
+  EXPECT_TRUE(contains(one.message, "function 0 declares 4000000000 locals; the limit is 10000")) << one.message;
+  Error all = rejected(WasmBuilder::many_functions(60, WasmBuilder::body(9'000, {})));
+  EXPECT_TRUE(contains(all.message, "declare 540000 locals in all; the limit is 500000")) << all.message;
+}
+
+TEST_F(CompileCost, Nesting) {
+  Error e = rejected(WasmBuilder::many_functions(1, WasmBuilder::body(0, WasmBuilder::nested_blocks(100'000))));
+  EXPECT_TRUE(contains(e.message, "function 0 nests blocks 100001 deep; the limit is 1000")) << e.message;
+  // At the limit the module compiles (inspect reports on it: it is no plugin).
+  auto rt = make_runtime();
+  auto report = rt->inspect(WasmBuilder::many_functions(1, WasmBuilder::body(0, WasmBuilder::nested_blocks(999))));
+  ASSERT_TRUE(report.ok()) << report.error().to_string();
+  EXPECT_FALSE(report->admitted());
+}
+
+TEST_F(CompileCost, Globals) {
+  WasmBuilder m;
+  Bytes globals;
+  for (int i = 0; i < 10'001; ++i) {
+    globals.insert(globals.end(), {WasmBuilder::kI32, 0x00, 0x41, 0x00, 0x0b});
+  }
+  m.vec_section(WasmBuilder::kGlobal, 10'001, globals);
+  Error e = rejected(m.bytes());
+  EXPECT_TRUE(contains(e.message, "defines 10001 globals; the limit is 10000")) << e.message;
+}
+
+TEST_F(CompileCost, LimitsAreValidated) {
+  RuntimeConfig config;
+  config.compile.max_nesting = 0;
+  auto rt = Runtime::create(config);
+  ASSERT_FALSE(rt.ok());
+  EXPECT_EQ(rt.error().kind, ErrorKind::InvalidArgument);
+  EXPECT_TRUE(contains(rt.error().message, "RuntimeConfig::compile")) << rt.error().message;
 }
 
 }  // namespace

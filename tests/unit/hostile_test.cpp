@@ -2,7 +2,13 @@
 // the host survives, and the same Plugin serves a good call right after.
 #include <gtest/gtest.h>
 
+#include <pthread.h>
+#include <signal.h>
+#include <time.h>
+
+#include <atomic>
 #include <chrono>
+#include <functional>
 #include <optional>
 #include <thread>
 
@@ -93,6 +99,155 @@ const HostileCase kCases[] = {
 
 INSTANTIATE_TEST_SUITE_P(Corpus, Hostile, ::testing::ValuesIn(kCases),
                          [](const auto& p) { return std::string(p.param.name); });
+
+// A deadline is measured from the call's start with a real clock: never
+// early, whatever the epoch ticks do. (How late it fires is a benchmark's
+// business: bench/deadline_bench.cpp.)
+TEST(HostileTiming, DeadlineNeverFiresEarly) {
+  auto rt = make_runtime();
+  LoadOptions options;
+  options.limits.deadline = std::chrono::milliseconds(20);
+  auto plugin = load_guest(*rt, "hostile", options);
+  for (int i = 0; i < 5; ++i) {
+    auto start = std::chrono::steady_clock::now();
+    auto out = rt->call(*plugin, Hook::Transform, bytes("L"));
+    auto elapsed = std::chrono::steady_clock::now() - start;
+    ASSERT_FALSE(out.ok());
+    EXPECT_EQ(out.error().kind, ErrorKind::Timeout);
+    EXPECT_EQ(out.error().phase, Phase::Call);
+    EXPECT_EQ(out.error().trap, TrapCode::Interrupt);
+    EXPECT_GE(elapsed, std::chrono::milliseconds(20));
+  }
+  EXPECT_TRUE(rt->call(*plugin, Hook::Transform, bytes("ok")).ok());
+}
+
+// Runs `fn` on a thread of its own, with a native stack of `stack_bytes`.
+void run_on_thread(std::size_t stack_bytes, const std::function<void()>& fn) {
+  pthread_attr_t attr;
+  pthread_attr_init(&attr);
+  pthread_attr_setstacksize(&attr, stack_bytes);
+  pthread_t thread;
+  auto* task = new std::function<void()>(fn);
+  ASSERT_EQ(pthread_create(
+                &thread, &attr,
+                [](void* arg) -> void* {
+                  std::unique_ptr<std::function<void()>> f(static_cast<std::function<void()>*>(arg));
+                  (*f)();
+                  return nullptr;
+                },
+                task),
+            0);
+  pthread_join(thread, nullptr);
+  pthread_attr_destroy(&attr);
+}
+
+// A 256 KiB thread stack is less than max_wasm_stack (512 KiB): recursing
+// used to run into the guard page (SIGSEGV) before Wasmtime's own check.
+TEST(HostileStack, SmallNativeStackIsRefusedBeforeEnteringWasm) {
+  auto rt = make_runtime();
+  auto plugin = load_guest(*rt, "hostile", named("hostile"));
+  std::optional<Result<Output>> small;
+  run_on_thread(256u << 10, [&] { small = rt->call(*plugin, Hook::Transform, bytes("R")); });
+  ASSERT_TRUE(small && !small->ok());
+  const Error& e = small->error();
+  EXPECT_EQ(e.kind, ErrorKind::InvalidArgument);
+  EXPECT_EQ(e.phase, Phase::Instantiate);
+  EXPECT_NE(e.message.find("KiB of native stack left; entering wasm needs 768 KiB"), std::string::npos) << e.message;
+  // On a thread with room the same guest hits Wasmtime's stack limit, and
+  // the plugin serves again.
+  auto deep = rt->call(*plugin, Hook::Transform, bytes("R"));
+  ASSERT_FALSE(deep.ok());
+  EXPECT_EQ(deep.error().trap, TrapCode::StackOverflow);
+  EXPECT_TRUE(rt->call(*plugin, Hook::Transform, bytes("ok")).ok());
+  EXPECT_EQ(rt->live_instances(), 0u);
+}
+
+TEST(HostileStack, SmallThreadsWorkWithASmallerWasmStack) {
+  RuntimeConfig config;
+  config.max_wasm_stack = 64u << 10;
+  auto rt = make_runtime(config);
+  LoadOptions options = named("hostile");
+  options.isolation = Isolation::Warm;
+  auto plugin = load_guest(*rt, "hostile", options);
+  std::optional<Result<Output>> deep;
+  std::optional<Result<Output>> good;
+  run_on_thread(512u << 10, [&] {
+    deep = rt->call(*plugin, Hook::Transform, bytes("R"));
+    good = rt->call(*plugin, Hook::Transform, bytes("ok"));
+  });
+  ASSERT_TRUE(deep && !deep->ok());
+  EXPECT_EQ(deep->error().kind, ErrorKind::Trap);
+  EXPECT_EQ(deep->error().trap, TrapCode::StackOverflow);
+  ASSERT_TRUE(good && good->ok()) << good->error().to_string();
+  EXPECT_EQ(good->value().text(), "ok");
+}
+
+TEST(HostileTiming, CpuDeadlineStopsALoop) {
+  auto rt = make_runtime();
+  LoadOptions options = named("hostile");
+  options.limits.deadline = std::chrono::seconds(30);
+  options.limits.cpu_deadline = std::chrono::milliseconds(30);
+  auto plugin = load_guest(*rt, "hostile", options);
+  auto start = std::chrono::steady_clock::now();
+  auto out = rt->call(*plugin, Hook::Transform, bytes("L"));
+  ASSERT_FALSE(out.ok());
+  EXPECT_EQ(out.error().kind, ErrorKind::Timeout);
+  EXPECT_EQ(out.error().phase, Phase::Call);
+  EXPECT_NE(out.error().message.find("used up its CPU deadline of 30 ms"), std::string::npos) << out.error().message;
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(10));
+  EXPECT_TRUE(rt->call(*plugin, Hook::Transform, bytes("ok")).ok());
+}
+
+// The calling thread is stalled for 400 ms mid-call (a signal handler that
+// sleeps, as a descheduled thread would be): a wall-clock deadline of 200 ms
+// fails the call although the guest used a few ms of CPU; a CPU deadline of
+// 200 ms does not.
+std::atomic<bool> g_stalled{false};
+void stall_handler(int /*sig*/) {
+  timespec ts{0, 400'000'000};
+  nanosleep(&ts, nullptr);
+  g_stalled.store(true);
+}
+
+Result<Output> call_with_stall(Runtime& rt, const Plugin& plugin) {
+  struct sigaction action {};
+  action.sa_handler = stall_handler;
+  sigemptyset(&action.sa_mask);
+  sigaction(SIGUSR1, &action, nullptr);
+  g_stalled.store(false);
+  std::atomic<bool> started{false};
+  std::optional<Result<Output>> out;
+  std::thread caller([&] {
+    started.store(true);
+    // ~64M loop iterations: tens of ms of CPU, long enough to be stalled in.
+    out = rt.call(plugin, Hook::Transform, bytes("P\x40"));
+  });
+  while (!started.load()) {
+    std::this_thread::yield();
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(3));
+  pthread_kill(caller.native_handle(), SIGUSR1);
+  caller.join();
+  EXPECT_TRUE(g_stalled.load());
+  return std::move(*out);
+}
+
+TEST(HostileTiming, CpuDeadlineIgnoresHostStalls) {
+  auto rt = make_runtime();
+  LoadOptions wall = named("wall");
+  wall.limits.deadline = std::chrono::milliseconds(200);
+  auto wall_plugin = load_guest(*rt, "hostile", wall);
+  auto stalled = call_with_stall(*rt, *wall_plugin);
+  ASSERT_FALSE(stalled.ok());
+  EXPECT_EQ(stalled.error().kind, ErrorKind::Timeout);
+
+  LoadOptions cpu = named("cpu");
+  cpu.limits.deadline = std::chrono::seconds(30);
+  cpu.limits.cpu_deadline = std::chrono::milliseconds(200);
+  auto cpu_plugin = load_guest(*rt, "hostile", cpu);
+  auto healthy = call_with_stall(*rt, *cpu_plugin);
+  ASSERT_TRUE(healthy.ok()) << healthy.error().to_string();
+}
 
 TEST(HostileTiming, InfiniteLoopStopsWithinTwiceTheDeadline) {
   auto rt = make_runtime();

@@ -6,6 +6,7 @@
 ;;   B log with a bad pointer                        K log with a bad level
 ;;   M load past the end of memory (signal-based bounds check)
 ;;   X filter returns 7     T output larger than the output limit
+;;   P<n> spin n * 2^20 loop iterations (n: the second byte), then echo
 ;; anything else: echo (transform) / keep (filter).
 (module
   (import "wasmplug" "log" (func $log (param i32 i32 i32)))
@@ -25,9 +26,14 @@
     (i32.add (call $recurse (i32.add (local.get $n) (i32.const 1))) (i32.const 1)))
   (func $misbehave (param $ptr i32) (param $len i32)
     (local $c i32)
+    (local $n i32)
     (if (i32.eqz (local.get $len)) (then (return)))
     (local.set $c (i32.load8_u (local.get $ptr)))
     (if (i32.eq (local.get $c) (i32.const 76)) (then (loop $forever (br $forever))))
+    (if (i32.and (i32.eq (local.get $c) (i32.const 80)) (i32.ge_u (local.get $len) (i32.const 2)))
+      (then
+        (local.set $n (i32.shl (i32.load8_u offset=1 (local.get $ptr)) (i32.const 20)))
+        (loop $spin (br_if $spin (i32.gt_s (local.tee $n (i32.sub (local.get $n) (i32.const 1))) (i32.const 0))))))
     (if (i32.eq (local.get $c) (i32.const 71))
       (then (loop $more (br_if $more (i32.ne (memory.grow (i32.const 1)) (i32.const -1)))) (unreachable)))
     (if (i32.eq (local.get $c) (i32.const 82)) (then (drop (call $recurse (i32.const 0)))))
