@@ -392,6 +392,16 @@ TEST_F(Cli, EveryWriteFailureIsAnErrorNamingTheFile) {
   EXPECT_EQ(WIFEXITED(raw) ? WEXITSTATUS(raw) : -1, 2) << "a failed record reported to a full stderr";
 }
 
+TEST_F(Cli, BenchRefusesARecordOverTheInputLimit) {
+  auto input = write("long.txt", "short\n" + std::string((2u << 20), 'x') + "\n");
+  Outcome o = run("bench " + guest("echo") + " --seconds 0.1 --input " + input.string());
+  EXPECT_EQ(o.status, 2) << o.stderr_text;
+  EXPECT_NE(o.stderr_text.find("line 2 of " + input.string() +
+                               " (2097152 bytes) is larger than the plugin's input limit of 1 MiB"),
+            std::string::npos)
+      << o.stderr_text.substr(0, 500);
+}
+
 TEST_F(CliProcess, SigintWhileWaitingOnAPipeKeepsEveryRecord) {
   int fds[2];
   ASSERT_EQ(pipe2(fds, O_CLOEXEC), 0);

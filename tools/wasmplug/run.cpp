@@ -78,6 +78,8 @@ std::string_view as_text(const std::vector<std::uint8_t>& bytes) {
 }  // namespace
 
 int run(const RunOptions& options) {
+  // From the start: a signal while the plugin compiles also ends in a summary.
+  StopSignals stop;
   PluginSetup setup = options.setup;
   setup.pool_size = 1;  // records go through one at a time
   auto loaded = load_plugin(setup);
@@ -125,7 +127,6 @@ int run(const RunOptions& options) {
   }
   ErrorSink errors(*err_file, options.errors.empty());
 
-  StopSignals stop;
   LineReader reader(in_fd, plugin.limits().max_input_bytes, simdjson::SIMDJSON_PADDING, stop.wake_fd(), [&] {
     (void)out.flush();
     (void)err_file->flush();
