@@ -1,14 +1,17 @@
 // wasmplug bench: latency percentiles and throughput of one hook, from N threads.
+#include <unistd.h>
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
-#include <fstream>
+#include <cstring>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "commands.hpp"
+#include "io.hpp"
 #include "loader.hpp"
 
 namespace wasmplug::cli {
@@ -34,30 +37,55 @@ std::string format_ns(double ns) {
 }  // namespace
 
 int bench(const BenchOptions& options) {
-  std::vector<std::string> records;
-  if (options.input.empty()) {
-    records.emplace_back(kDefaultRecord);
-  } else {
-    std::ifstream in(options.input, std::ios::binary);
-    if (!in) {
-      complain("cannot read input " + options.input);
-      return kExitSetup;
-    }
-    for (std::string line; std::getline(in, line);) {
-      if (!line.empty()) {
-        records.push_back(std::move(line));
-      }
-    }
-    if (records.empty()) {
-      complain(options.input + " has no records");
-      return kExitSetup;
-    }
-  }
   PluginSetup setup = options.setup;
   setup.pool_size = std::max<std::uint32_t>(options.threads, 1);  // one warm instance per thread
   auto loaded = load_plugin(setup);
   if (!loaded) {
     return kExitSetup;
+  }
+  std::vector<std::string> records;
+  if (options.input.empty()) {
+    records.emplace_back(kDefaultRecord);
+  } else {
+    // Bench keeps its records in memory: bounded per record (the plugin's
+    // input limit) and in total (kMaxBenchInputBytes).
+    std::string open_error;
+    const int fd = open_input(options.input, "input ", open_error);
+    if (fd < 0) {
+      complain(open_error);
+      return kExitSetup;
+    }
+    LineReader reader(fd, loaded->plugin->limits().max_input_bytes, 0, -1);
+    std::size_t total = 0;
+    std::string problem;
+    LineReader::Line line;
+    for (std::uint64_t line_no = 1; problem.empty(); ++line_no) {
+      const LineReader::Status status = reader.next(line);
+      if (status == LineReader::Status::End) {
+        break;
+      }
+      if (status != LineReader::Status::Line) {
+        problem = "cannot read input " + options.input + ": " + std::strerror(reader.error());
+      } else if (line.too_long) {
+        problem = "line " + std::to_string(line_no) + " of " + options.input + " (" + std::to_string(line.bytes) +
+                  " bytes) is larger than the plugin's input limit of " +
+                  format_size(loaded->plugin->limits().max_input_bytes);
+      } else if (total += line.text.size(); total > kMaxBenchInputBytes) {
+        problem = options.input + " is larger than " + format_size(kMaxBenchInputBytes) + " (the bench input limit)";
+      } else if (!line.text.empty()) {
+        records.emplace_back(line.text);
+      }
+    }
+    if (fd != STDIN_FILENO) {
+      ::close(fd);
+    }
+    if (problem.empty() && records.empty()) {
+      problem = options.input + " has no records";
+    }
+    if (!problem.empty()) {
+      complain(problem);
+      return kExitSetup;
+    }
   }
 
   std::vector<std::vector<double>> latencies(options.threads);
@@ -109,6 +137,10 @@ int bench(const BenchOptions& options) {
   if (!all.empty()) {
     std::printf("latency: p50 %s, p90 %s, p99 %s, max %s\n", format_ns(at(0.5)).c_str(), format_ns(at(0.9)).c_str(),
                 format_ns(at(0.99)).c_str(), format_ns(all.back()).c_str());
+  }
+  if (std::string failed = flush_stdout(); !failed.empty()) {
+    complain(failed);
+    return kExitSetup;
   }
   if (failures.load() != 0) {
     std::fprintf(stderr, "wasmplug: first failure: %s\n", first_error.c_str());

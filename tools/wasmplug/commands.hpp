@@ -1,6 +1,7 @@
 // The CLI's subcommands. Each returns the process exit status.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 
@@ -8,7 +9,9 @@
 
 namespace wasmplug::cli {
 
-/// Exit statuses: 0 ok, 1 some record failed / module rejected, 2 usage or setup error.
+/// Exit statuses: 0 ok, 1 some record failed / module rejected, 2 usage or
+/// setup error or any failed write; `run` stopped by a signal: 128 + signo
+/// (130 SIGINT, 143 SIGTERM).
 inline constexpr int kExitOk = 0;
 inline constexpr int kExitFailures = 1;
 inline constexpr int kExitSetup = 2;
@@ -21,6 +24,9 @@ struct RunOptions {
   std::string format = "jsonl";
 };
 int run(const RunOptions& options);
+
+/// Most bytes of records `bench --input` holds in memory.
+inline constexpr std::size_t kMaxBenchInputBytes = 64u << 20;
 
 struct BenchOptions {
   PluginSetup setup;  ///< plugin, hook, config, isolation, limits

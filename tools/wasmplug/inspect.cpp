@@ -1,10 +1,9 @@
 // wasmplug inspect: the admission report, for a person or (--json) a program.
 #include <cstdio>
-#include <fstream>
 #include <iostream>
-#include <iterator>
 
 #include "commands.hpp"
+#include "io.hpp"
 #include "json_out.hpp"
 #include "wasmplug/runtime.hpp"
 
@@ -84,19 +83,22 @@ void print_text(const std::string& path, const AdmissionReport& r) {
 }  // namespace
 
 int inspect(const InspectOptions& options) {
-  std::ifstream in(options.plugin, std::ios::binary);
-  if (!in) {
-    std::fprintf(stderr, "wasmplug: cannot read %s\n", options.plugin.c_str());
+  RuntimeConfig config;
+  // Bounded like Runtime::load: a module over the limit is refused by its
+  // size, an endless device after max_module_bytes + 1 bytes.
+  auto wasm = read_file_bounded(options.plugin, config.max_module_bytes, "",
+                                "the module limit of " + format_size(config.max_module_bytes) +
+                                    " (RuntimeConfig::max_module_bytes)");
+  if (!wasm) {
+    complain(wasm.error().message);
     return kExitSetup;
   }
-  std::vector<std::uint8_t> wasm((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  RuntimeConfig config;
   auto runtime = Runtime::create(config);
   if (!runtime) {
     std::fprintf(stderr, "wasmplug: %s\n", runtime.error().to_string().c_str());
     return kExitSetup;
   }
-  auto report = (*runtime)->inspect(wasm);
+  auto report = (*runtime)->inspect(*wasm);
   if (!report) {
     std::fprintf(stderr, "wasmplug: %s: %s\n", options.plugin.c_str(), report.error().to_string().c_str());
     return kExitFailures;
@@ -105,6 +107,10 @@ int inspect(const InspectOptions& options) {
     print_json(*report);
   } else {
     print_text(options.plugin, *report);
+  }
+  if (std::string failed = flush_stdout(); !failed.empty()) {
+    complain(failed);
+    return kExitSetup;
   }
   return report->admitted() ? kExitOk : kExitFailures;
 }

@@ -1,8 +1,8 @@
 #include "loader.hpp"
 
 #include <cstdio>
-#include <fstream>
-#include <iterator>
+
+#include "io.hpp"
 
 namespace wasmplug::cli {
 
@@ -23,12 +23,13 @@ std::optional<Loaded> load_plugin(const PluginSetup& setup) {
   load.isolation = setup.isolation == "warm" ? Isolation::Warm : Isolation::Fresh;
   load.pool.max_instances = setup.pool_size;
   if (!setup.config.empty()) {
-    std::ifstream cfg(setup.config, std::ios::binary);
-    if (!cfg) {
-      complain("cannot read config file " + setup.config);
+    auto config = read_file_bounded(setup.config, kMaxConfigBytes, "config file ",
+                                    format_size(kMaxConfigBytes) + " (the --config limit)");
+    if (!config) {
+      complain(config.error().message);
       return std::nullopt;
     }
-    load.config.assign(std::istreambuf_iterator<char>(cfg), std::istreambuf_iterator<char>());
+    load.config.assign(config->begin(), config->end());
   }
 
   RuntimeConfig config;

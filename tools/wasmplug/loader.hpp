@@ -2,6 +2,7 @@
 // load, hook check, initialisers. Failures print one line naming the file.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -10,6 +11,9 @@
 #include "wasmplug/runtime.hpp"
 
 namespace wasmplug::cli {
+
+/// Largest --config file: the bytes are handed to wp_init whole.
+inline constexpr std::size_t kMaxConfigBytes = 1u << 20;
 
 struct PluginSetup {
   std::string plugin;

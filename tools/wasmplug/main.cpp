@@ -13,7 +13,7 @@ void add_plugin_options(CLI::App& cmd, wasmplug::cli::PluginSetup& setup) {
   cmd.add_option("plugin", setup.plugin, "Plugin module (.wasm)")->required();
   cmd.add_option("--hook", setup.hook, "transform | filter | observe")
       ->check(CLI::IsMember({"transform", "filter", "observe"}));
-  cmd.add_option("--config", setup.config, "File handed to the plugin's wp_init");
+  cmd.add_option("--config", setup.config, "File handed to the plugin's wp_init (at most 1 MiB)");
   cmd.add_option("--isolation", setup.isolation, "fresh (new instance per call) | warm (pooled)")
       ->check(CLI::IsMember({"fresh", "warm"}));
   cmd.add_option("--deadline-ms", setup.deadline_ms, "Per-call deadline")->check(CLI::Range(1, 600'000));
@@ -33,17 +33,23 @@ int run_cli(int argc, char** argv) {
   run_cmd->add_option("--errors", run_opts.errors, "Failed records as JSON lines (default: stderr)");
   run_cmd->add_option("--format", run_opts.format, "jsonl (validated) | lines")
       ->check(CLI::IsMember({"jsonl", "lines"}));
+  run_cmd->footer(
+      "A record longer than the plugin's input limit (1 MiB) is a failed record (LimitExceeded), never held in\n"
+      "memory. Exit status: 0 all records ok, 1 some record failed, 2 setup error or any failed write (named,\n"
+      "with the reason), 130 / 143 stopped by SIGINT / SIGTERM: the record in flight finishes, the output is\n"
+      "flushed and ends on a whole record, and the summary counts records read but not processed.");
 
   BenchOptions bench_opts;
   CLI::App* bench_cmd = app.add_subcommand("bench", "Latency percentiles and throughput of a hook");
   add_plugin_options(*bench_cmd, bench_opts.setup);
-  bench_cmd->add_option("--input,-i", bench_opts.input, "Records to cycle through (default: one 64-byte JSON record)");
+  bench_cmd->add_option("--input,-i", bench_opts.input,
+                        "Records to cycle through, at most 64 MiB (default: one 64-byte JSON record)");
   bench_cmd->add_option("--threads", bench_opts.threads, "Calling threads")->check(CLI::Range(1, 256));
   bench_cmd->add_option("--seconds", bench_opts.seconds, "How long to run")->check(CLI::Range(0.1, 600.0));
 
   InspectOptions inspect_opts;
   CLI::App* inspect_cmd = app.add_subcommand("inspect", "Show the admission report of a module");
-  inspect_cmd->add_option("plugin", inspect_opts.plugin, "Plugin module (.wasm)")->required();
+  inspect_cmd->add_option("plugin", inspect_opts.plugin, "Plugin module (.wasm), at most 32 MiB")->required();
   inspect_cmd->add_flag("--json", inspect_opts.json, "Machine-readable output");
 
   try {
