@@ -61,6 +61,8 @@ std::string content_hash(std::span<const std::uint8_t> wasm, const LoadOptions& 
   h.add_u64(limits.fuel.value_or(0));
   h.add_u64(limits.max_input_bytes);
   h.add_u64(limits.max_output_bytes);
+  h.add_u64(limits.max_guest_metrics);
+  h.add_u64(limits.max_guest_metric_name_bytes);
   h.add(options.config);
   h.add(wasm);
   return h.hex();

@@ -1,5 +1,8 @@
 #include "host/kestrel.hpp"
 
+#include <string.h>  // memmem (GNU)
+
+#include <algorithm>
 #include <cstring>
 #include <string>
 
@@ -63,6 +66,9 @@ Result<std::int32_t> event_get_str(HostCall& call, std::uint32_t id, std::uint32
                                                    memory.describe_out_of_bounds(buf_ptr, s->size()));
   }
   std::memcpy(dest->data(), s->data(), s->size());
+  if (auto in_time = call.check_deadline(); !in_time) {
+    return std::move(in_time).error();
+  }
   return static_cast<std::int32_t>(s->size());
 }
 
@@ -79,6 +85,11 @@ Result<void> alert_emit(HostCall& call, std::int32_t code) {
   return {};
 }
 
+// How much work a host function does between two deadline checks. A memmem
+// or memcmp of 1 MiB takes well under a millisecond, so a host function
+// overruns the deadline by at most about that.
+constexpr std::size_t kCheckBytes = std::size_t{1} << 20;
+
 template <class Test>
 Result<std::int32_t> compare(HostCall& call, const char* function, std::uint32_t a_ptr, std::uint32_t a_len,
                              std::uint32_t b_ptr, std::uint32_t b_len, Test test) {
@@ -90,25 +101,58 @@ Result<std::int32_t> compare(HostCall& call, const char* function, std::uint32_t
   if (!b) {
     return std::move(b).error();
   }
-  return test(*a, *b) ? 1 : 0;
+  auto answer = test(call, *a, *b);
+  if (!answer) {
+    return std::move(answer).error();
+  }
+  // Work proportional to the input ends with a deadline check.
+  if (auto in_time = call.check_deadline(); !in_time) {
+    return std::move(in_time).error();
+  }
+  return *answer ? 1 : 0;
+}
+
+// glibc's memmem is linear: Two-Way for needles over 256 bytes, and for
+// shorter ones a skip loop whose worst case is a bounded (<= 256) number of
+// byte comparisons per haystack byte (libstdc++'s string_view::find is
+// O(haystack x needle): 24.7 s for 8 MiB x 64 KiB). The haystack is searched
+// in 1 MiB windows (overlapping by the needle's length minus one, so no
+// occurrence is missed) with a deadline check between windows.
+Result<bool> contains(HostCall& call, std::string_view haystack, std::string_view needle) {
+  if (needle.empty()) {
+    return true;
+  }
+  if (needle.size() > haystack.size()) {
+    return false;
+  }
+  for (std::size_t at = 0; at + needle.size() <= haystack.size(); at += kCheckBytes) {
+    const std::size_t window = std::min(haystack.size() - at, kCheckBytes + needle.size() - 1);
+    if (::memmem(haystack.data() + at, window, needle.data(), needle.size()) != nullptr) {
+      return true;
+    }
+    if (auto in_time = call.check_deadline(); !in_time) {
+      return std::move(in_time).error();
+    }
+  }
+  return false;
 }
 
 Result<std::int32_t> string_contains(HostCall& call, std::uint32_t h, std::uint32_t hl, std::uint32_t n,
                                      std::uint32_t nl) {
-  return compare(call, "string_contains", h, hl, n, nl,
-                 [](std::string_view a, std::string_view b) { return a.find(b) != std::string_view::npos; });
+  return compare(call, "string_contains", h, hl, n, nl, contains);
 }
 
+// starts_with / ends_with compare at most the prefix's length (one memcmp).
 Result<std::int32_t> string_starts_with(HostCall& call, std::uint32_t s, std::uint32_t sl, std::uint32_t p,
                                         std::uint32_t pl) {
   return compare(call, "string_starts_with", s, sl, p, pl,
-                 [](std::string_view a, std::string_view b) { return a.starts_with(b); });
+                 [](HostCall&, std::string_view a, std::string_view b) -> Result<bool> { return a.starts_with(b); });
 }
 
 Result<std::int32_t> string_ends_with(HostCall& call, std::uint32_t s, std::uint32_t sl, std::uint32_t p,
                                       std::uint32_t pl) {
   return compare(call, "string_ends_with", s, sl, p, pl,
-                 [](std::string_view a, std::string_view b) { return a.ends_with(b); });
+                 [](HostCall&, std::string_view a, std::string_view b) -> Result<bool> { return a.ends_with(b); });
 }
 
 Result<std::int32_t> pattern_match(HostCall& call, kestrel::PatternCache::Kind kind, const char* function,
@@ -125,11 +169,19 @@ Result<std::int32_t> pattern_match(HostCall& call, kestrel::PatternCache::Kind k
   if (!subject) {
     return std::move(subject).error();
   }
-  auto result = context->patterns->match(kind, *pattern, *subject);
-  if (auto* error = std::get_if<std::string>(&result)) {
-    // A bad pattern fails this call (the rule's fault), never the host.
-    return call.error(ErrorKind::GuestError,
-                      std::string(function) + ": invalid pattern '" + std::string(*pattern) + "': " + *error);
+  CallState& state = call.state();
+  auto result =
+      context->patterns->match(kind, *pattern, *subject, [&state] { return state.deadline_passed(); });
+  if (auto* failure = std::get_if<kestrel::PatternCache::Failure>(&result)) {
+    if (failure->kind == ErrorKind::Timeout) {
+      return state.deadline_error();
+    }
+    // A bad or oversized pattern fails this call (the rule's fault), never
+    // the host; the message holds at most 64 bytes of the pattern.
+    return call.error(failure->kind, std::string(function) + ": " + failure->message);
+  }
+  if (auto in_time = call.check_deadline(); !in_time) {
+    return std::move(in_time).error();
   }
   return std::get<bool>(result) ? 1 : 0;
 }
