@@ -102,10 +102,11 @@ struct EngineConfig {
   std::size_t regex_max_mem = std::size_t{1} << 20;
   /// Most work one regex_match may do: text bytes x compiled program size
   /// (RE2's worst case, its NFA, costs about that many steps, and a match
-  /// cannot be interrupted). Past it the evaluation fails with LimitExceeded.
+  /// cannot be interrupted; at ~10-20 ns a step the default is tens of ms).
+  /// Past it the evaluation fails with LimitExceeded.
   /// Globs and substring searches need no such bound: they are linear in the
   /// text and check the deadline as they go. At least 1.
-  std::uint64_t max_regex_work = std::uint64_t{1} << 24;
+  std::uint64_t max_regex_work = std::uint64_t{1} << 22;
 };
 
 /// InvalidArgument (phase Config) naming the first EngineConfig field out of

@@ -6,10 +6,12 @@
 ;;   2: glob_match("*a" x 499 + "*b*", text) repeated
 ;;   3: regex_match("(a|aa)*b", text) once
 ;;   4: regex_match of distinct patterns: 8 digits (the pattern number) then
-;;      'a' up to the pattern length, on the text "a"; numbers start at field 103
+;;      'a' up to the pattern length, on the text "\0"; numbers start at field 103
 ;;   5: like 4 with glob_match
+;;   6: string_contains(string field 1, string field 6)
 (module
   (import "env" "event_get_i64" (func $i64 (param i32) (result i64)))
+  (import "env" "event_get_str" (func $str (param i32 i32) (result i32)))
   (import "env" "string_contains" (func $contains (param i32 i32 i32 i32) (result i32)))
   (import "env" "regex_match" (func $regex (param i32 i32 i32 i32) (result i32)))
   (import "env" "glob_match" (func $glob (param i32 i32 i32 i32) (result i32)))
@@ -34,7 +36,11 @@
     (local.set $count (i32.wrap_i64 (call $i64 (i32.const 101))))
     (local.set $len (i32.wrap_i64 (call $i64 (i32.const 102))))
     (local.set $first (i32.wrap_i64 (call $i64 (i32.const 103))))
-    (memory.fill (global.get $text) (i32.const 97) (global.get $text_len))
+    (if (i32.eq (local.get $mode) (i32.const 6))
+      (then (return (call $contains (global.get $text) (call $str (i32.const 1) (global.get $text))
+                                    (global.get $pat) (call $str (i32.const 6) (global.get $pat))))))
+    (if (i32.le_u (local.get $mode) (i32.const 3))
+      (then (memory.fill (global.get $text) (i32.const 97) (global.get $text_len))))
     (if (i32.eq (local.get $mode) (i32.const 1))
       (then
         (memory.fill (global.get $pat) (i32.const 97) (i32.const 65535))
