@@ -118,7 +118,7 @@ Result<std::int32_t> compare(HostCall& call, const char* function, std::uint32_t
 // haystack byte: 0.3-0.4 s for 8 MiB of 'a' and a 255-byte needle.)
 std::size_t shift_and_find(std::string_view haystack, std::string_view needle) {
   const std::size_t words = (needle.size() + 63) / 64;
-  std::array<std::uint64_t, 256 * 4> masks{};
+  std::array<std::uint64_t, std::size_t{256} * 4> masks{};
   for (std::size_t k = 0; k < needle.size(); ++k) {
     masks[static_cast<unsigned char>(needle[k]) * words + k / 64] |= std::uint64_t{1} << (k % 64);
   }

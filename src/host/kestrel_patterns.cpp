@@ -218,8 +218,9 @@ std::unique_ptr<PatternCache::Entry> PatternCache::compile(Kind kind, std::strin
   }
   // The pattern is held twice (our key, RE2's copy); RE2 may grow its
   // automata up to its whole budget while matching, so it is charged that.
+  const std::optional<Failure>& failure = entry->failure;
   entry->charge = sizeof(Entry) + 2 * pattern.size() + (entry->regex ? config_.regex_max_mem : 0) +
-                  (entry->glob ? entry->glob->bytes() : 0) + (entry->failure ? entry->failure->message.size() : 0);
+                  (entry->glob ? entry->glob->bytes() : 0) + (failure ? failure->message.size() : 0);
   return entry;
 }
 

@@ -95,7 +95,7 @@ class PatternCache {
 
  private:
   struct Entry {
-    Kind kind;
+    Kind kind = Kind::Regex;
     std::string pattern;
     std::unique_ptr<RE2> regex;  // Kind::Regex, when it compiled
     std::unique_ptr<Glob> glob;  // Kind::Glob, when it compiled
