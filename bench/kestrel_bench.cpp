@@ -111,7 +111,7 @@ void BM_Kestrel_FieldLookup(benchmark::State& state) {
 }
 
 void BM_Kestrel_RegexCacheHit(benchmark::State& state) {
-  kestrel::PatternCache cache(16);
+  kestrel::PatternCache cache;
   const std::string text = "/usr/bin/bash";
   (void)cache.match(kestrel::PatternCache::Kind::Regex, "/usr/bin/[a-z]*sh", text);
   per_call(state, [&] {

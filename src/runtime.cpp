@@ -345,6 +345,13 @@ Result<std::shared_ptr<const Plugin>> Runtime::load_checked(std::span<const std:
     return invalid("table limit " + std::to_string(limits.table_elements) + " exceeds " +
                    std::to_string(config.max_table_elements) + " (RuntimeConfig::max_table_elements)");
   }
+  if (limits.max_guest_metrics > 1'000'000) {
+    return invalid("Limits::max_guest_metrics must be in 0..1000000, got " + std::to_string(limits.max_guest_metrics));
+  }
+  if (limits.max_guest_metric_name_bytes > (256u << 20)) {
+    return invalid("Limits::max_guest_metric_name_bytes must be in 0..268435456, got " +
+                   std::to_string(limits.max_guest_metric_name_bytes));
+  }
   if (limits.deadline.count() <= 0) {
     return invalid("the deadline must be positive");
   }

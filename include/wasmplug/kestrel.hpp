@@ -85,8 +85,34 @@ struct EngineConfig {
   std::uint32_t instance_pool_size = 10;  ///< warm instances per rule
   std::chrono::milliseconds instance_timeout{5000};  ///< wait for a pooled instance
   std::chrono::milliseconds deadline{50};            ///< per pred_eval call
-  std::size_t max_cached_patterns = 4096;            ///< regex + glob cache bound
+  /// Most patterns (regex + glob) the shared pattern cache keeps; 1..1,000,000.
+  /// Past it (or past max_pattern_cache_bytes) patterns are compiled per use.
+  std::size_t max_cached_patterns = 4096;
+  /// Bytes the pattern cache may hold, counting each pattern's text and its
+  /// compiled form (a regex is charged its whole regex_max_mem, which RE2 may
+  /// grow into while matching). At least 64 KiB.
+  std::size_t max_pattern_cache_bytes = std::size_t{128} << 20;
+  /// Longest regex or glob pattern (bytes) regex_match / glob_match accept;
+  /// a longer one fails the evaluation with LimitExceeded and is never cached.
+  /// 1..65,536.
+  std::size_t max_pattern_bytes = 1024;
+  /// RE2 memory budget of one regex (RE2::Options::max_mem: program plus
+  /// matching automata). A pattern that needs more fails the evaluation with
+  /// LimitExceeded. 64 KiB..64 MiB.
+  std::size_t regex_max_mem = std::size_t{1} << 20;
+  /// Most work one regex_match may do: text bytes x compiled program size
+  /// (RE2's worst case, its NFA, costs about that many steps, and a match
+  /// cannot be interrupted; at ~10-20 ns a step the default is tens of ms).
+  /// Past it the evaluation fails with LimitExceeded.
+  /// Globs and substring searches need no such bound: they are linear in the
+  /// text and check the deadline as they go. At least 1.
+  std::uint64_t max_regex_work = std::uint64_t{1} << 22;
 };
+
+/// InvalidArgument (phase Config) naming the first EngineConfig field out of
+/// its documented range; Engine::compile_rule and eval_adhoc_predicate
+/// return it for an engine built with a bad config.
+[[nodiscard]] Result<void> validate(const EngineConfig& config);
 
 class PatternCache;
 

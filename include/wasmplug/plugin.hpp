@@ -41,6 +41,13 @@ struct Limits {
   /// Largest input a call accepts, and largest output a guest may return.
   std::uint32_t max_input_bytes = 1u << 20;
   std::uint32_t max_output_bytes = 1u << 20;
+  /// Distinct counter names a plugin version may create through guest
+  /// metrics (rustcdc record_metric); a new name past it fails the call with
+  /// LimitExceeded. 0..1,000,000.
+  std::uint32_t max_guest_metrics = 1024;
+  /// Total bytes of those names (each is at most 255 bytes); a new name
+  /// past it fails the call with LimitExceeded. 0..256 MiB.
+  std::uint32_t max_guest_metric_name_bytes = 64u << 10;
 };
 
 /// The contract a plugin is written to. Each profile is one adapter in src/abi/.

@@ -68,6 +68,8 @@ std::string content_hash(const std::string& module_hash, const LoadOptions& opti
   h.add_u64(limits.fuel.value_or(0));
   h.add_u64(limits.max_input_bytes);
   h.add_u64(limits.max_output_bytes);
+  h.add_u64(limits.max_guest_metrics);
+  h.add_u64(limits.max_guest_metric_name_bytes);
   h.add(options.config);
   h.add(std::span(reinterpret_cast<const std::uint8_t*>(module_hash.data()), module_hash.size()));
   return h.hex();

@@ -1,5 +1,9 @@
 #include "host/kestrel.hpp"
 
+#include <string.h>  // memmem (GNU)
+
+#include <algorithm>
+#include <array>
 #include <cstring>
 #include <string>
 
@@ -63,6 +67,9 @@ Result<std::int32_t> event_get_str(HostCall& call, std::uint32_t id, std::uint32
                                                    memory.describe_out_of_bounds(buf_ptr, s->size()));
   }
   std::memcpy(dest->data(), s->data(), s->size());
+  if (auto in_time = call.check_deadline(); !in_time) {
+    return std::move(in_time).error();
+  }
   return static_cast<std::int32_t>(s->size());
 }
 
@@ -79,6 +86,10 @@ Result<void> alert_emit(HostCall& call, std::int32_t code) {
   return {};
 }
 
+// How much text a substring search scans between two deadline checks: a few
+// milliseconds at worst, so a host function overruns the deadline by at most that.
+constexpr std::size_t kCheckBytes = std::size_t{256} << 10;
+
 template <class Test>
 Result<std::int32_t> compare(HostCall& call, const char* function, std::uint32_t a_ptr, std::uint32_t a_len,
                              std::uint32_t b_ptr, std::uint32_t b_len, Test test) {
@@ -90,25 +101,86 @@ Result<std::int32_t> compare(HostCall& call, const char* function, std::uint32_t
   if (!b) {
     return std::move(b).error();
   }
-  return test(*a, *b) ? 1 : 0;
+  auto answer = test(call, *a, *b);
+  if (!answer) {
+    return std::move(answer).error();
+  }
+  // Work proportional to the input ends with a deadline check.
+  if (auto in_time = call.check_deadline(); !in_time) {
+    return std::move(in_time).error();
+  }
+  return *answer ? 1 : 0;
+}
+
+// Needles up to 256 bytes: bit-parallel Shift-And, one pass over the
+// haystack at ceil(needle/64) word operations per byte. (glibc's memmem uses
+// a skip loop for these whose worst case costs up to ~256 comparisons per
+// haystack byte: 0.3-0.4 s for 8 MiB of 'a' and a 255-byte needle.)
+std::size_t shift_and_find(std::string_view haystack, std::string_view needle) {
+  const std::size_t words = (needle.size() + 63) / 64;
+  std::array<std::uint64_t, std::size_t{256} * 4> masks{};
+  for (std::size_t k = 0; k < needle.size(); ++k) {
+    masks[static_cast<unsigned char>(needle[k]) * words + k / 64] |= std::uint64_t{1} << (k % 64);
+  }
+  std::array<std::uint64_t, 4> state{};
+  const std::size_t last_word = (needle.size() - 1) / 64;
+  const std::uint64_t last_bit = std::uint64_t{1} << ((needle.size() - 1) % 64);
+  for (std::size_t i = 0; i < haystack.size(); ++i) {
+    const std::uint64_t* mask = &masks[static_cast<unsigned char>(haystack[i]) * words];
+    std::uint64_t carry = 1;
+    for (std::size_t w = 0; w < words; ++w) {
+      const std::uint64_t shifted = (state[w] << 1) | carry;
+      carry = state[w] >> 63;
+      state[w] = shifted & mask[w];
+    }
+    if (state[last_word] & last_bit) {
+      return i + 1 - needle.size();
+    }
+  }
+  return std::string_view::npos;
+}
+
+// Linear in the haystack for any needle: Shift-And up to 256 bytes, glibc's
+// memmem above (Two-Way for needles over 256 bytes; libstdc++'s
+// string_view::find is O(haystack x needle): 24.7 s for 8 MiB x 64 KiB). The
+// haystack is searched in 256 KiB windows (overlapping by the needle's length
+// minus one, so no occurrence is missed) with a deadline check between them.
+Result<bool> contains(HostCall& call, std::string_view haystack, std::string_view needle) {
+  if (needle.empty()) {
+    return true;
+  }
+  for (std::size_t at = 0; at + needle.size() <= haystack.size(); at += kCheckBytes) {
+    const std::string_view window =
+        haystack.substr(at, std::min(haystack.size() - at, kCheckBytes + needle.size() - 1));
+    const bool found = needle.size() <= 256
+                           ? shift_and_find(window, needle) != std::string_view::npos
+                           : ::memmem(window.data(), window.size(), needle.data(), needle.size()) != nullptr;
+    if (found) {
+      return true;
+    }
+    if (auto in_time = call.check_deadline(); !in_time) {
+      return std::move(in_time).error();
+    }
+  }
+  return false;
 }
 
 Result<std::int32_t> string_contains(HostCall& call, std::uint32_t h, std::uint32_t hl, std::uint32_t n,
                                      std::uint32_t nl) {
-  return compare(call, "string_contains", h, hl, n, nl,
-                 [](std::string_view a, std::string_view b) { return a.find(b) != std::string_view::npos; });
+  return compare(call, "string_contains", h, hl, n, nl, contains);
 }
 
+// starts_with / ends_with compare at most the prefix's length (one memcmp).
 Result<std::int32_t> string_starts_with(HostCall& call, std::uint32_t s, std::uint32_t sl, std::uint32_t p,
                                         std::uint32_t pl) {
   return compare(call, "string_starts_with", s, sl, p, pl,
-                 [](std::string_view a, std::string_view b) { return a.starts_with(b); });
+                 [](HostCall&, std::string_view a, std::string_view b) -> Result<bool> { return a.starts_with(b); });
 }
 
 Result<std::int32_t> string_ends_with(HostCall& call, std::uint32_t s, std::uint32_t sl, std::uint32_t p,
                                       std::uint32_t pl) {
   return compare(call, "string_ends_with", s, sl, p, pl,
-                 [](std::string_view a, std::string_view b) { return a.ends_with(b); });
+                 [](HostCall&, std::string_view a, std::string_view b) -> Result<bool> { return a.ends_with(b); });
 }
 
 Result<std::int32_t> pattern_match(HostCall& call, kestrel::PatternCache::Kind kind, const char* function,
@@ -125,11 +197,19 @@ Result<std::int32_t> pattern_match(HostCall& call, kestrel::PatternCache::Kind k
   if (!subject) {
     return std::move(subject).error();
   }
-  auto result = context->patterns->match(kind, *pattern, *subject);
-  if (auto* error = std::get_if<std::string>(&result)) {
-    // A bad pattern fails this call (the rule's fault), never the host.
-    return call.error(ErrorKind::GuestError,
-                      std::string(function) + ": invalid pattern '" + std::string(*pattern) + "': " + *error);
+  CallState& state = call.state();
+  auto result =
+      context->patterns->match(kind, *pattern, *subject, [&state] { return state.deadline_passed(); });
+  if (auto* failure = std::get_if<kestrel::PatternCache::Failure>(&result)) {
+    if (failure->kind == ErrorKind::Timeout) {
+      return state.deadline_error();
+    }
+    // A bad or oversized pattern fails this call (the rule's fault), never
+    // the host; the message holds at most 64 bytes of the pattern.
+    return call.error(failure->kind, std::string(function) + ": " + failure->message);
+  }
+  if (auto in_time = call.check_deadline(); !in_time) {
+    return std::move(in_time).error();
   }
   return std::get<bool>(result) ? 1 : 0;
 }

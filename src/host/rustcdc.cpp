@@ -1,5 +1,6 @@
 #include "host/rustcdc.hpp"
 
+#include <algorithm>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -11,7 +12,9 @@ namespace wasmplug::detail {
 
 namespace {
 
-Result<std::string> metric_name(HostCall& call, std::uint32_t ptr, const char* function) {
+// The name as a view into guest memory (valid until the host function
+// returns): a lookup allocates nothing, only a new counter copies its name.
+Result<std::string_view> metric_name(HostCall& call, std::uint32_t ptr, const char* function) {
   GuestMemory memory = call.memory();
   // Look at most kMaxMetricName + 1 bytes for the terminating NUL.
   const std::uint64_t available = ptr < memory.size() ? memory.size() - ptr : 0;
@@ -25,7 +28,8 @@ Result<std::string> metric_name(HostCall& call, std::uint32_t ptr, const char* f
                                                    " is not NUL-terminated within " +
                                                    std::to_string(kMaxMetricName + 1) + " bytes of guest memory");
   }
-  std::string name(reinterpret_cast<const char*>(bytes->data()), static_cast<const std::uint8_t*>(nul) - bytes->data());
+  std::string_view name(reinterpret_cast<const char*>(bytes->data()),
+                        static_cast<std::size_t>(static_cast<const std::uint8_t*>(nul) - bytes->data()));
   if (name.empty()) {
     return call.error(ErrorKind::AbiViolation, std::string(function) + ": empty metric name");
   }
@@ -43,16 +47,42 @@ Result<std::int64_t> get_metric(HostCall& call, std::uint32_t ptr) {
   return it == metrics.values.end() ? std::int64_t{0} : it->second;
 }
 
+// Sum of the counters' name bytes. GuestMetrics keeps no running total, so
+// it is recounted, but only when a new name arrives and the count bound alone
+// cannot rule out the byte bound; the loop is bounded by max_guest_metrics.
+std::uint64_t name_bytes(const GuestMetrics& metrics) {
+  std::uint64_t total = 0;
+  for (const auto& entry : metrics.values) {
+    total += entry.first.size();
+  }
+  return total;
+}
+
 Result<void> record_metric(HostCall& call, std::uint32_t ptr, std::int64_t value) {
   auto name = metric_name(call, ptr, "record_metric");
   if (!name) {
     return std::move(name).error();
   }
+  const Limits& limits = call.state().plugin->limits();
   GuestMetrics& metrics = call.state().plugin->code().guest_metrics;
   std::lock_guard lock(metrics.mutex);
-  auto& slot = metrics.values[*name];
+  auto it = metrics.values.find(*name);
+  if (it == metrics.values.end()) {
+    if (metrics.values.size() >= limits.max_guest_metrics) {
+      return call.error(ErrorKind::LimitExceeded, "record_metric: a new metric would exceed Limits::max_guest_metrics (" +
+                                                      std::to_string(limits.max_guest_metrics) + " names)");
+    }
+    const std::uint64_t worst = (static_cast<std::uint64_t>(metrics.values.size()) + 1) * kMaxMetricName;
+    if (worst > limits.max_guest_metric_name_bytes &&
+        name_bytes(metrics) + name->size() > limits.max_guest_metric_name_bytes) {
+      return call.error(ErrorKind::LimitExceeded,
+                        "record_metric: a new metric would exceed Limits::max_guest_metric_name_bytes (" +
+                            std::to_string(limits.max_guest_metric_name_bytes) + " bytes of names)");
+    }
+    it = metrics.values.emplace(std::string(*name), 0).first;
+  }
   // Wrapping add: a guest cannot make the host overflow.
-  slot = static_cast<std::int64_t>(static_cast<std::uint64_t>(slot) + static_cast<std::uint64_t>(value));
+  it->second = static_cast<std::int64_t>(static_cast<std::uint64_t>(it->second) + static_cast<std::uint64_t>(value));
   return {};
 }
 

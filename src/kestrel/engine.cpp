@@ -19,7 +19,9 @@ Engine::Engine(Runtime& runtime, std::shared_ptr<const SchemaRegistry> schema, E
     : runtime_(&runtime),
       schema_(schema ? std::move(schema) : std::make_shared<const SchemaRegistry>()),
       config_(config),
-      patterns_(std::make_unique<PatternCache>(config.max_cached_patterns)),
+      // A bad config is reported by compile_rule / eval_adhoc_predicate; the
+      // cache is then built with the defaults so that nothing oversized is allocated.
+      patterns_(std::make_unique<PatternCache>(validate(config).ok() ? config : EngineConfig{})),
       rules_(std::make_unique<Rules>()) {}
 
 Engine::~Engine() = default;
@@ -40,6 +42,9 @@ LoadOptions Engine::load_options(std::string name, Isolation isolation) const {
 Result<void> Engine::compile_rule(std::string_view rule_id, std::span<const std::uint8_t> wasm) {
   if (rule_id.empty()) {
     return Error{ErrorKind::InvalidArgument, Phase::Load, {}, {}, "the rule id must not be empty"};
+  }
+  if (auto valid = validate(config_); !valid) {
+    return valid;
   }
   auto plugin = runtime_->load(wasm, load_options(std::string(rule_id), Isolation::Warm));
   if (!plugin) {
@@ -82,6 +87,9 @@ Result<EvalResult> Engine::evaluate(std::string_view rule_id, const Event& event
 }
 
 Result<EvalResult> Engine::eval_adhoc_predicate(std::span<const std::uint8_t> wasm, const Event& event) {
+  if (auto valid = validate(config_); !valid) {
+    return std::move(valid).error();
+  }
   // Fresh isolation, and the runtime's load cache keeps a module compiled
   // while it is in use; an ad-hoc predicate leaves nothing behind.
   auto plugin = runtime_->load(wasm, load_options("adhoc", Isolation::Fresh));

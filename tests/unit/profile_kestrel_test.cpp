@@ -4,7 +4,11 @@
 
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <atomic>
+#include <chrono>
+#include <fstream>
 #include <thread>
 
 #include "guests.hpp"
@@ -156,21 +160,225 @@ TEST_F(Kestrel, AdhocPredicates) {
 }
 
 TEST_F(Kestrel, PatternsAreCompiledOnceAndBounded) {
-  kestrel::PatternCache cache(2);
-  EXPECT_EQ(std::get<bool>(cache.match(kestrel::PatternCache::Kind::Regex, "a+b", "aaab")), true);
-  EXPECT_EQ(std::get<bool>(cache.match(kestrel::PatternCache::Kind::Regex, "a+b", "aaa")), false);
+  using Kind = kestrel::PatternCache::Kind;
+  kestrel::EngineConfig config;
+  config.max_cached_patterns = 2;
+  kestrel::PatternCache cache(config);
+  EXPECT_EQ(std::get<bool>(cache.match(Kind::Regex, "a+b", "aaab")), true);
+  EXPECT_EQ(std::get<bool>(cache.match(Kind::Regex, "a+b", "aaa")), false);
   EXPECT_EQ(cache.size(), 1u);
-  EXPECT_TRUE(std::holds_alternative<std::string>(cache.match(kestrel::PatternCache::Kind::Regex, "(", "")));
+  auto bad = cache.match(Kind::Regex, "(", "");
+  ASSERT_TRUE(std::holds_alternative<kestrel::PatternCache::Failure>(bad));
+  EXPECT_EQ(std::get<kestrel::PatternCache::Failure>(bad).kind, ErrorKind::GuestError);
   EXPECT_EQ(cache.size(), 2u);  // a bad pattern is cached as bad
-  EXPECT_EQ(std::get<bool>(cache.match(kestrel::PatternCache::Kind::Glob, "*.log", "x.log")), true);
+  EXPECT_EQ(std::get<bool>(cache.match(Kind::Glob, "*.log", "x.log")), true);
   EXPECT_EQ(cache.size(), 2u);  // full: still answers, stops caching
   // Catastrophic backtracking patterns are linear in RE2.
   std::string text(5000, 'a');
-  EXPECT_EQ(std::get<bool>(cache.match(kestrel::PatternCache::Kind::Regex, "(a+)+b", text)), false);
-  EXPECT_EQ(kestrel::PatternCache::glob_to_regex("a[!b]c?*.x"), "(?s)a[^b]c..*\\.x");
-  EXPECT_FALSE(kestrel::PatternCache::glob_to_regex("[abc").has_value());
+  EXPECT_EQ(std::get<bool>(cache.match(Kind::Regex, "(a+)+b", text)), false);
   std::string huge(2000, 'a');
-  EXPECT_TRUE(std::holds_alternative<std::string>(cache.match(kestrel::PatternCache::Kind::Regex, huge, "a")));
+  auto over = cache.match(Kind::Regex, huge, "a");
+  ASSERT_TRUE(std::holds_alternative<kestrel::PatternCache::Failure>(over));
+  EXPECT_EQ(std::get<kestrel::PatternCache::Failure>(over).kind, ErrorKind::LimitExceeded);
+  EXPECT_NE(std::get<kestrel::PatternCache::Failure>(over).message.find(
+                "is longer than EngineConfig::max_pattern_bytes (1024)"),
+            std::string::npos);
+}
+
+// The glob matcher (split on '*', each run placed leftmost by Shift-And)
+// agrees with the glob syntax of docs/profiles/kestrel.md.
+TEST_F(Kestrel, GlobSyntax) {
+  using Kind = kestrel::PatternCache::Kind;
+  kestrel::PatternCache cache;
+  struct Case {
+    const char* glob;
+    const char* text;
+    bool matches;
+  } cases[] = {
+      {"", "", true},           {"", "a", false},          {"*", "", true},
+      {"*", "any/thing\n", true}, {"a*", "abc", true},     {"*c", "abc", true},
+      {"a*c", "ac", true},      {"a*c", "a", false},       {"ab*bc", "abc", false},
+      {"*a*b*", "xxaxxbxx", true}, {"*a*b*", "xxbxxaxx", false}, {"a?c", "abc", true},
+      {"a?c", "ac", false},     {"[a-c]x", "bx", true},    {"[a-c]x", "dx", false},
+      {"[!a-c]x", "dx", true},  {"[^a-c]x", "ax", false},  {"[]]", "]", true},
+      {"[!]]", "]", false},     {"[a-]", "-", true},       {"/usr/*/b?sh", "/usr/bin/bash", true},
+      {"*.log", "x.log", true}, {"*.log", "x.logs", false}, {"a\\b", "a\\b", true},
+      {"*aa*aa", "aaa", false}, {"*aa*aa", "aaaa", true},  {"*ab*?c", "xabzc", true},
+  };
+  for (const Case& c : cases) {
+    auto r = cache.match(Kind::Glob, c.glob, c.text);
+    ASSERT_TRUE(std::holds_alternative<bool>(r)) << c.glob;
+    EXPECT_EQ(std::get<bool>(r), c.matches) << c.glob << " on " << c.text;
+  }
+  // A segment longer than one 64-bit word.
+  std::string long_segment = "*" + std::string(100, 'a') + "?" + std::string(100, 'b') + "*";
+  EXPECT_TRUE(std::get<bool>(cache.match(Kind::Glob, long_segment,
+                                         "x" + std::string(150, 'a') + "z" + std::string(100, 'b') + "y")));
+  EXPECT_FALSE(std::get<bool>(cache.match(Kind::Glob, long_segment, std::string(300, 'a'))));
+  for (const char* bad : {"[abc", "[z-a]", "[\xc3\xa9]"}) {
+    auto r = cache.match(Kind::Glob, bad, "x");
+    ASSERT_TRUE(std::holds_alternative<kestrel::PatternCache::Failure>(r)) << bad;
+    EXPECT_EQ(std::get<kestrel::PatternCache::Failure>(r).kind, ErrorKind::GuestError);
+  }
+}
+
+// A glob match checks `expired` as it scans and stops with Timeout.
+TEST_F(Kestrel, GlobStopsWhenTheDeadlinePasses) {
+  kestrel::PatternCache cache;
+  std::string text(8u << 20, 'a');
+  int checks = 0;
+  auto r = cache.match(kestrel::PatternCache::Kind::Glob, "*b*", text, [&] { return ++checks >= 3; });
+  ASSERT_TRUE(std::holds_alternative<kestrel::PatternCache::Failure>(r));
+  EXPECT_EQ(std::get<kestrel::PatternCache::Failure>(r).kind, ErrorKind::Timeout);
+  EXPECT_EQ(checks, 3);
+}
+
+TEST_F(Kestrel, PatternLimitsAreValidated) {
+  struct Case {
+    void (*set)(kestrel::EngineConfig&);
+    const char* field;
+  } cases[] = {
+      {[](kestrel::EngineConfig& c) { c.max_cached_patterns = 0; }, "EngineConfig::max_cached_patterns"},
+      {[](kestrel::EngineConfig& c) { c.max_pattern_cache_bytes = 1000; }, "EngineConfig::max_pattern_cache_bytes"},
+      {[](kestrel::EngineConfig& c) { c.max_pattern_bytes = 0; }, "EngineConfig::max_pattern_bytes"},
+      {[](kestrel::EngineConfig& c) { c.regex_max_mem = 1; }, "EngineConfig::regex_max_mem"},
+      {[](kestrel::EngineConfig& c) { c.max_regex_work = 0; }, "EngineConfig::max_regex_work"},
+  };
+  EXPECT_TRUE(kestrel::validate(kestrel::EngineConfig{}).ok());
+  for (const Case& c : cases) {
+    kestrel::EngineConfig config;
+    c.set(config);
+    kestrel::Engine engine(*rt_, schema_, config);
+    auto r = engine.compile_rule("modes", guest_bytes("kestrel_modes"));
+    ASSERT_FALSE(r.ok()) << c.field;
+    EXPECT_EQ(r.error().kind, ErrorKind::InvalidArgument);
+    EXPECT_EQ(r.error().phase, Phase::Config);
+    EXPECT_NE(r.error().message.find(c.field), std::string::npos) << r.error().message;
+    EXPECT_EQ(engine.eval_adhoc_predicate(guest_bytes("kestrel_modes"), event(1)).error().kind,
+              ErrorKind::InvalidArgument);
+  }
+}
+
+std::uint64_t rss_bytes() {
+  std::ifstream statm("/proc/self/statm");
+  std::uint64_t pages = 0;
+  std::uint64_t resident = 0;
+  statm >> pages >> resident;
+  return resident * static_cast<std::uint64_t>(sysconf(_SC_PAGESIZE));
+}
+
+Event heavy(std::int64_t mode, std::int64_t count, std::int64_t length = 0, std::int64_t first = 0) {
+  Event e;
+  e.set(100, mode).set(101, count).set(102, length).set(103, first);
+  return e;
+}
+
+class KestrelHostile : public Kestrel {
+ protected:
+  // A call that failed with `kind` in the call phase; then the same rule
+  // serves a good call.
+  void expect_failure(kestrel::Engine& engine, const Event& e, ErrorKind kind, std::string_view message) {
+    auto r = engine.evaluate("heavy", e);
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().kind, kind) << r.error().to_string();
+    EXPECT_EQ(r.error().phase, Phase::Call) << r.error().to_string();
+    EXPECT_NE(r.error().message.find(message), std::string::npos) << r.error().to_string();
+    EXPECT_LT(r.error().message.size(), 400u);  // never the whole pattern
+    auto good = engine.evaluate("heavy", heavy(4, 1, 12));  // one small regex: no match
+    ASSERT_TRUE(good.ok()) << good.error().to_string();
+    EXPECT_FALSE(good->matched);
+  }
+};
+
+// The search runs in windows; an occurrence across a window boundary, at
+// the very end, or absent, for short (Shift-And) and long (memmem) needles.
+TEST_F(KestrelHostile, SubstringSearchFindsEveryOccurrence) {
+  kestrel::EngineConfig config;
+  config.deadline = std::chrono::milliseconds(10'000);
+  kestrel::Engine engine(*rt_, schema_, config);
+  ASSERT_TRUE(engine.compile_rule("heavy", guest_bytes("kestrel_heavy")).ok());
+  for (std::size_t needle_size : {1u, 3u, 64u, 65u, 256u, 257u, 5000u}) {
+    std::string needle(needle_size - 1, 'x');
+    needle += 'y';
+    for (std::size_t at : {std::size_t{0}, (std::size_t{256} << 10) - needle_size / 2, (std::size_t{1} << 20) - 1,
+                           (std::size_t{3} << 20) - needle_size}) {
+      std::string text(3u << 20, 'x');
+      text.replace(at, needle_size, needle);
+      Event e = heavy(6, 1);
+      e.set(1, text).set(6, needle);
+      auto r = engine.evaluate("heavy", e);
+      ASSERT_TRUE(r.ok()) << r.error().to_string();
+      EXPECT_TRUE(r->matched) << needle_size << " at " << at;
+      text.replace(at + needle_size - 1, 1, "x");
+      e.set(1, text);
+      EXPECT_FALSE(engine.evaluate("heavy", e)->matched) << needle_size << " at " << at;
+    }
+  }
+}
+
+// Was 24.7 s for one call (string_view::find is O(haystack x needle)).
+TEST_F(KestrelHostile, SubstringSearchIsLinearAndEndsAtTheDeadline) {
+  kestrel::Engine engine(*rt_, schema_);  // 50 ms deadline
+  ASSERT_TRUE(engine.compile_rule("heavy", guest_bytes("kestrel_heavy")).ok());
+  const auto start = std::chrono::steady_clock::now();
+  expect_failure(engine, heavy(1, 1'000'000), ErrorKind::Timeout, "deadline of 50 ms");
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(2));
+}
+
+// Was 157 s for one call (RE2's NFA over a 1000-state program).
+TEST_F(KestrelHostile, GlobIsLinearAndEndsAtTheDeadline) {
+  kestrel::Engine engine(*rt_, schema_);
+  ASSERT_TRUE(engine.compile_rule("heavy", guest_bytes("kestrel_heavy")).ok());
+  const auto start = std::chrono::steady_clock::now();
+  expect_failure(engine, heavy(2, 1'000'000), ErrorKind::Timeout, "deadline of 50 ms");
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(2));
+}
+
+TEST_F(KestrelHostile, RegexWorkIsBounded) {
+  kestrel::Engine engine(*rt_, schema_);
+  ASSERT_TRUE(engine.compile_rule("heavy", guest_bytes("kestrel_heavy")).ok());
+  const auto start = std::chrono::steady_clock::now();
+  expect_failure(engine, heavy(3, 1), ErrorKind::LimitExceeded,
+                 "regex_match: pattern '(a|aa)*b' (");
+  expect_failure(engine, heavy(3, 1), ErrorKind::LimitExceeded, "exceeds EngineConfig::max_regex_work (4194304");
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(2));
+}
+
+// Was +763 MB: 4,500 distinct patterns, each kept with its RE2 automata.
+TEST_F(KestrelHostile, PatternCacheIsBoundedInBytes) {
+  kestrel::EngineConfig config;
+  config.deadline = std::chrono::milliseconds(10'000);  // the compiles take a while, more so under ASan
+  config.max_pattern_cache_bytes = 8u << 20;
+  kestrel::Engine engine(*rt_, schema_, config);
+  ASSERT_TRUE(engine.compile_rule("heavy", guest_bytes("kestrel_heavy")).ok());
+  const std::uint64_t before = rss_bytes();
+  for (int batch = 0; batch < 9; ++batch) {
+    auto r = engine.evaluate("heavy", heavy(4, 500, 1000, 1000 + batch * 500));
+    ASSERT_TRUE(r.ok()) << r.error().to_string();
+  }
+  const std::uint64_t growth = rss_bytes() - std::min(before, rss_bytes());
+  // Each cached regex is charged its 1 MiB RE2 budget: at most 8 cached.
+  EXPECT_LE(engine.cached_patterns(), 8u);
+  EXPECT_LT(growth, std::uint64_t{64} << 20) << growth;
+  auto good = engine.evaluate("heavy", heavy(4, 1, 12));
+  ASSERT_TRUE(good.ok()) << good.error().to_string();
+}
+
+// Was +524 MB: 60 patterns of 4 MiB, each cached whole (and echoed whole in
+// the error message).
+TEST_F(KestrelHostile, OversizedPatternsAreRefusedUncached) {
+  kestrel::Engine engine(*rt_, schema_);
+  ASSERT_TRUE(engine.compile_rule("heavy", guest_bytes("kestrel_heavy")).ok());
+  const std::uint64_t before = rss_bytes();
+  for (int i = 0; i < 60; ++i) {
+    expect_failure(engine, heavy(i % 2 == 0 ? 4 : 5, 1, 4 << 20, i), ErrorKind::LimitExceeded,
+                   "pattern '000000");
+    expect_failure(engine, heavy(4, 1, 4 << 20, i), ErrorKind::LimitExceeded,
+                   "aaaa... (4194304 bytes)' is longer than EngineConfig::max_pattern_bytes (1024)");
+  }
+  const std::uint64_t growth = rss_bytes() - std::min(before, rss_bytes());
+  EXPECT_EQ(engine.cached_patterns(), 1u);  // only the good call's pattern
+  EXPECT_LT(growth, std::uint64_t{64} << 20) << growth;
 }
 
 TEST_F(Kestrel, RulesEvaluateFromManyThreads) {

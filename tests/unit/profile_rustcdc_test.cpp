@@ -2,7 +2,10 @@
 // Transform SDK contract, fresh and pooled (one instance per worker).
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <atomic>
+#include <fstream>
 #include <thread>
 
 #include "guests.hpp"
@@ -98,6 +101,71 @@ TEST_F(Rustcdc, ContractViolations) {
     ASSERT_TRUE(good.ok()) << good.error().to_string();
     EXPECT_EQ(good->text(), R"("ok")");
   }
+}
+
+std::uint64_t rss_bytes() {
+  std::ifstream statm("/proc/self/statm");
+  std::uint64_t pages = 0;
+  std::uint64_t resident = 0;
+  statm >> pages >> resident;
+  return resident * static_cast<std::uint64_t>(sysconf(_SC_PAGESIZE));
+}
+
+// Was +3.1 GB: 20,000 new metric names per call, every call OK.
+TEST_F(Rustcdc, MetricNamesAreBounded) {
+  LoadOptions options = rustcdc("flood", "", Isolation::Warm);
+  options.pool.max_instances = 1;
+  options.limits.deadline = std::chrono::milliseconds(10'000);  // 20,000 host calls, slow under ASan
+  auto p = load_guest(*rt_, "rustcdc_metric_flood", options);
+  ASSERT_TRUE(p);
+  const std::uint64_t before = rss_bytes();
+  for (int i = 0; i < 50; ++i) {
+    auto out = rt_->call(*p, Hook::Transform, bytes(R"("R")"));
+    ASSERT_FALSE(out.ok());
+    EXPECT_EQ(out.error().kind, ErrorKind::LimitExceeded) << out.error().to_string();
+    EXPECT_EQ(out.error().phase, Phase::Call);
+    EXPECT_NE(out.error().message.find("record_metric: a new metric would exceed Limits::max_guest_metrics (1024 names)"),
+              std::string::npos)
+        << out.error().to_string();
+    auto good = rt_->call(*p, Hook::Transform, bytes(R"("ok")"));
+    ASSERT_TRUE(good.ok()) << good.error().to_string();
+    EXPECT_EQ(good->text(), R"("ok")");
+  }
+  const std::uint64_t growth = rss_bytes() - std::min(before, rss_bytes());
+  EXPECT_EQ(p->guest_metrics().size(), 1024u);
+  EXPECT_LT(growth, std::uint64_t{32} << 20) << growth;
+  // Reading unknown names creates nothing.
+  auto reads = rt_->call(*p, Hook::Transform, bytes(R"("G")"));
+  ASSERT_TRUE(reads.ok()) << reads.error().to_string();
+  EXPECT_EQ(p->guest_metrics().size(), 1024u);
+}
+
+TEST_F(Rustcdc, MetricNameBytesAreBounded) {
+  LoadOptions options = rustcdc("flood", "", Isolation::Warm);
+  options.pool.max_instances = 1;
+  options.limits.max_guest_metric_name_bytes = 1000;  // 45 names of 22 bytes
+  auto p = load_guest(*rt_, "rustcdc_metric_flood", options);
+  ASSERT_TRUE(p);
+  auto out = rt_->call(*p, Hook::Transform, bytes(R"("R")"));
+  ASSERT_FALSE(out.ok());
+  EXPECT_EQ(out.error().kind, ErrorKind::LimitExceeded);
+  EXPECT_EQ(out.error().phase, Phase::Call);
+  EXPECT_NE(out.error().message.find("Limits::max_guest_metric_name_bytes (1000 bytes of names)"), std::string::npos)
+      << out.error().to_string();
+  EXPECT_EQ(p->guest_metrics().size(), 45u);
+  ASSERT_TRUE(rt_->call(*p, Hook::Transform, bytes(R"("ok")")).ok());
+
+  LoadOptions bad = rustcdc("bad");
+  bad.limits.max_guest_metrics = 2'000'000;
+  auto rejected = rt_->load(guest_bytes("rustcdc_metric_flood"), bad);
+  ASSERT_FALSE(rejected.ok());
+  EXPECT_EQ(rejected.error().kind, ErrorKind::InvalidArgument);
+  EXPECT_NE(rejected.error().message.find("Limits::max_guest_metrics"), std::string::npos);
+  bad = rustcdc("bad");
+  bad.limits.max_guest_metric_name_bytes = 1u << 30;
+  rejected = rt_->load(guest_bytes("rustcdc_metric_flood"), bad);
+  ASSERT_FALSE(rejected.ok());
+  EXPECT_NE(rejected.error().message.find("Limits::max_guest_metric_name_bytes"), std::string::npos);
 }
 
 TEST_F(Rustcdc, AdmissionAllowsOnlyTheEnvImports) {
