@@ -24,6 +24,7 @@ namespace wasmplug::detail {
 struct GuestMetrics {
   mutable std::mutex mutex;
   std::map<std::string, std::int64_t, std::less<>> values;
+  std::uint64_t name_bytes = 0;  ///< sum of the names' sizes (Limits::max_guest_metric_name_bytes)
 };
 
 struct PluginCode {

@@ -47,17 +47,6 @@ Result<std::int64_t> get_metric(HostCall& call, std::uint32_t ptr) {
   return it == metrics.values.end() ? std::int64_t{0} : it->second;
 }
 
-// Sum of the counters' name bytes. GuestMetrics keeps no running total, so
-// it is recounted, but only when a new name arrives and the count bound alone
-// cannot rule out the byte bound; the loop is bounded by max_guest_metrics.
-std::uint64_t name_bytes(const GuestMetrics& metrics) {
-  std::uint64_t total = 0;
-  for (const auto& entry : metrics.values) {
-    total += entry.first.size();
-  }
-  return total;
-}
-
 Result<void> record_metric(HostCall& call, std::uint32_t ptr, std::int64_t value) {
   auto name = metric_name(call, ptr, "record_metric");
   if (!name) {
@@ -72,14 +61,13 @@ Result<void> record_metric(HostCall& call, std::uint32_t ptr, std::int64_t value
       return call.error(ErrorKind::LimitExceeded, "record_metric: a new metric would exceed Limits::max_guest_metrics (" +
                                                       std::to_string(limits.max_guest_metrics) + " names)");
     }
-    const std::uint64_t worst = (static_cast<std::uint64_t>(metrics.values.size()) + 1) * kMaxMetricName;
-    if (worst > limits.max_guest_metric_name_bytes &&
-        name_bytes(metrics) + name->size() > limits.max_guest_metric_name_bytes) {
+    if (metrics.name_bytes + name->size() > limits.max_guest_metric_name_bytes) {
       return call.error(ErrorKind::LimitExceeded,
                         "record_metric: a new metric would exceed Limits::max_guest_metric_name_bytes (" +
                             std::to_string(limits.max_guest_metric_name_bytes) + " bytes of names)");
     }
     it = metrics.values.emplace(std::string(*name), 0).first;
+    metrics.name_bytes += name->size();
   }
   // Wrapping add: a guest cannot make the host overflow.
   it->second = static_cast<std::int64_t>(static_cast<std::uint64_t>(it->second) + static_cast<std::uint64_t>(value));
