@@ -68,8 +68,8 @@ class Retirer {
   // Everything the thread touches, so that it could finish even if the last
   // reference to the engine (and so this Retirer) were dropped by a job.
   struct Shared {
-    std::size_t capacity;
-    LogQueue* logs;
+    std::size_t capacity = 0;
+    LogQueue* logs = nullptr;
     std::mutex mutex;
     std::condition_variable wake;
     std::condition_variable idle;
