@@ -173,6 +173,9 @@ TEST_F(RegistryTest, SwapUnderLoad) {
   options.load.isolation = Isolation::Warm;
   options.load.pool.max_instances = 4;
   options.load.pool.acquire_timeout = std::chrono::milliseconds(5000);
+  // Wall-clock deadlines: 4 busy threads on 2 cores (slower still under
+  // ASan) must not turn into Timeouts; this test is about the swap.
+  options.load.limits.deadline = std::chrono::milliseconds(2000);
   const auto a = guest_bytes("upper");
   const auto b = guest_bytes("echo");
   ASSERT_TRUE(registry_.register_plugin("s", Hook::Transform, a, options).ok());
@@ -186,7 +189,9 @@ TEST_F(RegistryTest, SwapUnderLoad) {
       while (!done.load()) {
         auto out = registry_.call("s", bytes("mixed Case"));
         if (!out.ok() || (out->text() != "MIXED CASE" && out->text() != "mixed Case")) {
-          bad.fetch_add(1);
+          if (bad.fetch_add(1) == 0) {
+            ADD_FAILURE() << (out.ok() ? "output: " + std::string(out->text()) : out.error().to_string());
+          }
         }
         calls.fetch_add(1);
       }
