@@ -19,6 +19,7 @@
 #include "admission/sections.hpp"
 #include "dispatch/call.hpp"
 #include "dispatch/plugin_code.hpp"
+#include "dispatch/retirer.hpp"
 #include "engine/engine.hpp"
 #include "engine/failure.hpp"
 #include "host/core.hpp"
@@ -235,7 +236,18 @@ Result<std::unique_ptr<Runtime>> Runtime::create(RuntimeConfig config) {
 Runtime::Runtime(std::shared_ptr<Engine> engine, std::unique_ptr<State> state)
     : engine_(std::move(engine)), state_(std::move(state)) {}
 
-Runtime::~Runtime() = default;
+// Queued retirements are dropped without wp_shutdown from here on; plugins
+// that outlive the Runtime drop their instances at once.
+Runtime::~Runtime() { engine_->retirer().stop(); }
+
+bool Runtime::quiesce(std::chrono::milliseconds timeout) const {
+  const auto until = std::chrono::steady_clock::now() + timeout;
+  if (!engine_->retirer().quiesce(timeout)) {
+    return false;
+  }
+  const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(until - std::chrono::steady_clock::now());
+  return engine_->logs().flush(std::max(left, std::chrono::milliseconds(0)));
+}
 
 const RuntimeConfig& Runtime::config() const noexcept { return engine_->config(); }
 
@@ -415,8 +427,9 @@ Result<std::shared_ptr<const Plugin>> Runtime::load_checked(std::span<const std:
       return cached;  // another thread loaded the same content meanwhile
     }
   }
-  auto plugin = std::make_shared<const Plugin>(options.name, state_->next_version++, options, std::move(report),
-                                               std::move(code));
+  // ReleasePlugin: its warm instances are shut down off the releasing thread.
+  std::shared_ptr<const Plugin> plugin(
+      new Plugin(options.name, state_->next_version++, options, std::move(report), std::move(code)), ReleasePlugin{});
   std::erase_if(state_->cache, [](const auto& entry) { return entry.second.expired(); });
   state_->cache[key] = plugin;
   return std::shared_ptr<const Plugin>(plugin);

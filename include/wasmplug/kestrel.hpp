@@ -131,6 +131,11 @@ class Engine {
 
   /// Admission + compile + pool for `rule_id` (replacing an earlier version).
   [[nodiscard]] Result<void> compile_rule(std::string_view rule_id, std::span<const std::uint8_t> wasm);
+  /// Removes the rule; evaluations in flight finish on it. Its plugin and
+  /// warm instances are released once they have (the table it was in is
+  /// freed after a grace period, as on every replacement).
+  /// InvalidArgument for an unknown rule.
+  [[nodiscard]] Result<void> remove_rule(std::string_view rule_id);
   /// Runs the rule's pred_eval on `event`. InvalidArgument for an unknown
   /// rule; any guest failure as the Error; a bad pattern fails the call.
   [[nodiscard]] Result<EvalResult> evaluate(std::string_view rule_id, const Event& event) const;

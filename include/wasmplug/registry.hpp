@@ -1,7 +1,6 @@
 // wasmplug — the Registry: named slots whose plugin can be replaced under load.
 #pragma once
 
-#include <atomic>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -18,6 +17,11 @@
 #include "wasmplug/runtime.hpp"
 
 namespace wasmplug {
+
+namespace detail {
+template <class T>
+class GuardedPtr;
+}  // namespace detail
 
 /// What a slot answers when its plugin fails.
 enum class FailurePolicy : std::uint8_t {
@@ -57,14 +61,20 @@ struct SlotInfo {
 /// plugin version that is replaced by one atomic swap: calls already running
 /// finish on the version they started with, new calls see the new one.
 ///
-/// Thread-safety: call(), current() and info() may run on any number of
-/// threads; they take no registry-wide lock and write no shared memory: the
-/// slot table is an immutable snapshot read through one atomic pointer load
-/// (replaced snapshots are kept until the Registry is destroyed, so adding or
-/// removing slots costs a copy of the table each), then the slot's plugin is
-/// an atomic load. register_plugin(), rollback() and remove() serialize among
-/// themselves on one mutex and never block callers.
-/// The Runtime must outlive the Registry.
+/// Thread-safety: call() may run on any number of threads; it takes no
+/// registry-wide lock and writes no memory another core reads: the slot table
+/// is an immutable snapshot and each slot's plugin a pointer, both read
+/// through per-CPU reader counts (a grace period as in sleepable RCU).
+/// register_plugin(), rollback() and remove() serialize among themselves on
+/// one mutex and never block callers; each waits until the calls that may
+/// still see the table or version it replaced have returned (at most one
+/// call's deadline), then frees it. So a removed slot, and a version that is
+/// neither current nor previous, release their plugin and warm instances as
+/// soon as their calls in flight finish (the instances' wp_shutdown runs on
+/// the runtime's retirer thread; Runtime::quiesce waits for it).
+/// current(), info(), names() and pool_gauges() take the writers' mutex.
+/// The Runtime must outlive the Registry. Do not call a Registry's writers
+/// from a LogSink or MetricsSink running inside one of its calls.
 class Registry {
  public:
   explicit Registry(Runtime& runtime);
@@ -100,16 +110,18 @@ class Registry {
  private:
   struct Slot;
   using SlotMap = std::map<std::string, std::shared_ptr<Slot>, std::less<>>;
-  [[nodiscard]] Slot* find(std::string_view name) const;
-  void publish(std::unique_ptr<const SlotMap> next);  // under write_mutex_
+  /// Under write_mutex_ (the table cannot change meanwhile).
+  [[nodiscard]] Slot* find_locked(std::string_view name) const;
+  /// Under write_mutex_: makes `next` the table, waits for readers of the
+  /// old one, and frees it (and with it any slot only it held).
+  void publish(std::shared_ptr<const SlotMap> next);
   [[nodiscard]] Result<Output> fallback(const Slot& slot, std::span<const std::uint8_t> input) const;
   /// Makes `next` the slot's version (under write_mutex_).
   void swap_in(Slot& slot, std::shared_ptr<const Plugin> next);
 
   Runtime* runtime_;
-  std::atomic<const SlotMap*> slots_;
+  std::unique_ptr<detail::GuardedPtr<const SlotMap>> slots_;
   mutable std::mutex write_mutex_;
-  std::vector<std::unique_ptr<const SlotMap>> snapshots_;  // every table ever published
 };
 
 }  // namespace wasmplug

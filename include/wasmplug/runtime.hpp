@@ -33,9 +33,14 @@ struct LogRecord {
   std::string_view message;
 };
 
-/// Receives guest log lines. Called on the calling thread, from inside the
-/// guest call, possibly from many threads at once: must be thread-safe and
-/// must not call back into the Runtime.
+/// Receives guest log lines. Called on the runtime's one log delivery thread,
+/// never on a calling thread and never concurrently with itself, in the order
+/// the records were produced (so per plugin and per call in order). A guest
+/// call never waits for the sink: records wait in a bounded queue
+/// (RuntimeConfig::log_queue_records); when it is full they are dropped and a
+/// later record (plugin "wasmplug") says how many. The sink must not call
+/// Runtime::quiesce or destroy the Runtime; an exception from it is swallowed.
+/// Runtime::quiesce() waits until records produced so far were delivered.
 using LogSink = std::function<void(const LogRecord&)>;
 
 /// Bounds on what compiling one module may cost, checked by load and inspect
@@ -80,8 +85,23 @@ struct RuntimeConfig {
   std::size_t memory_keep_resident = 128u << 10;
   /// Where guest log lines go; default: stderr, one line each.
   LogSink log_sink;
-  /// Longest guest log message kept; longer ones are cut and marked.
+  /// Longest guest log message kept; longer ones are cut and marked
+  /// "... [truncated N bytes]". Control bytes in it are escaped as \xNN.
   std::size_t max_log_message_bytes = 4096;
+  /// Log budget of one call (lines; > 0). Lines past it are dropped and
+  /// counted; the call then ends with one record "[N lines / M bytes over
+  /// this call's log budget dropped]".
+  std::uint32_t max_log_lines_per_call = 256;
+  /// Log budget of one call (bytes of messages as delivered; > 0).
+  std::size_t max_log_bytes_per_call = 64u << 10;
+  /// Log records waiting for the sink at most (1..1000000); more are dropped.
+  std::size_t log_queue_records = 4096;
+  /// Retired warm instances (recycled, drained, of a dropped plugin) waiting
+  /// for their wp_shutdown on the retirer thread at most (0..100000; no more
+  /// than max_instances count: they hold their instance slots meanwhile).
+  /// Past it an instance is dropped without wp_shutdown, counted and logged.
+  /// 0: never call wp_shutdown.
+  std::uint32_t retire_queue_instances = 32;
   /// Receives call, instantiation and pool events; null = no metrics.
   std::shared_ptr<MetricsSink> metrics;
 };
@@ -156,8 +176,17 @@ class Runtime {
   /// isolation the instance stays in the pool, ready for the first call.
   [[nodiscard]] Result<void> prepare(const Plugin& plugin) const;
 
-  /// Instances alive right now: fresh calls in flight plus warm instances.
+  /// Instances alive right now: fresh calls in flight plus warm instances
+  /// (including retired ones still waiting for their wp_shutdown).
   [[nodiscard]] std::uint32_t live_instances() const noexcept;
+
+  /// Waits, up to `timeout`, until every instance retired so far (recycled,
+  /// drained, or of a plugin whose last reference went) was shut down and
+  /// freed, and every guest log record produced so far reached the LogSink.
+  /// True when both happened. For tests, and for hosts that want
+  /// live_instances() settled or logs flushed at a point of their choosing.
+  /// Must not be called from the LogSink.
+  [[nodiscard]] bool quiesce(std::chrono::milliseconds timeout = std::chrono::seconds(10)) const;
 
   [[nodiscard]] const RuntimeConfig& config() const noexcept;
 

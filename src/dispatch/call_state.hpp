@@ -12,6 +12,7 @@
 
 #include "dispatch/guest_memory.hpp"
 #include "engine/cycle_clock.hpp"
+#include "engine/log_queue.hpp"
 
 #include "wasmplug/error.hpp"
 #include "wasmplug/plugin.hpp"
@@ -100,6 +101,11 @@ struct CallState {
     e.trap = TrapCode::Interrupt;
     return e;
   }
+
+  /// Where the guest's log lines go (the engine's queue), and what is left of
+  /// this call's log budget (closed by Instance::begin_call and ~Instance).
+  LogQueue* logs = nullptr;
+  LogBudget log_budget;
 
   /// The caller's context for this call, or null.
   HostContext* host_context = nullptr;

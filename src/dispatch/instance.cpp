@@ -71,6 +71,7 @@ Instance::Instance(const Engine& engine, const Plugin& plugin)
     : engine_(&engine), plugin_(&plugin), deadline_epochs_(engine.epoch_ticks(plugin.limits().deadline)) {
   state_.plugin = &plugin;
   state_.config = &engine.config();
+  state_.logs = &engine.logs();
   state_.engine = &engine;
   state_.clock = &engine.clock();
   state_.deadline_ticks = engine.clock().ticks_for(plugin.limits().deadline, kClockMargin);
@@ -96,7 +97,7 @@ Result<void> Instance::check_native_stack(Phase phase) const {
                       phase);
 }
 
-Instance::~Instance() = default;
+Instance::~Instance() { state_.log_budget.close(*state_.logs, plugin_->name()); }
 
 Result<std::unique_ptr<Instance>> Instance::create(const Engine& engine, const Plugin& plugin,
                                                   std::optional<Hook> hook) {
@@ -155,6 +156,7 @@ Result<std::unique_ptr<Instance>> Instance::create(const Engine& engine, const P
 }
 
 void Instance::begin_call(std::optional<Hook> hook) {
+  state_.log_budget.close(*state_.logs, plugin_->name());
   state_.hook = hook;
   state_.host_error.reset();
   state_.started = CycleClock::ticks();

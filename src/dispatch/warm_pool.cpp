@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "abi/abi.hpp"
+#include "dispatch/retirer.hpp"
 #include "engine/engine.hpp"
 
 namespace wasmplug::detail {
@@ -31,14 +32,18 @@ WarmPool::WarmPool(const Engine& engine, PoolOptions options) : engine_(&engine)
   }
 }
 
-WarmPool::~WarmPool() {
-  // No call can be in flight: every call holds a reference to the Plugin
-  // that owns this pool.
-  for (auto& shard : shards_) {
-    for (Entry& entry : shard->idle) {
-      shut_down(entry);
-    }
+// No call can be in flight: every call holds a reference to the Plugin that
+// owns this pool. Idle instances still here were refused by the Retirer
+// (queue full, runtime shutting down): they go without wp_shutdown.
+WarmPool::~WarmPool() = default;
+
+std::vector<ReadyInstance> WarmPool::take_idle_instances() {
+  std::vector<ReadyInstance> out;
+  while (std::optional<Entry> entry = take_idle()) {
+    out.push_back(std::move(entry->ready));
+    release_slot();
   }
+  return out;
 }
 
 std::size_t WarmPool::home_shard() const noexcept {
@@ -111,6 +116,7 @@ Result<Output> WarmPool::call(const Plugin& plugin, Hook hook, std::span<const s
   instance.state().host_context = context;
   Result<Output> out = abi_invoke(instance, hook, input);
   instance.state().host_context = nullptr;
+  instance.state().log_budget.close(*instance.state().logs, plugin.name());
   ++entry->calls;
   give_back(std::move(entry).value(), out.ok() || instance_untouched_by(out.error()));
   return out;
@@ -199,12 +205,20 @@ void WarmPool::give_back(Entry entry, bool healthy) {
     return;
   }
   if (healthy) {
-    shut_down(entry);
-    count(retired_);
+    retire(std::move(entry));
   } else {
     count(discarded_);
+    entry = Entry{};  // frees the instance and its runtime slot before others are told
+    release_slot();
   }
-  entry = Entry{};  // frees the instance and its runtime slot before others are told
+}
+
+// The pool's slot is free at once (a replacement may be created while the
+// old instance shuts down); its runtime slot stays with the instance until
+// the Retirer destroys it.
+void WarmPool::retire(Entry entry) {
+  count(retired_);
+  engine_->retirer().retire(std::move(entry.ready), *this);
   release_slot();
 }
 
@@ -214,23 +228,7 @@ void WarmPool::set_draining(bool draining) {
     return;
   }
   while (std::optional<Entry> idle = take_idle()) {
-    {
-      Entry entry = std::move(*idle);
-      shut_down(entry);
-    }  // the instance and its runtime slot are freed here
-    count(retired_);
-    release_slot();
-  }
-}
-
-void WarmPool::shut_down(Entry& entry) const {
-  Instance& instance = entry.instance();
-  instance.begin_call(std::nullopt);
-  if (auto done = abi_shutdown(instance); !done) {
-    if (const auto& sink = engine_->config().log_sink) {
-      std::string message = "wp_shutdown failed: " + done.error().to_string();
-      sink(LogRecord{instance.plugin().name(), LogLevel::Warn, message});
-    }
+    retire(std::move(*idle));
   }
 }
 

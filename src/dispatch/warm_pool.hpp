@@ -1,7 +1,8 @@
 // WarmPool — a bounded set of ready instances of one plugin version, leased
 // for one call at a time. Instances are created on demand (each runs
-// _initialize and wp_init once), discarded after a failed call, retired
-// (wp_shutdown) when recycled or when the pool is destroyed.
+// _initialize and wp_init once), discarded after a failed call, retired when
+// recycled or drained: handed to the engine's Retirer, which runs their
+// wp_shutdown on its own thread (see retirer.hpp), never the caller's.
 //
 // Thread-safe. Idle instances live in per-CPU shards (each with its own
 // mutex, on its own cache line): a thread takes from and returns to the shard
@@ -53,6 +54,15 @@ class WarmPool {
   /// was swapped out, kept for rollback).
   void set_draining(bool draining);
 
+  /// For the Retirer: idle instances now; takes them all out of the pool.
+  [[nodiscard]] std::uint32_t idle_instances() const { return idle_count(); }
+  [[nodiscard]] std::vector<ReadyInstance> take_idle_instances();
+  /// For the Retirer: instances of this pool queued for wp_shutdown. The
+  /// pool (and its Plugin) must live until this is zero.
+  [[nodiscard]] std::uint32_t retiring() const noexcept { return retiring_.load(std::memory_order_acquire); }
+  void begin_retiring() noexcept { retiring_.fetch_add(1, std::memory_order_relaxed); }
+  void end_retiring() noexcept { retiring_.fetch_sub(1, std::memory_order_release); }
+
  private:
   struct Entry {
     ReadyInstance ready;  // destroying an Entry frees its runtime slot
@@ -88,8 +98,8 @@ class WarmPool {
   Result<Entry> acquire(const Plugin& plugin, Hook hook);
   Result<Entry> create(const Plugin& plugin, Hook hook);
   void give_back(Entry entry, bool healthy);
-  /// Runs wp_shutdown (a failure is logged); the caller then drops the entry.
-  void shut_down(Entry& entry) const;
+  /// Hands a healthy instance leaving the pool to the Retirer.
+  void retire(Entry entry);
   static void count(std::atomic<std::uint64_t>& counter) noexcept { counter.fetch_add(1, std::memory_order_relaxed); }
 
   const Engine* engine_;
@@ -105,6 +115,7 @@ class WarmPool {
   std::atomic<std::uint64_t> discarded_{0};
   std::atomic<std::uint64_t> retired_{0};
   std::atomic<std::uint64_t> saturated_{0};
+  std::atomic<std::uint32_t> retiring_{0};
 };
 
 }  // namespace wasmplug::detail

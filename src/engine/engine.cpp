@@ -4,6 +4,8 @@
 #include <cstdio>
 #include <string>
 
+#include "dispatch/retirer.hpp"
+
 namespace wasmplug::detail {
 
 namespace {
@@ -60,6 +62,19 @@ Result<void> validate(const RuntimeConfig& config) {
   }
   if (config.max_log_message_bytes == 0) {
     return config_error("max_log_message_bytes must be positive");
+  }
+  if (config.max_log_lines_per_call == 0) {
+    return config_error("max_log_lines_per_call must be positive");
+  }
+  if (config.max_log_bytes_per_call == 0) {
+    return config_error("max_log_bytes_per_call must be positive");
+  }
+  if (config.log_queue_records == 0 || config.log_queue_records > 1'000'000) {
+    return config_error("log_queue_records must be in 1..1000000, got " + std::to_string(config.log_queue_records));
+  }
+  if (config.retire_queue_instances > 100'000) {
+    return config_error("retire_queue_instances must be in 0..100000, got " +
+                        std::to_string(config.retire_queue_instances));
   }
   return {};
 }
@@ -118,6 +133,8 @@ Engine::Engine(RuntimeConfig config, EngineHandle engine)
       engine_(std::move(engine)),
       slots_(config_.max_instances) {
   ticker_ = std::thread([this] { tick_loop(); });
+  logs_ = std::make_unique<LogQueue>(config_.log_sink, config_.log_queue_records);
+  retirer_ = std::make_unique<Retirer>(std::min(config_.retire_queue_instances, config_.max_instances), *logs_);
 }
 
 Engine::~Engine() {
@@ -127,6 +144,7 @@ Engine::~Engine() {
   }
   stop_cv_.notify_all();
   ticker_.join();
+  retirer_.reset();  // before the log queue it reports to
 }
 
 void Engine::tick_loop() {

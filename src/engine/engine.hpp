@@ -11,11 +11,14 @@
 #include <thread>
 
 #include "engine/cycle_clock.hpp"
+#include "engine/log_queue.hpp"
 #include "engine/handle.hpp"
 #include "wasmplug/error.hpp"
 #include "wasmplug/runtime.hpp"
 
 namespace wasmplug::detail {
+
+class Retirer;
 
 /// Counts instance slots in use so that a full pool is refused with
 /// PoolSaturated before Wasmtime is asked. Lock-free.
@@ -87,6 +90,10 @@ class Engine {
   [[nodiscard]] SlotBudget& slots() const noexcept { return slots_; }
   /// For call deadlines and durations.
   [[nodiscard]] const CycleClock& clock() const noexcept { return clock_; }
+  /// Guest log records on their way to the LogSink (log_queue.hpp).
+  [[nodiscard]] LogQueue& logs() const noexcept { return *logs_; }
+  /// Shuts retired warm instances down off the callers' threads (retirer.hpp).
+  [[nodiscard]] Retirer& retirer() const noexcept { return *retirer_; }
 
  private:
   Engine(RuntimeConfig config, EngineHandle engine);
@@ -100,6 +107,9 @@ class Engine {
   std::condition_variable stop_cv_;
   bool stopping_ = false;
   std::thread ticker_;
+  // Last: destroyed first, while the engine their instances need still exists.
+  std::unique_ptr<LogQueue> logs_;
+  std::unique_ptr<Retirer> retirer_;
 };
 
 }  // namespace wasmplug::detail

@@ -3,6 +3,8 @@
 #include <string>
 #include <vector>
 
+#include "engine/log_queue.hpp"
+
 namespace wasmplug::detail {
 
 namespace {
@@ -20,13 +22,16 @@ Result<void> host_log(HostCall& call, std::uint32_t level, std::uint32_t ptr, st
   if (!bytes) {
     return std::move(bytes).error();
   }
-  const RuntimeConfig& config = *call.state().config;
-  std::string message(bytes->substr(0, config.max_log_message_bytes));
-  if (bytes->size() > config.max_log_message_bytes) {
-    message += "... [truncated " + std::to_string(bytes->size() - config.max_log_message_bytes) +
-               " bytes]";
+  CallState& state = call.state();
+  const RuntimeConfig& config = *state.config;
+  // Checked before copying: a guest logging without end costs a counter
+  // increment per line past the budget, never host memory or sink time.
+  const std::size_t kept = std::min(bytes->size(), config.max_log_message_bytes);
+  if (!state.log_budget.admit(kept, bytes->size(), config)) {
+    return {};
   }
-  config.log_sink(LogRecord{call.state().plugin->name(), static_cast<LogLevel>(level), message});
+  state.logs->push(state.plugin->name(), static_cast<LogLevel>(level),
+                   escape_guest_text(*bytes, config.max_log_message_bytes));
   return {};
 }
 
@@ -37,8 +42,10 @@ Result<void> fail(HostCall& call, std::uint32_t ptr, std::uint32_t len) {
   if (!bytes) {
     return std::move(bytes).error();
   }
-  std::string message(bytes->substr(0, kMaxFailMessage));
-  return call.error(ErrorKind::GuestError, message.empty() ? "guest failed (no message)" : message);
+  if (bytes->empty()) {
+    return call.error(ErrorKind::GuestError, "guest failed (no message)");
+  }
+  return call.error(ErrorKind::GuestError, escape_guest_text(*bytes, kMaxFailMessage));
 }
 
 }  // namespace

@@ -13,6 +13,15 @@ struct Engine::Rules {
   using Map = std::map<std::string, std::shared_ptr<const Plugin>, std::less<>>;
   detail::GuardedPtr<const Map> table{std::make_shared<const Map>()};
   std::mutex write_mutex;
+
+  // Under write_mutex. exchange() returns once no evaluation can still see
+  // the old table; dropping it frees the rules only it held (their warm
+  // instances go to the runtime's retirer). Nothing is kept until the
+  // Engine is destroyed.
+  void publish(std::shared_ptr<const Map> next) {
+    std::shared_ptr<const Map> old = table.exchange(std::move(next));
+    old.reset();
+  }
 };
 
 Engine::Engine(Runtime& runtime, std::shared_ptr<const SchemaRegistry> schema, EngineConfig config)
@@ -53,7 +62,20 @@ Result<void> Engine::compile_rule(std::string_view rule_id, std::span<const std:
   std::lock_guard lock(rules_->write_mutex);
   auto next = std::make_shared<Rules::Map>(*rules_->table.owner());
   (*next)[std::string(rule_id)] = std::move(plugin).value();
-  rules_->table.exchange(std::move(next));
+  rules_->publish(std::move(next));
+  return {};
+}
+
+Result<void> Engine::remove_rule(std::string_view rule_id) {
+  std::lock_guard lock(rules_->write_mutex);
+  auto next = std::make_shared<Rules::Map>(*rules_->table.owner());
+  auto it = next->find(rule_id);
+  if (it == next->end()) {
+    return Error{ErrorKind::InvalidArgument, Phase::Load, std::string(rule_id), {},
+                 "no rule '" + std::string(rule_id) + "'"};
+  }
+  next->erase(it);
+  rules_->publish(std::move(next));
   return {};
 }
 

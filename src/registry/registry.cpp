@@ -59,22 +59,23 @@ std::string_view to_string(FailurePolicy policy) noexcept {
   return policy == FailurePolicy::FailOpen ? "fail-open" : "fail-closed";
 }
 
-Registry::Registry(Runtime& runtime) : runtime_(&runtime), slots_(nullptr) {
-  std::lock_guard lock(write_mutex_);
-  publish(std::make_unique<const SlotMap>());
-}
+Registry::Registry(Runtime& runtime)
+    : runtime_(&runtime), slots_(std::make_unique<GuardedPtr<const SlotMap>>(std::make_shared<const SlotMap>())) {}
 
 Registry::~Registry() = default;
 
-void Registry::publish(std::unique_ptr<const SlotMap> next) {
-  slots_.store(next.get(), std::memory_order_release);
-  snapshots_.push_back(std::move(next));
+void Registry::publish(std::shared_ptr<const SlotMap> next) {
+  // exchange() returns once no call can still see the old table; dropping it
+  // here frees every slot only it held (a removed slot: its current and
+  // previous plugins, whose warm instances go to the runtime's retirer).
+  std::shared_ptr<const SlotMap> old = slots_->exchange(std::move(next));
+  old.reset();
 }
 
-Registry::Slot* Registry::find(std::string_view name) const {
-  const SlotMap* map = slots_.load(std::memory_order_acquire);
-  auto it = map->find(name);
-  return it == map->end() ? nullptr : it->second.get();
+Registry::Slot* Registry::find_locked(std::string_view name) const {
+  const SlotMap& map = *slots_->owner();
+  auto it = map.find(name);
+  return it == map.end() ? nullptr : it->second.get();
 }
 
 Result<std::uint64_t> Registry::register_plugin(std::string_view name, Hook kind, std::span<const std::uint8_t> wasm,
@@ -83,7 +84,7 @@ Result<std::uint64_t> Registry::register_plugin(std::string_view name, Hook kind
     return slot_error(name, ErrorKind::InvalidArgument, "the slot name must not be empty");
   }
   std::lock_guard lock(write_mutex_);
-  Slot* slot = find(name);
+  Slot* slot = find_locked(name);
   if (slot && slot->kind != kind) {
     return slot_error(name, ErrorKind::InvalidArgument,
                       "slot '" + std::string(name) + "' serves the " + std::string(to_string(slot->kind)) +
@@ -114,8 +115,11 @@ Result<std::uint64_t> Registry::register_plugin(std::string_view name, Hook kind
   if (slot) {
     swap_in(*slot, *plugin);
   } else {
+    // The load cache may hand back a version of a removed slot still held
+    // elsewhere, drained by remove(): it serves again.
+    set_draining(*plugin, false);
     auto created = std::make_shared<Slot>(std::string(name), kind, options.on_failure, options.trip_after, *plugin);
-    auto next = std::make_unique<SlotMap>(*slots_.load(std::memory_order_acquire));
+    auto next = std::make_shared<SlotMap>(*slots_->owner());
     next->emplace(std::string(name), std::move(created));
     publish(std::move(next));
     if (const auto& metrics = runtime_->config().metrics) {
@@ -140,7 +144,7 @@ void Registry::swap_in(Slot& slot, std::shared_ptr<const Plugin> next) {
 
 Result<std::uint64_t> Registry::rollback(std::string_view name) {
   std::lock_guard lock(write_mutex_);
-  Slot* slot = find(name);
+  Slot* slot = find_locked(name);
   if (!slot) {
     return slot_error(name, ErrorKind::InvalidArgument, "no slot named '" + std::string(name) + "'");
   }
@@ -154,11 +158,15 @@ Result<std::uint64_t> Registry::rollback(std::string_view name) {
 
 Result<void> Registry::remove(std::string_view name) {
   std::lock_guard lock(write_mutex_);
-  const SlotMap* current = slots_.load(std::memory_order_acquire);
-  if (current->find(name) == current->end()) {
+  Slot* slot = find_locked(name);
+  if (slot == nullptr) {
     return slot_error(name, ErrorKind::InvalidArgument, "no slot named '" + std::string(name) + "'");
   }
-  auto next = std::make_unique<SlotMap>(*current);
+  // Idle instances go now, even if someone outside still holds a version
+  // (current() handed it out): the slot serves no more calls.
+  set_draining(slot->current.owner(), true);
+  set_draining(slot->previous, true);
+  auto next = std::make_shared<SlotMap>(*slots_->owner());
   next->erase(next->find(name));
   publish(std::move(next));
   return {};
@@ -182,7 +190,11 @@ Result<Output> Registry::fallback(const Slot& slot, std::span<const std::uint8_t
 }
 
 Result<Output> Registry::call(std::string_view name, std::span<const std::uint8_t> input) const {
-  Slot* slot = find(name);
+  // Held for the whole call: keeps the table, and so the slot, alive even if
+  // the slot is removed meanwhile.
+  auto table = slots_->read();
+  auto found = table.get()->find(name);
+  Slot* slot = found == table.get()->end() ? nullptr : found->second.get();
   if (!slot) {
     return Error{ErrorKind::InvalidArgument, Phase::Call, std::string(name), {},
                  "no slot named '" + std::string(name) + "'"};
@@ -218,20 +230,20 @@ Result<Output> Registry::call(std::string_view name, std::span<const std::uint8_
 }
 
 std::shared_ptr<const Plugin> Registry::current(std::string_view name) const {
-  Slot* slot = find(name);
+  std::lock_guard lock(write_mutex_);
+  Slot* slot = find_locked(name);
   if (slot == nullptr) {
     return nullptr;
   }
-  std::lock_guard lock(write_mutex_);
   return slot->current.owner();
 }
 
 std::optional<SlotInfo> Registry::info(std::string_view name) const {
-  Slot* slot = find(name);
+  std::lock_guard lock(write_mutex_);
+  Slot* slot = find_locked(name);
   if (!slot) {
     return std::nullopt;
   }
-  std::lock_guard lock(write_mutex_);
   SlotInfo info;
   info.name = slot->name;
   info.kind = slot->kind;
@@ -247,7 +259,8 @@ std::optional<SlotInfo> Registry::info(std::string_view name) const {
 
 std::vector<std::string> Registry::names() const {
   std::vector<std::string> out;
-  for (const auto& [name, slot] : *slots_.load(std::memory_order_acquire)) {
+  std::lock_guard lock(write_mutex_);
+  for (const auto& [name, slot] : *slots_->owner()) {
     out.push_back(name);
   }
   return out;
@@ -256,7 +269,7 @@ std::vector<std::string> Registry::names() const {
 std::vector<GaugeSample> Registry::pool_gauges() const {
   std::vector<GaugeSample> out;
   std::lock_guard lock(write_mutex_);
-  for (const auto& [name, slot] : *slots_.load(std::memory_order_acquire)) {
+  for (const auto& [name, slot] : *slots_->owner()) {
     PoolStats stats = slot->current.owner()->pool_stats();
     out.push_back({"wasmplug_pool_idle_instances", name, static_cast<double>(stats.idle)});
     out.push_back({"wasmplug_pool_busy_instances", name, static_cast<double>(stats.busy)});

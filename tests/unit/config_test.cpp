@@ -28,6 +28,11 @@ std::vector<BadConfig> bad_configs() {
   add("epoch_tick", [](RuntimeConfig& c) { c.epoch_tick = std::chrono::microseconds(1); });
   add("memory_keep_resident", [](RuntimeConfig& c) { c.memory_keep_resident = 1ULL << 40; });
   add("max_log_message_bytes", [](RuntimeConfig& c) { c.max_log_message_bytes = 0; });
+  add("max_log_lines_per_call", [](RuntimeConfig& c) { c.max_log_lines_per_call = 0; });
+  add("max_log_bytes_per_call", [](RuntimeConfig& c) { c.max_log_bytes_per_call = 0; });
+  add("log_queue_records", [](RuntimeConfig& c) { c.log_queue_records = 0; });
+  add("log_queue_records", [](RuntimeConfig& c) { c.log_queue_records = 2'000'000; });
+  add("retire_queue_instances", [](RuntimeConfig& c) { c.retire_queue_instances = 200'000; });
   return out;
 }
 

@@ -54,6 +54,7 @@ TEST_F(Examples, RouteFilterDefaultsToInfoAndRejectsUnknownLevels) {
   ASSERT_FALSE(ready.ok());
   EXPECT_EQ(ready.error().kind, ErrorKind::GuestError);
   EXPECT_EQ(ready.error().phase, Phase::Init);
+  ASSERT_TRUE(rt_->quiesce());  // log records reach the sink on the delivery thread
   auto logs = logs_.messages();
   EXPECT_NE(std::find_if(logs.begin(), logs.end(),
                          [](const std::string& l) { return l.find("config must be one of") != std::string::npos; }),
@@ -76,7 +77,8 @@ TEST_F(Examples, CountKeepsARunningCountWhenWarm) {
     for (int i = 0; i < 5; ++i) {
       ASSERT_TRUE(rt_->call(*p, Hook::Observe, bytes("{}")).ok());
     }
-  }  // the plugin goes: wp_shutdown logs the total
+  }  // the plugin goes: wp_shutdown (on the retirer thread) logs the total
+  ASSERT_TRUE(rt_->quiesce());
   EXPECT_EQ(logs_.messages(), (std::vector<std::string>{"events seen: 2", "events seen: 4", "total events: 5"}));
 }
 
@@ -85,6 +87,7 @@ TEST_F(Examples, CountStartsAgainWithFreshIsolation) {
   for (int i = 0; i < 3; ++i) {
     ASSERT_TRUE(rt_->call(*p, Hook::Observe, bytes("{}")).ok());
   }
+  ASSERT_TRUE(rt_->quiesce());
   EXPECT_EQ(logs_.messages(), (std::vector<std::string>{"events seen: 1", "events seen: 1", "events seen: 1"}));
 }
 

@@ -60,6 +60,15 @@ class LogCapture {
   std::vector<std::string> messages_;
 };
 
+/// Resident set size of this process now (/proc/self/statm), in bytes.
+inline std::size_t rss_bytes() {
+  std::ifstream statm("/proc/self/statm");
+  std::size_t pages = 0;
+  std::size_t resident = 0;
+  statm >> pages >> resident;
+  return resident * 4096;
+}
+
 inline LoadOptions named(std::string name) {
   LoadOptions options;
   options.name = std::move(name);

@@ -416,5 +416,38 @@ TEST_F(Kestrel, RulesEvaluateFromManyThreads) {
   EXPECT_EQ(engine.cached_patterns(), 1u);
 }
 
+// Replaced and removed rules release their plugin and warm instances once
+// their evaluations finish: many compile/replace/remove cycles leave live
+// instances and RSS flat, and another rule keeps evaluating.
+TEST_F(Kestrel, ReplacedAndRemovedRulesAreReleased) {
+  ASSERT_TRUE(engine_.compile_rule("other", guest_bytes("kestrel_bash")).ok());
+  EXPECT_TRUE(eval("other", event(0)).matched);
+  const auto bash = guest_bytes("kestrel_bash");
+  const auto modes = guest_bytes("kestrel_modes");
+  auto cycle = [&](int i) {
+    ASSERT_TRUE(engine_.compile_rule("r", bash).ok()) << i;
+    EXPECT_TRUE(eval("r", event(0)).matched) << i;
+    ASSERT_TRUE(engine_.compile_rule("r", modes).ok()) << i;  // replace
+    ASSERT_TRUE(engine_.evaluate("r", event(0)).ok()) << i;
+    ASSERT_TRUE(engine_.remove_rule("r").ok()) << i;
+    EXPECT_FALSE(engine_.has_rule("r"));
+  };
+  for (int i = 0; i < 50; ++i) {
+    ASSERT_NO_FATAL_FAILURE(cycle(i));
+  }
+  ASSERT_TRUE(rt_->quiesce());
+  const std::size_t rss_before = rss_bytes();
+  for (int i = 0; i < 500; ++i) {  // each cycle compiles twice (~8 ms)
+    ASSERT_NO_FATAL_FAILURE(cycle(i));
+  }
+  ASSERT_TRUE(rt_->quiesce());
+  EXPECT_EQ(rt_->live_instances(), 1u) << "only the other rule's instance may be left";
+  EXPECT_TRUE(eval("other", event(0)).matched);
+  EXPECT_LT(rss_bytes(), rss_before + (48u << 20));
+  auto missing = engine_.remove_rule("r");
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.error().kind, ErrorKind::InvalidArgument);
+}
+
 }  // namespace
 }  // namespace wasmplug::test

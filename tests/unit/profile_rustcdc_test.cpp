@@ -64,6 +64,7 @@ TEST_F(Rustcdc, InitConfigLogsAndMetrics) {
   }
   EXPECT_EQ(rt_->call(*p, Hook::Transform, bytes(R"({"op":"c"})"))->text(), R"({"op":"c","tagged":"rustcdc"})");
   EXPECT_EQ(p->guest_metrics().at("events.seen"), 4);
+  ASSERT_TRUE(rt_->quiesce());  // log records reach the sink on the delivery thread
   auto logs = logs_.messages();
   EXPECT_EQ(std::count(logs.begin(), logs.end(), "init"), 4);  // fresh: init per call
 
@@ -207,6 +208,7 @@ TEST_F(Rustcdc, PoolOfInstancesAcrossThreads) {
   EXPECT_EQ(wrong.load(), 0);
   EXPECT_EQ(p->guest_metrics().at("events.seen"), kThreads * kEvents);
   EXPECT_LE(p->pool_stats().created, 4u);
+  ASSERT_TRUE(rt_->quiesce());  // log records reach the sink on the delivery thread
   auto logs = logs_.messages();
   EXPECT_EQ(std::count(logs.begin(), logs.end(), "init"), static_cast<long>(p->pool_stats().created));
 }

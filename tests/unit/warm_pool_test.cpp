@@ -116,6 +116,7 @@ TEST_F(WarmPool, RecycleAfterCalls) {
   }
   EXPECT_EQ(seen, (std::vector<std::uint32_t>{1, 2, 1, 2, 1}));
   EXPECT_EQ(p->pool_stats().retired, 2u);
+  ASSERT_TRUE(rt_->quiesce());
   EXPECT_EQ(shutdowns(), 2u) << "wp_shutdown runs for each retired instance";
 }
 
@@ -135,8 +136,89 @@ TEST_F(WarmPool, InstancesShutDownWhenThePluginGoes) {
     ASSERT_TRUE(rt_->call(*p, Hook::Transform, bytes("x")).ok());
     EXPECT_EQ(rt_->live_instances(), 1u);
   }
+  ASSERT_TRUE(rt_->quiesce());
   EXPECT_EQ(rt_->live_instances(), 0u);
   EXPECT_EQ(shutdowns(), 1u);
+}
+
+// wp_shutdown runs on the retirer thread, never the caller's: with a guest
+// whose wp_shutdown loops until its deadline, 20 recycled calls under a
+// 100 ms deadline took 20 x ~200 ms before; now the calls do not wait.
+TEST_F(WarmPool, RecyclingDoesNotWaitForWpShutdown) {
+  LoadOptions options = warm();
+  options.pool.recycle_after_calls = 1;
+  options.limits.deadline = std::chrono::milliseconds(100);
+  auto p = load_guest(*rt_, "shutdown_loop", options);
+  const auto start = std::chrono::steady_clock::now();
+  for (int i = 0; i < 20; ++i) {
+    auto out = rt_->call(*p, Hook::Transform, bytes("x"));
+    ASSERT_TRUE(out.ok()) << out.error().to_string();
+    EXPECT_EQ(out->text(), "x");
+  }
+  const auto took = std::chrono::steady_clock::now() - start;
+  EXPECT_LT(took, std::chrono::milliseconds(1000)) << "20 calls must not wait for 20 looping wp_shutdowns";
+  EXPECT_EQ(p->pool_stats().retired, 20u);
+  // Each wp_shutdown still runs, ends with Timeout after its deadline, and
+  // its instance is freed.
+  ASSERT_TRUE(rt_->quiesce(std::chrono::seconds(30)));
+  EXPECT_EQ(rt_->live_instances(), 0u);
+  auto logs = logs_.messages();
+  EXPECT_EQ(std::count_if(logs.begin(), logs.end(),
+                          [](const std::string& m) { return m.find("wp_shutdown failed: Timeout") == 0; }),
+            20);
+}
+
+// Dropping a plugin with idle instances returns at once; their looping
+// wp_shutdowns run (each under its deadline) on the retirer thread.
+TEST_F(WarmPool, DroppingAPluginDoesNotWaitForWpShutdown) {
+  LoadOptions options = warm(4);
+  options.limits.deadline = std::chrono::milliseconds(500);
+  auto p = load_guest(*rt_, "shutdown_loop", options);
+  // Four concurrent calls that each spin a while leave four idle instances.
+  for (int round = 0; round < 10 && p->pool_stats().idle < 4; ++round) {
+    std::vector<std::thread> callers;
+    for (int t = 0; t < 4; ++t) {
+      callers.emplace_back([&] { EXPECT_TRUE(rt_->call(*p, Hook::Transform, bytes("S")).ok()); });
+    }
+    for (auto& t : callers) {
+      t.join();
+    }
+  }
+  ASSERT_EQ(p->pool_stats().idle, 4u);
+  const auto start = std::chrono::steady_clock::now();
+  p.reset();
+  const auto took = std::chrono::steady_clock::now() - start;
+  EXPECT_LT(took, std::chrono::milliseconds(500)) << "dropping must not wait for 4 x 500 ms of wp_shutdown";
+  ASSERT_TRUE(rt_->quiesce(std::chrono::seconds(30)));
+  EXPECT_EQ(rt_->live_instances(), 0u);
+}
+
+// The retirement queue is bounded: past it, instances go without their
+// wp_shutdown, and the drop is logged with a count.
+TEST(WarmPoolRetirement, FullQueueDropsWithoutWpShutdown) {
+  LogCapture logs;
+  RuntimeConfig config = logs.config();
+  config.retire_queue_instances = 2;
+  auto rt = make_runtime(config);
+  LoadOptions options = warm();
+  options.pool.recycle_after_calls = 1;
+  options.limits.deadline = std::chrono::milliseconds(200);
+  auto p = load_guest(*rt, "shutdown_loop", options);
+  for (int i = 0; i < 10; ++i) {
+    ASSERT_TRUE(rt->call(*p, Hook::Transform, bytes("x")).ok());
+    EXPECT_LE(rt->live_instances(), 3u) << "at most 2 wait for wp_shutdown (+1 running)";
+  }
+  ASSERT_TRUE(rt->quiesce(std::chrono::seconds(30)));
+  EXPECT_EQ(rt->live_instances(), 0u);
+  auto messages = logs.messages();
+  const auto dropped = std::count_if(messages.begin(), messages.end(), [](const std::string& m) {
+    return m.find("dropped without wp_shutdown: the retirement queue (2 instances) is full") != std::string::npos;
+  });
+  const auto timed_out = std::count_if(messages.begin(), messages.end(), [](const std::string& m) {
+    return m.find("wp_shutdown failed: Timeout") == 0;
+  });
+  EXPECT_GE(dropped, 6);
+  EXPECT_EQ(dropped + timed_out, 10);
 }
 
 TEST_F(WarmPool, SaturatedFailsAtOnceByDefault) {
