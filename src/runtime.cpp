@@ -183,34 +183,30 @@ struct Runtime::State {
   std::mutex mutex;  // guards cache and next_version (load path only)
   std::map<std::string, std::weak_ptr<const Plugin>> cache;
   std::uint64_t next_version = 1;
-  /// Modules compiled by inspect(), by module hash, for a load() that
-  /// follows: inspecting and then loading compiles once. Bounded; guarded
-  /// by `mutex`.
-  static constexpr std::size_t kInspected = 4;
-  std::deque<std::pair<std::string, ModuleHandle>> inspected;
+  /// The last few modules compiled (by inspect or load), by module hash:
+  /// inspecting and then loading compiles once, and loading content again
+  /// after its plugin was dropped (a removed slot registered again, a
+  /// rollback to a version nobody held) does not compile again. Bounded;
+  /// guarded by `mutex`. A compiled module is immutable and shareable.
+  static constexpr std::size_t kRecentModules = 4;
+  std::deque<std::pair<std::string, ModuleHandle>> recent;
 
-  ModuleHandle take_inspected(const std::string& hash) {
+  ModuleHandle recent_module(const std::string& hash) {
     std::lock_guard lock(mutex);
-    for (auto it = inspected.begin(); it != inspected.end(); ++it) {
-      if (it->first == hash) {
-        ModuleHandle module = std::move(it->second);
-        inspected.erase(it);
-        return module;
+    for (const auto& entry : recent) {
+      if (entry.first == hash) {
+        return ModuleHandle(wasmtime_module_clone(entry.second.get()));
       }
     }
     return {};
   }
-  void keep_inspected(std::string hash, const ModuleHandle& module) {
+  void remember_module(const std::string& hash, const ModuleHandle& module) {
     std::lock_guard lock(mutex);
-    for (const auto& entry : inspected) {
-      if (entry.first == hash) {
-        return;
-      }
+    std::erase_if(recent, [&](const auto& entry) { return entry.first == hash; });
+    if (recent.size() == kRecentModules) {
+      recent.pop_front();
     }
-    if (inspected.size() == kInspected) {
-      inspected.pop_front();
-    }
-    inspected.emplace_back(std::move(hash), ModuleHandle(wasmtime_module_clone(module.get())));
+    recent.emplace_back(hash, ModuleHandle(wasmtime_module_clone(module.get())));
   }
 };
 
@@ -325,11 +321,11 @@ Result<AdmissionReport> Runtime::inspect(std::span<const std::uint8_t> wasm, con
   return guard_exceptions(options.name, Phase::Admit, [&]() -> Result<AdmissionReport> {
     const std::string module = module_hash(wasm);
     auto compiled = compile_and_admit(*engine_, wasm, options, state_->profiles.at(options.abi).imports,
-                                      content_hash(module, options), state_->take_inspected(module));
+                                      content_hash(module, options), state_->recent_module(module));
     if (!compiled) {
       return std::move(compiled).error();
     }
-    state_->keep_inspected(module, compiled->module);
+    state_->remember_module(module, compiled->module);
     return std::move(compiled->admission.report);
   });
 }
@@ -395,10 +391,11 @@ Result<std::shared_ptr<const Plugin>> Runtime::load_checked(std::span<const std:
 
   State::Profile& profile = state_->profiles.at(options.abi);
   auto compiled = compile_and_admit(*engine_, wasm, options, profile.imports, std::move(hash),
-                                    module.empty() ? ModuleHandle() : state_->take_inspected(module));
+                                    module.empty() ? ModuleHandle() : state_->recent_module(module));
   if (!compiled) {
     return std::move(compiled).error();
   }
+  state_->remember_module(module, compiled->module);
   AdmissionReport& report = compiled->admission.report;
   if (!report.admitted()) {
     return Error{ErrorKind::Rejected, Phase::Admit, options.name, {},

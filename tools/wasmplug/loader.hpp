@@ -29,6 +29,22 @@ struct Loaded {
   std::unique_ptr<Runtime> runtime;
   std::shared_ptr<const Plugin> plugin;
   Hook hook = Hook::Transform;
+
+  Loaded() = default;
+  Loaded(Loaded&&) = default;
+  Loaded& operator=(Loaded&&) = default;
+  Loaded(const Loaded&) = delete;
+  Loaded& operator=(const Loaded&) = delete;
+  /// Drops the plugin and waits (bounded) for its instances' wp_shutdown and
+  /// for every guest log line to reach stderr before the runtime goes: the
+  /// runtime's destructor drops instances still queued without shutting
+  /// them down.
+  ~Loaded() {
+    plugin.reset();
+    if (runtime) {
+      (void)runtime->quiesce();
+    }
+  }
 };
 
 /// Guest log lines go to stderr as "[plugin level] message".
