@@ -383,6 +383,16 @@ TEST_F(KestrelHostile, OversizedPatternsAreRefusedUncached) {
   EXPECT_LT(growth, std::uint64_t{64} << 20) << growth;
 }
 
+// Alerts are host memory a guest asks for: at most 1024 per evaluation.
+TEST_F(KestrelHostile, AlertsPerEvaluationAreBounded) {
+  kestrel::Engine engine(*rt_, schema_);
+  ASSERT_TRUE(engine.compile_rule("heavy", guest_bytes("kestrel_heavy")).ok());
+  auto within = engine.evaluate("heavy", heavy(7, 1024));
+  ASSERT_TRUE(within.ok()) << within.error().to_string();
+  EXPECT_EQ(within->alerts.size(), 1024u);
+  expect_failure(engine, heavy(7, 1'000'000), ErrorKind::LimitExceeded, "more than 1024 alerts in one evaluation");
+}
+
 TEST_F(Kestrel, RulesEvaluateFromManyThreads) {
   kestrel::EngineConfig config;
   config.instance_pool_size = 4;

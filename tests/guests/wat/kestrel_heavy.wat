@@ -9,12 +9,14 @@
 ;;      'a' up to the pattern length, on the text "\0"; numbers start at field 103
 ;;   5: like 4 with glob_match
 ;;   6: string_contains(string field 1, string field 6)
+;;   7: alert_emit(1) repeat-count times, then match
 (module
   (import "env" "event_get_i64" (func $i64 (param i32) (result i64)))
   (import "env" "event_get_str" (func $str (param i32 i32) (result i32)))
   (import "env" "string_contains" (func $contains (param i32 i32 i32 i32) (result i32)))
   (import "env" "regex_match" (func $regex (param i32 i32 i32 i32) (result i32)))
   (import "env" "glob_match" (func $glob (param i32 i32 i32 i32) (result i32)))
+  (import "env" "alert_emit" (func $alert (param i32)))
   (memory (export "memory") 240)
   (data (i32.const 100) "(a|aa)*b")  ;; 8 bytes
   (global $text i32 (i32.const 1048576))
@@ -36,6 +38,15 @@
     (local.set $count (i32.wrap_i64 (call $i64 (i32.const 101))))
     (local.set $len (i32.wrap_i64 (call $i64 (i32.const 102))))
     (local.set $first (i32.wrap_i64 (call $i64 (i32.const 103))))
+    (if (i32.eq (local.get $mode) (i32.const 7))
+      (then
+        (loop $emit
+          (if (i32.gt_s (local.get $count) (i32.const 0))
+            (then
+              (call $alert (i32.const 1))
+              (local.set $count (i32.sub (local.get $count) (i32.const 1)))
+              (br $emit))))
+        (return (i32.const 1))))
     (if (i32.eq (local.get $mode) (i32.const 6))
       (then (return (call $contains (global.get $text) (call $str (i32.const 1) (global.get $text))
                                     (global.get $pat) (call $str (i32.const 6) (global.get $pat))))))
