@@ -3,6 +3,8 @@
 // work as a native C++ function. Each benchmark reports p50/p99 per call.
 #include <benchmark/benchmark.h>
 
+#include "bench_guests.hpp"
+
 #include <algorithm>
 #include <chrono>
 #include <fstream>
@@ -19,21 +21,11 @@ namespace {
 using namespace wasmplug;
 using Clock = std::chrono::steady_clock;
 
-std::vector<std::uint8_t> read_guest(const std::string& stem) {
-  std::ifstream in(std::string(WASMPLUG_GUEST_DIR) + "/guest_" + stem + ".wasm", std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
+using bench::read_guest;
 
 const std::string kInput64 = R"({"id":42,"user":"ann","level":"info","msg":"hello wasm plug!!"})";
 
-Runtime& runtime() {
-  static std::unique_ptr<Runtime> rt = [] {
-    RuntimeConfig config;
-    config.log_sink = [](const LogRecord&) {};
-    return std::move(Runtime::create(config)).value();
-  }();
-  return *rt;
-}
+Runtime& runtime() { return bench::quiet_runtime(); }
 
 std::shared_ptr<const Plugin> plugin(const std::string& stem) {
   LoadOptions options;

@@ -11,6 +11,8 @@
 //     fails healthy calls); cpu=1: a 10 ms CPU deadline (it does not).
 #include <benchmark/benchmark.h>
 
+#include "bench_guests.hpp"
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -27,19 +29,9 @@ namespace {
 using namespace wasmplug;
 using Clock = std::chrono::steady_clock;
 
-std::vector<std::uint8_t> read_guest(const std::string& stem) {
-  std::ifstream in(std::string(WASMPLUG_GUEST_DIR) + "/guest_" + stem + ".wasm", std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
+using bench::read_guest;
 
-Runtime& runtime() {
-  static std::unique_ptr<Runtime> rt = [] {
-    RuntimeConfig config;
-    config.log_sink = [](const LogRecord&) {};
-    return std::move(Runtime::create(config)).value();
-  }();
-  return *rt;
-}
+Runtime& runtime() { return bench::quiet_runtime(); }
 
 std::shared_ptr<const Plugin> hostile(Limits limits, const std::string& name) {
   LoadOptions options;

@@ -5,6 +5,8 @@
 // included in the figures).
 #include <benchmark/benchmark.h>
 
+#include "bench_guests.hpp"
+
 #include <x86intrin.h>
 
 #include <algorithm>
@@ -22,10 +24,7 @@ namespace {
 
 using namespace wasmplug;
 
-std::vector<std::uint8_t> read_guest(const std::string& stem) {
-  std::ifstream in(std::string(WASMPLUG_GUEST_DIR) + "/guest_" + stem + ".wasm", std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
+using bench::read_guest;
 
 double ns_per_tick() {
   static const double value = [] {

@@ -7,6 +7,8 @@
 // much as the call).
 #include <benchmark/benchmark.h>
 
+#include "bench_guests.hpp"
+
 #include <algorithm>
 #include <chrono>
 #include <fstream>
@@ -23,10 +25,7 @@ using namespace wasmplug;
 using Clock = std::chrono::steady_clock;
 constexpr int kBatch = 32;
 
-std::vector<std::uint8_t> read_guest(const std::string& stem) {
-  std::ifstream in(std::string(WASMPLUG_GUEST_DIR) + "/guest_" + stem + ".wasm", std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
+using bench::read_guest;
 
 const std::string kInput = R"({"id":42,"user":"ann","level":"info","msg":"hello wasm plug!!"})";
 std::span<const std::uint8_t> input64() { return {reinterpret_cast<const std::uint8_t*>(kInput.data()), 64}; }

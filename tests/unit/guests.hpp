@@ -1,6 +1,8 @@
 // Test helpers: paths and bytes of the guest plugins the build produced.
 #pragma once
 
+#include <unistd.h>
+
 #include <cstdint>
 #include <fstream>
 #include <iterator>
@@ -66,7 +68,7 @@ inline std::size_t rss_bytes() {
   std::size_t pages = 0;
   std::size_t resident = 0;
   statm >> pages >> resident;
-  return resident * 4096;
+  return resident * static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
 }
 
 inline LoadOptions named(std::string name) {

@@ -259,14 +259,6 @@ TEST_F(Kestrel, PatternLimitsAreValidated) {
   }
 }
 
-std::uint64_t rss_bytes() {
-  std::ifstream statm("/proc/self/statm");
-  std::uint64_t pages = 0;
-  std::uint64_t resident = 0;
-  statm >> pages >> resident;
-  return resident * static_cast<std::uint64_t>(sysconf(_SC_PAGESIZE));
-}
-
 Event heavy(std::int64_t mode, std::int64_t count, std::int64_t length = 0, std::int64_t first = 0) {
   Event e;
   e.set(100, mode).set(101, count).set(102, length).set(103, first);

@@ -104,14 +104,6 @@ TEST_F(Rustcdc, ContractViolations) {
   }
 }
 
-std::uint64_t rss_bytes() {
-  std::ifstream statm("/proc/self/statm");
-  std::uint64_t pages = 0;
-  std::uint64_t resident = 0;
-  statm >> pages >> resident;
-  return resident * static_cast<std::uint64_t>(sysconf(_SC_PAGESIZE));
-}
-
 // Was +3.1 GB: 20,000 new metric names per call, every call OK.
 TEST_F(Rustcdc, MetricNamesAreBounded) {
   LoadOptions options = rustcdc("flood", "", Isolation::Warm);
