@@ -3,7 +3,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-export PATH="$HOME/.cargo/bin:$PATH"
+source scripts/env.sh
 build_dir="${BUILD_DIR:-build}"
 cmake -S . -B "$build_dir" -G Ninja "$@"
 cmake --build "$build_dir" --parallel "$(nproc)"

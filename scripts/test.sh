@@ -8,6 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/build.sh
+source scripts/env.sh
 echo "== clang-tidy (bugprone, performance)"
 bash scripts/tidy.sh
 ctest --test-dir "${BUILD_DIR:-build}" --output-on-failure --timeout 300
