@@ -95,7 +95,7 @@ struct CallState {
     const Limits& limits = plugin->limits();
     Error e = which == Overrun::Cpu
                   ? error(ErrorKind::Timeout,
-                          "used up its CPU deadline of " + std::to_string(limits.cpu_deadline->count()) + " ms")
+                          "used up its CPU deadline of " + std::to_string(limits.cpu_deadline.value_or(std::chrono::milliseconds(0)).count()) + " ms")
                   : error(ErrorKind::Timeout,
                           "exceeded its deadline of " + std::to_string(limits.deadline.count()) + " ms");
     e.trap = TrapCode::Interrupt;
