@@ -57,6 +57,16 @@ inline Runtime& runtime() {
   return *instance;
 }
 
+/// True when at most `bound` instances are alive once retirement settled:
+/// instances of dropped plugins and recycled ones are shut down on the
+/// runtime's retirer thread, so a count above the bound waits for it first.
+inline bool instances_settle_to(std::uint32_t bound) {
+  if (runtime().live_instances() <= bound) {
+    return true;
+  }
+  return runtime().quiesce() && runtime().live_instances() <= bound;
+}
+
 /// Limits of every fuzzed plugin: a short deadline and a small memory.
 inline Limits small_limits() {
   Limits limits;

@@ -113,7 +113,7 @@ Guests& guests() {
 constexpr std::uint32_t kMaxLiveInstances = 4;
 
 void check_instances() {
-  if (runtime().live_instances() > kMaxLiveInstances) {
+  if (!instances_settle_to(kMaxLiveInstances)) {
     die("instances leak: " + std::to_string(runtime().live_instances()) + " alive");
   }
 }
@@ -139,7 +139,7 @@ void run_pair(const Pair& pair, Hook hook, std::span<const std::uint8_t> input, 
   if (auto out = runtime().call(*pair.fresh, hook, input); trace("fresh", out), !out) {
     check_call_error("fresh call", out.error(), *pair.fresh, hook);
   }
-  if (runtime().live_instances() > kMaxLiveInstances) {
+  if (!instances_settle_to(kMaxLiveInstances)) {
     die("a fresh call left its instance alive");
   }
   auto first = runtime().call(*pair.warm, hook, input);

@@ -102,7 +102,7 @@ bool load_and_call(std::span<const std::uint8_t> wasm, AbiProfile abi, Isolation
   if (abi == AbiProfile::Kestrel && isolation == Isolation::Fresh) {
     evaluate_predicate(wasm);
   }
-  if (isolation == Isolation::Fresh && runtime().live_instances() != 0) {
+  if (isolation == Isolation::Fresh && !instances_settle_to(0)) {
     die("an instance outlived a fresh call");
   }
   return true;
@@ -138,8 +138,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       load_and_call(wasm, abi, Isolation::Warm);
     }
   }
-  if (runtime().live_instances() != 0) {
-    die("instances alive after every plugin was dropped");
+  if (!instances_settle_to(0)) {
+    die("instances alive after every plugin was dropped: " + std::to_string(runtime().live_instances()));
   }
   return 0;
 }

@@ -2,8 +2,7 @@
 # Refreshes corpus/fuzz_load (committed): the test guests and example plugins
 # of a normal build (BUILD_DIR, default build), the fuzz_guest modules of the
 # fuzz build (build-fuzz) and the hand-made modules in seeds/*.wat. Files are
-# named *.module because .gitignore ignores *.wasm. seeds/v128_global.wat is
-# left out while it still aborts the host (issue 8); add it once fixed.
+# named *.module because .gitignore ignores *.wasm.
 set -euo pipefail
 cd "$(dirname "$0")"
 build="../../${BUILD_DIR:-build}"
@@ -20,7 +19,6 @@ for f in ../../build-fuzz/tests/fuzz/guests/*.wasm; do
 done
 for f in seeds/*.wat; do
   b=$(basename "$f" .wat)
-  [[ $b == v128_global ]] && continue
   wat2wasm --enable-all "$f" -o "$out/$b.module"
 done
 echo "$(ls "$out" | wc -l) seeds, $(du -sh "$out" | cut -f1) in $out"
