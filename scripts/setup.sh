@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the build needs and is missing: Debian packages (C++ deps,
 # clang-19 + lld-19 + wasi-libc (+ libc++ for C++ guests) for guest plugins,
-# wabt for WAT) and checks
+# wabt for WAT, libclang-rt-19-dev for the libFuzzer targets) and checks
 # for cargo (Wasmtime is built from the Rust crate registry by CMake).
 set -euo pipefail
 
@@ -9,6 +9,7 @@ packages=(
   cmake ninja-build g++ pkg-config ccache
   libgtest-dev libgmock-dev libbenchmark-dev libssl-dev libcli11-dev libsimdjson-dev libre2-dev
   clang-tidy-19 clang-19 lld-19 wasi-libc libclang-rt-19-dev-wasm32 libc++-19-dev-wasm32 libc++abi-19-dev-wasm32 wabt
+  libclang-rt-19-dev
 )
 
 missing=()

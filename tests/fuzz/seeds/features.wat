@@ -1,0 +1,22 @@
+;; Sections admission must read: table + elements, data, globals, a start
+;; function, many locals, br_table, bulk memory, multi-value.
+(module
+  (type $t (func (param i32) (result i32)))
+  (memory (export "memory") 1 4)
+  (table 4 funcref)
+  (elem (i32.const 0) $id $id)
+  (global $g (mut i64) (i64.const 7))
+  (data (i32.const 0) "seed")
+  (func $id (type $t) (local.get 0))
+  (func $pair (result i32 i32) (i32.const 1) (i32.const 2))
+  (func $start (local i32 i64 f32 f64 i32 i32 i32 i32)
+    (memory.fill (i32.const 64) (i32.const 0) (i32.const 16))
+    (drop (call_indirect (type $t) (i32.const 1) (i32.const 0)))
+    (block $a (block $b (br_table $a $b (i32.const 1))))
+    (drop (i32.add (call $pair))))
+  (start $start)
+  (func (export "wasmplug_abi_version_1"))
+  (func (export "wp_alloc") (param i32 i32) (result i32) (i32.const 1024))
+  (func (export "wp_free") (param i32 i32 i32))
+  (func (export "wp_transform") (param $p i32) (param $n i32) (result i64)
+    (i64.or (i64.shl (i64.extend_i32_u (local.get $p)) (i64.const 32)) (i64.extend_i32_u (local.get $n)))))
