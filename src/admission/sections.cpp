@@ -25,7 +25,8 @@ class Reader {
   }
   std::optional<std::uint64_t> leb(unsigned max_bits) {
     std::uint64_t value = 0;
-    for (unsigned shift = 0; shift < max_bits + 7; shift += 7) {
+    // At most ceil(max_bits / 7) bytes: shifts 0, 7, ... below max_bits (never 64 or more).
+    for (unsigned shift = 0; shift < max_bits; shift += 7) {
       auto b = byte();
       if (!b) {
         return std::nullopt;

@@ -16,6 +16,22 @@ std::vector<std::uint8_t> module(std::vector<std::uint8_t> sections) {
   return out;
 }
 
+// Found by fuzz_load: an 11-byte LEB in a 64-bit limit used to be read with
+// shifts up to 70 (undefined behaviour) and accepted. A u64 LEB has at most
+// 10 bytes; a 32-bit one at most 5.
+TEST(Sections, OverlongLebsAreMalformed) {
+  auto mem64 = read_sections(module({0x05, 0x0d, 0x01, 0x04,  // memory, 1 entry, 64-bit, min:
+                                     0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01}));
+  ASSERT_FALSE(mem64.ok());
+  EXPECT_NE(mem64.error().message.find("memory limits"), std::string::npos) << mem64.error().message;
+  auto ten = read_sections(module({0x05, 0x0c, 0x01, 0x04,  // the longest valid u64 LEB: 10 bytes
+                                   0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01}));
+  ASSERT_TRUE(ten.ok()) << ten.error().message;
+  EXPECT_EQ(ten->memories.at(0).min, std::uint64_t{1} << 63);
+  auto mem32 = read_sections(module({0x05, 0x08, 0x01, 0x00, 0x80, 0x80, 0x80, 0x80, 0x80, 0x00}));
+  EXPECT_FALSE(mem32.ok());
+}
+
 TEST(Sections, EmptyModule) {
   auto s = read_sections(module({}));
   ASSERT_TRUE(s.ok());
