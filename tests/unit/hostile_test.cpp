@@ -209,24 +209,30 @@ void stall_handler(int /*sig*/) {
   g_stalled.store(true);
 }
 
+// The stall comes from a timer on the calling thread's own CPU clock, so it
+// fires inside the call (after 2 ms of the thread's CPU time, while the guest
+// spins), however the threads are scheduled.
 Result<Output> call_with_stall(Runtime& rt, const Plugin& plugin) {
   struct sigaction action {};
   action.sa_handler = stall_handler;
   sigemptyset(&action.sa_mask);
   sigaction(SIGUSR1, &action, nullptr);
   g_stalled.store(false);
-  std::atomic<bool> started{false};
   std::optional<Result<Output>> out;
   std::thread caller([&] {
-    started.store(true);
-    // ~64M loop iterations: tens of ms of CPU, long enough to be stalled in.
+    sigevent event{};
+    event.sigev_notify = SIGEV_THREAD_ID;
+    event.sigev_signo = SIGUSR1;
+    event._sigev_un._tid = gettid();  // sigev_notify_thread_id: glibc 2.36 has no name for it yet
+    timer_t timer{};
+    ASSERT_EQ(timer_create(CLOCK_THREAD_CPUTIME_ID, &event, &timer), 0);
+    itimerspec when{};
+    when.it_value.tv_nsec = 2'000'000;
+    ASSERT_EQ(timer_settime(timer, 0, &when, nullptr), 0);
+    // ~64M loop iterations: tens of ms of CPU, well past the timer.
     out = rt.call(plugin, Hook::Transform, bytes("P\x40"));
+    timer_delete(timer);
   });
-  while (!started.load()) {
-    std::this_thread::yield();
-  }
-  std::this_thread::sleep_for(std::chrono::milliseconds(3));
-  pthread_kill(caller.native_handle(), SIGUSR1);
   caller.join();
   EXPECT_TRUE(g_stalled.load());
   return std::move(*out);
