@@ -191,7 +191,17 @@ struct Runtime::State {
   static constexpr std::size_t kRecentModules = 4;
   std::deque<std::pair<std::string, ModuleHandle>> recent;
 
+  /// The module hash, or "" for a module over the size limit (which
+  /// compile_and_admit refuses before anything else: no need to hash it).
+  static std::string module_hash_within(std::span<const std::uint8_t> wasm, std::size_t max_bytes) {
+    return wasm.size() <= max_bytes ? module_hash(wasm) : std::string();
+  }
+  /// A new handle to the recently compiled module with this hash, or null
+  /// (always for "").
   ModuleHandle recent_module(const std::string& hash) {
+    if (hash.empty()) {
+      return {};
+    }
     std::lock_guard lock(mutex);
     for (const auto& entry : recent) {
       if (entry.first == hash) {
@@ -201,6 +211,9 @@ struct Runtime::State {
     return {};
   }
   void remember_module(const std::string& hash, const ModuleHandle& module) {
+    if (hash.empty()) {
+      return;
+    }
     std::lock_guard lock(mutex);
     std::erase_if(recent, [&](const auto& entry) { return entry.first == hash; });
     if (recent.size() == kRecentModules) {
@@ -319,9 +332,10 @@ Result<Compiled> compile_and_admit(const Engine& engine, std::span<const std::ui
 
 Result<AdmissionReport> Runtime::inspect(std::span<const std::uint8_t> wasm, const LoadOptions& options) {
   return guard_exceptions(options.name, Phase::Admit, [&]() -> Result<AdmissionReport> {
-    const std::string module = module_hash(wasm);
+    const std::string module = state_->module_hash_within(wasm, engine_->config().max_module_bytes);
     auto compiled = compile_and_admit(*engine_, wasm, options, state_->profiles.at(options.abi).imports,
-                                      content_hash(module, options), state_->recent_module(module));
+                                      module.empty() ? std::string() : content_hash(module, options),
+                                      state_->recent_module(module));
     if (!compiled) {
       return std::move(compiled).error();
     }
@@ -377,7 +391,7 @@ Result<std::shared_ptr<const Plugin>> Runtime::load_checked(std::span<const std:
 
   // Same name and content as a live plugin: no need to compile again (this
   // makes re-registering a known version, e.g. a hot-swap back, cheap).
-  const std::string module = wasm.size() <= config.max_module_bytes ? module_hash(wasm) : std::string();
+  const std::string module = state_->module_hash_within(wasm, config.max_module_bytes);
   std::string hash = module.empty() ? std::string() : content_hash(module, options);
   const std::string key = options.name + "\n" + hash;
   {
@@ -391,7 +405,7 @@ Result<std::shared_ptr<const Plugin>> Runtime::load_checked(std::span<const std:
 
   State::Profile& profile = state_->profiles.at(options.abi);
   auto compiled = compile_and_admit(*engine_, wasm, options, profile.imports, std::move(hash),
-                                    module.empty() ? ModuleHandle() : state_->recent_module(module));
+                                    state_->recent_module(module));
   if (!compiled) {
     return std::move(compiled).error();
   }

@@ -56,7 +56,6 @@ struct CallState {
   /// its wall-clock deadline allows (set by Instance; never less than the
   /// deadline, see CycleClock::ticks_for).
   const Engine* engine = nullptr;
-  const CycleClock* clock = nullptr;
   std::uint64_t started = 0;
   std::uint64_t deadline_ticks = 0;
   /// Limits::cpu_deadline, and the thread's CPU time when the call began.

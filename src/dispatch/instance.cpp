@@ -56,7 +56,7 @@ wasmtime_error_t* on_epoch_deadline(wasmtime_context_t* /*context*/, void* data,
   }
   // Not yet: look again when the nearer budget should be used up.
   const std::uint64_t now = CycleClock::ticks();
-  auto left = state->clock->between(now, state->started + state->deadline_ticks);
+  auto left = state->engine->clock().between(now, state->started + state->deadline_ticks);
   if (state->cpu_budget) {
     left = std::min(left, *state->cpu_budget - (CallState::thread_cpu_time() - state->started_cpu));
   }
@@ -73,7 +73,6 @@ Instance::Instance(const Engine& engine, const Plugin& plugin)
   state_.config = &engine.config();
   state_.logs = &engine.logs();
   state_.engine = &engine;
-  state_.clock = &engine.clock();
   state_.deadline_ticks = engine.clock().ticks_for(plugin.limits().deadline, kClockMargin);
   state_.cpu_budget = plugin.limits().cpu_deadline;
   if (state_.cpu_budget) {
