@@ -166,6 +166,7 @@ int scaffold(const NewOptions& options) {
   };
 
   std::size_t written = 0;
+  bool has_readme = false;
   for (const TemplateFile& file : template_files()) {
     if (file.language != options.language) {
       continue;
@@ -181,13 +182,15 @@ int scaffold(const NewOptions& options) {
     }
     std::printf("  %s\n", path.c_str());
     ++written;
+    has_readme = has_readme || path == dir / "README.md";
   }
   if (written == 0) {
     std::fprintf(stderr, "wasmplug new: no template for language '%s'\n", options.language.c_str());
     return kExitSetup;
   }
-  std::printf("created %s: a %s plugin project '%s' (%zu files); next steps are in %s\n", dir.c_str(),
-              options.language.c_str(), options.name.c_str(), written, (dir / "README.md").c_str());
+  std::printf("created %s: a %s plugin project '%s' (%zu files)%s%s\n", dir.c_str(), options.language.c_str(),
+              options.name.c_str(), written, has_readme ? "; next steps are in " : "",
+              has_readme ? (dir / "README.md").c_str() : "");
   return kExitOk;
 }
 
