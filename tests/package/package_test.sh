@@ -108,6 +108,12 @@ deb)
   # The relocated pkg-config file points into the unpacked root.
   PKG_CONFIG_PATH="$root/usr/lib/pkgconfig" pkg-config --cflags wasmplug | grep -q -- "-I$root/usr/lib/pkgconfig/../../include" \
     || fail "wasmplug.pc from the .deb does not point into $root"
+  # So does the CMake package: a host configured against the unpacked root links from it.
+  src=$(cd "$(dirname "$0")/../.." && pwd)
+  cmake -S "$src/examples/host" -B "$work/host" -G Ninja -DCMAKE_PREFIX_PATH="$root/usr" \
+        -DCMAKE_FIND_PACKAGE_NO_PACKAGE_REGISTRY=ON >"$work/host.log" 2>&1 \
+    || { cat "$work/host.log" >&2; fail "configuring examples/host against the .deb's root"; }
+  grep -q "$root/usr/lib/libwasmplug.a" "$work/host/build.ninja" || fail "the .deb's CMake package does not point into $root"
   cat summary.txt
   head -n 3 "$work/inspect.txt"
   ;;
