@@ -10,6 +10,7 @@
 #
 # Every step that can fail says what failed; the script stops at the first.
 set -euo pipefail
+libdir=${WASMPLUG_LIBDIR:-lib}  # CMAKE_INSTALL_LIBDIR of the build (CTest sets it)
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
 # A sub-build must not inherit the outer build's generator or compiler choice.
@@ -24,9 +25,9 @@ install)
   build=$2 prefix=$3
   rm -rf "$prefix"
   cmake --install "$build" --prefix "$prefix" >/dev/null
-  for f in include/wasmplug/runtime.hpp lib/libwasmplug.a lib/libwasmplug_wasmtime.a \
-           lib/cmake/wasmplug/wasmplugConfig.cmake lib/cmake/wasmplug/wasmplugConfigVersion.cmake \
-           lib/cmake/wasmplug/wasmplugTargets.cmake lib/pkgconfig/wasmplug.pc bin/wasmplug \
+  for f in include/wasmplug/runtime.hpp $libdir/libwasmplug.a $libdir/libwasmplug_wasmtime.a \
+           $libdir/cmake/wasmplug/wasmplugConfig.cmake $libdir/cmake/wasmplug/wasmplugConfigVersion.cmake \
+           $libdir/cmake/wasmplug/wasmplugTargets.cmake $libdir/pkgconfig/wasmplug.pc bin/wasmplug \
            share/wasmplug/sdk/c/WasmplugPlugin.cmake share/wasmplug/sdk/c/include/wasmplug/plugin.h \
            share/wasmplug/sdk/c/src/wasmplug_sdk.c share/wasmplug/examples/redact.wasm \
            share/wasmplug/examples/events.jsonl; do
@@ -52,7 +53,7 @@ find_package)
 pkg_config)
   src=$2 prefix=$3 work=$4 cxx=$5
   rm -rf "$work" && mkdir -p "$work"
-  export PKG_CONFIG_PATH="$prefix/lib/pkgconfig"
+  export PKG_CONFIG_PATH="$prefix/$libdir/pkgconfig"
   flags=$(pkg-config --cflags --libs wasmplug) || fail "pkg-config --cflags --libs wasmplug"
   # --static only adds what libcrypto.pc keeps private (-ldl, already listed).
   static_flags=$(pkg-config --static --cflags --libs wasmplug) || fail "pkg-config --static"
@@ -84,9 +85,9 @@ deb)
   done
   root="$work/root"
   dpkg -x "$deb" "$root"
-  for f in usr/bin/wasmplug usr/include/wasmplug/runtime.hpp usr/lib/libwasmplug.a \
-           usr/lib/libwasmplug_wasmtime.a usr/lib/cmake/wasmplug/wasmplugConfig.cmake \
-           usr/lib/pkgconfig/wasmplug.pc usr/share/wasmplug/sdk/c/WasmplugPlugin.cmake \
+  for f in usr/bin/wasmplug usr/include/wasmplug/runtime.hpp usr/$libdir/libwasmplug.a \
+           usr/$libdir/libwasmplug_wasmtime.a usr/$libdir/cmake/wasmplug/wasmplugConfig.cmake \
+           usr/$libdir/pkgconfig/wasmplug.pc usr/share/wasmplug/sdk/c/WasmplugPlugin.cmake \
            usr/share/wasmplug/examples/redact.wasm; do
     [[ -e "$root/$f" ]] || fail ".deb lacks /$f"
   done
@@ -106,14 +107,14 @@ deb)
   [[ "$(wc -l <out.jsonl)" == "$lines_in" ]] || fail "run from the .deb: $(cat summary.txt)"
   if grep -Eq '[0-9]{4}[- ]?[0-9]{4}[- ]?[0-9]{4}[- ]?[0-9]{4}' out.jsonl; then fail "card numbers left in the output"; fi
   # The relocated pkg-config file points into the unpacked root.
-  PKG_CONFIG_PATH="$root/usr/lib/pkgconfig" pkg-config --cflags wasmplug | grep -q -- "-I$root/usr/lib/pkgconfig/../../include" \
+  PKG_CONFIG_PATH="$root/usr/$libdir/pkgconfig" pkg-config --cflags wasmplug | grep -q -- "-I$root/usr/$libdir/pkgconfig/.*include" \
     || fail "wasmplug.pc from the .deb does not point into $root"
   # So does the CMake package: a host configured against the unpacked root links from it.
   src=$(cd "$(dirname "$0")/../.." && pwd)
   cmake -S "$src/examples/host" -B "$work/host" -G Ninja -DCMAKE_PREFIX_PATH="$root/usr" \
         -DCMAKE_FIND_PACKAGE_NO_PACKAGE_REGISTRY=ON >"$work/host.log" 2>&1 \
     || { cat "$work/host.log" >&2; fail "configuring examples/host against the .deb's root"; }
-  grep -q "$root/usr/lib/libwasmplug.a" "$work/host/build.ninja" || fail "the .deb's CMake package does not point into $root"
+  grep -q "$root/usr/$libdir/libwasmplug.a" "$work/host/build.ninja" || fail "the .deb's CMake package does not point into $root"
   cat summary.txt
   head -n 3 "$work/inspect.txt"
   ;;
