@@ -119,6 +119,13 @@ TEST_F(Sdk, JsonGuestRefusesHostileInputAndKeepsServing) {
     ASSERT_TRUE(next.ok()) << next.error().to_string();
     EXPECT_EQ(next->text(), R"({"name":"x","next_id":2,"ratio":1.000,"tags":1,"error":false})");
   }
+  auto tripped = rt_->call(*p, Hook::Transform, bytes(R"({"assert_false":1})"));
+  ASSERT_FALSE(tripped.ok());
+  EXPECT_EQ(tripped.error().kind, ErrorKind::GuestError);
+  EXPECT_TRUE(tripped.error().message.starts_with(
+      R"(assertion failed: wp_json_get(root, "assert_false", &v) != WP_JSON_OK ()"))
+      << tripped.error().message;
+  EXPECT_NE(tripped.error().message.find("json_fields.c:"), std::string::npos) << tripped.error().message;
 }
 
 }  // namespace

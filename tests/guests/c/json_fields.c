@@ -2,7 +2,8 @@
  * Sdk.JsonGuest*). Transform: reads id, ratio, level, user.name and
  * user.tags from an object and writes
  *   {"name":...,"next_id":id+1,"ratio":ratio to 3 places,"tags":count,"error":level=="error"}
- * Any lookup that fails fails the call with "json_fields: FIELD: REASON". */
+ * Any lookup that fails fails the call with "json_fields: FIELD: REASON"; a
+ * member "assert_false" trips WP_ASSERT. */
 #include <wasmplug/json.h>
 #include <wasmplug/plugin.h>
 
@@ -36,6 +37,7 @@ static void check(wp_json_result r, const char* field) {
 static wp_status fields(const uint8_t* in, size_t len, wp_buf* out) {
   wp_json_value root, v;
   check(wp_json_parse(in, len, &root), "input");
+  WP_ASSERT(wp_json_get(root, "assert_false", &v) != WP_JSON_OK);
 
   char name[64];
   size_t name_len = 0;

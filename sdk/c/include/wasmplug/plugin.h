@@ -48,6 +48,13 @@ __attribute__((noreturn)) static inline void wp_fail(const char* msg) {
   __builtin_unreachable();
 }
 
+/* Fails the call with "assertion failed: COND (file:line)" unless `cond`
+ * holds. Use it instead of assert(): assert() reports through stdio, which
+ * imports WASI, so a plugin using it is rejected unless NDEBUG is defined. */
+#define WP_ASSERT(cond) ((cond) ? (void)0 : wp_fail("assertion failed: " #cond " (" __FILE__ ":" WP_STR_(__LINE__) ")"))
+#define WP_STR_(x) WP_STR2_(x)
+#define WP_STR2_(x) #x
+
 /* wp_buf, wp_buf_reserve/append/putc/puts: see <wasmplug/buf.h>. */
 
 typedef enum { WP_DROP = 0, WP_EMIT = 1 } wp_status;
