@@ -204,6 +204,11 @@ TEST(SdkJson, ParsesDoubles) {
   EXPECT_EQ(wp_json_double(v, &d), WP_JSON_TOO_LARGE);
   ASSERT_EQ(parse("\"1\"", &v), WP_JSON_OK);
   EXPECT_EQ(wp_json_double(v, &d), WP_JSON_WRONG_TYPE);
+  // A view built by hand is held to JSON's number grammar, not strtod's.
+  for (std::string_view not_json : {"0x10", "inf", "nan", "1e5x"}) {
+    const wp_json_value hand{u8(not_json), not_json.size(), WP_JSON_NUMBER};
+    EXPECT_EQ(wp_json_double(hand, &d), WP_JSON_WRONG_TYPE) << not_json;
+  }
   ASSERT_EQ(parse("true", &v), WP_JSON_OK);
   EXPECT_EQ(wp_json_bool(v), 1);
   ASSERT_EQ(parse("null", &v), WP_JSON_OK);

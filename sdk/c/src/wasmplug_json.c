@@ -411,6 +411,11 @@ wp_json_result wp_json_int64(wp_json_value v, int64_t* out) {
 
 wp_json_result wp_json_double(wp_json_value v, double* out) {
   if (v.type != WP_JSON_NUMBER || v.len == 0) return WP_JSON_WRONG_TYPE;
+  const uint8_t* token_end;
+  /* strtod also takes hex, "inf" and "nan": only JSON's grammar is a number here */
+  if (scan_number(v.ptr, v.ptr + v.len, &token_end) != WP_JSON_OK || token_end != v.ptr + v.len) {
+    return WP_JSON_WRONG_TYPE;
+  }
   if (v.len > WP_JSON_MAX_NUMBER_LEN) return WP_JSON_TOO_LARGE;
   char text[WP_JSON_MAX_NUMBER_LEN + 1];
   memcpy(text, v.ptr, v.len);
