@@ -49,8 +49,12 @@ find_program(WASMPLUG_WASM_CC NAMES clang-19 clang
 find_program(WASMPLUG_WASM_CXX NAMES clang++-19 clang++
   HINTS /usr/lib/llvm-19/bin
   DOC "clang++ able to target wasm32-wasi (C++ plugins; needs libc++-19-dev-wasm32)")
-set(WASMPLUG_CLI "" CACHE STRING
-  "wasmplug CLI that admits each plugin after linking (a target name or a path); empty: wasmplug::cli, wasmplug_cli or wasmplug on PATH")
+# A package config may set WASMPLUG_CLI before including this file; a cache
+# entry must not replace that (CMP0126 OLD would).
+if(NOT DEFINED WASMPLUG_CLI)
+  set(WASMPLUG_CLI "" CACHE STRING
+    "wasmplug CLI that admits each plugin after linking (a target name or a path); empty: wasmplug::cli, wasmplug_cli or wasmplug on PATH")
+endif()
 option(WASMPLUG_ADMIT_PLUGINS "Run `wasmplug inspect` on every plugin built by wasmplug_add_plugin" ON)
 option(WASMPLUG_PLUGIN_WERROR "Warnings are errors in plugins built by wasmplug_add_plugin" OFF)
 
