@@ -10,6 +10,8 @@
 #           reason, and leaves no NAME.wasm behind.
 # flags:    Debug builds with -O0 -g; WASMPLUG_PLUGIN_WERROR=ON turns the
 #           plugin's warning into a failed build.
+# cxx_debug: a C++ plugin (std::string, std::vector, std::to_string) built
+#           unoptimised is admitted.
 
 unset(ENV{CMAKE_GENERATOR})
 foreach(var MODE SDK_DIR CLI GENERATOR PROJECT WORK)
@@ -117,6 +119,16 @@ elseif(MODE STREQUAL "flags")
     fail("with WASMPLUG_PLUGIN_WERROR=ON the unused variable did not fail the build:\n${out}")
   endif()
   expect_in("${out}" "unused_on_purpose" "the failing warning is shown")
+elseif(MODE STREQUAL "cxx_debug")
+  configure(words Debug)
+  build(rc out)
+  expect_in("${out}" " -O0 " "Debug does not optimise")
+  if(NOT rc EQUAL 0)
+    fail("the Debug C++ plugin did not build or was not admitted:\n${out}")
+  endif()
+  if(NOT EXISTS "${WORK}/build/words.wasm")
+    fail("no words.wasm")
+  endif()
 else()
   fail("unknown MODE ${MODE}")
 endif()
