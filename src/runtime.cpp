@@ -23,6 +23,7 @@
 #include "engine/engine.hpp"
 #include "engine/failure.hpp"
 #include "host/core.hpp"
+#include "host/embedder.hpp"
 #include "host/kestrel.hpp"
 #include "host/rustcdc.hpp"
 
@@ -180,6 +181,12 @@ struct Runtime::State {
     std::vector<HostFuncDef> imports;
   };
   std::map<AbiProfile, Profile> profiles;
+  /// RuntimeConfig::host_functions as admission sees them; defined in every
+  /// profile's linker, allowed per plugin by its grants.
+  std::vector<HostFuncDef> embedder;
+  [[nodiscard]] Result<ImportRules> import_rules_for(const LoadOptions& options) const {
+    return import_rules(profiles.at(options.abi).imports, embedder, options);
+  }
   std::mutex mutex;  // guards cache and next_version (load path only)
   std::map<std::string, std::weak_ptr<const Plugin>> cache;
   std::uint64_t next_version = 1;
@@ -229,11 +236,27 @@ Result<std::unique_ptr<Runtime>> Runtime::create(RuntimeConfig config) {
     return std::move(engine).error();
   }
   auto state = std::make_unique<State>();
-  for (AbiProfile profile : {AbiProfile::Native, AbiProfile::CcLb, AbiProfile::Rustcdc, AbiProfile::Kestrel}) {
+  constexpr AbiProfile kProfiles[] = {AbiProfile::Native, AbiProfile::CcLb, AbiProfile::Rustcdc, AbiProfile::Kestrel};
+  // Embedder functions go into every profile's linker, so they must not
+  // clash with a built-in of any profile.
+  const std::vector<HostFunction>& embedder = (*engine)->config().host_functions;
+  std::vector<HostFuncDef> builtins;
+  for (AbiProfile profile : kProfiles) {
+    auto defs = host_functions_for(abi_spec(profile));
+    builtins.insert(builtins.end(), defs.begin(), defs.end());
+  }
+  if (auto checked = check_embedder_functions(embedder, builtins); !checked) {
+    return std::move(checked).error();
+  }
+  state->embedder = embedder_defs(embedder);
+  for (AbiProfile profile : kProfiles) {
     State::Profile p;
     p.imports = host_functions_for(abi_spec(profile));
     p.linker = LinkerHandle(wasmtime_linker_new((*engine)->raw()));
     if (auto defined = define_all(p.linker.get(), p.imports); !defined) {
+      return std::move(defined).error();
+    }
+    if (auto defined = define_embedder_functions(p.linker.get(), embedder); !defined) {
       return std::move(defined).error();
     }
     state->profiles.emplace(profile, std::move(p));
@@ -278,7 +301,7 @@ struct Compiled {
 };
 
 Result<Compiled> compile_and_admit(const Engine& engine, std::span<const std::uint8_t> wasm,
-                                   const LoadOptions& options, std::span<const HostFuncDef> imports,
+                                   const LoadOptions& options, const ImportRules& imports,
                                    std::string hash, ModuleHandle precompiled) {
   auto fail = [&](ErrorKind kind, Phase phase, std::string message) {
     return Error{kind, phase, options.name, {}, std::move(message)};
@@ -323,7 +346,8 @@ Result<Compiled> compile_and_admit(const Engine& engine, std::span<const std::ui
     e.plugin = options.name;
     return e;
   }
-  out.admission = admit(out.module.get(), *sections, abi_spec(options.abi), imports, options.limits);
+  out.admission =
+      admit(out.module.get(), *sections, abi_spec(options.abi), imports.allowed, options.limits, imports.not_granted);
   out.admission.report.content_hash = std::move(hash);
   return out;
 }
@@ -332,8 +356,12 @@ Result<Compiled> compile_and_admit(const Engine& engine, std::span<const std::ui
 
 Result<AdmissionReport> Runtime::inspect(std::span<const std::uint8_t> wasm, const LoadOptions& options) {
   return guard_exceptions(options.name, Phase::Admit, [&]() -> Result<AdmissionReport> {
+    auto rules = state_->import_rules_for(options);
+    if (!rules) {
+      return std::move(rules).error();
+    }
     const std::string module = state_->module_hash_within(wasm, engine_->config().max_module_bytes);
-    auto compiled = compile_and_admit(*engine_, wasm, options, state_->profiles.at(options.abi).imports,
+    auto compiled = compile_and_admit(*engine_, wasm, options, *rules,
                                       module.empty() ? std::string() : content_hash(module, options),
                                       state_->recent_module(module));
     if (!compiled) {
@@ -389,6 +417,11 @@ Result<std::shared_ptr<const Plugin>> Runtime::load_checked(std::span<const std:
                    " (RuntimeConfig::max_instances), got " + std::to_string(options.pool.max_instances));
   }
 
+  auto rules = state_->import_rules_for(options);
+  if (!rules) {
+    return std::move(rules).error();
+  }
+
   // Same name and content as a live plugin: no need to compile again (this
   // makes re-registering a known version, e.g. a hot-swap back, cheap).
   const std::string module = state_->module_hash_within(wasm, config.max_module_bytes);
@@ -404,7 +437,7 @@ Result<std::shared_ptr<const Plugin>> Runtime::load_checked(std::span<const std:
   }
 
   State::Profile& profile = state_->profiles.at(options.abi);
-  auto compiled = compile_and_admit(*engine_, wasm, options, profile.imports, std::move(hash),
+  auto compiled = compile_and_admit(*engine_, wasm, options, *rules, std::move(hash),
                                     state_->recent_module(module));
   if (!compiled) {
     return std::move(compiled).error();

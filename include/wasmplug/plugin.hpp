@@ -130,6 +130,14 @@ struct AdmissionReport {
   [[nodiscard]] bool exports_hook(Hook hook) const noexcept;
 };
 
+/// Grants a plugin one of the embedder's host functions
+/// (RuntimeConfig::host_functions), by module and name.
+struct HostFunctionGrant {
+  std::string module;
+  std::string name;
+  friend bool operator==(const HostFunctionGrant&, const HostFunctionGrant&) = default;
+};
+
 /// What to load and under which rules.
 struct LoadOptions {
   std::string name = "plugin";  ///< used in errors, logs and metrics
@@ -138,6 +146,10 @@ struct LoadOptions {
   std::vector<std::uint8_t> config;  ///< handed to wp_init, when exported
   Isolation isolation = Isolation::Fresh;
   PoolOptions pool;  ///< used with Isolation::Warm
+  /// Embedder host functions this plugin may import (capabilities; none by
+  /// default). Admission rejects an import of any other embedder function.
+  /// A grant naming no registered function, or one twice, is InvalidArgument.
+  std::vector<HostFunctionGrant> host_functions;
 };
 
 /// An admitted, compiled plugin. Immutable and thread-safe: share it with

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "wasmplug/error.hpp"
+#include "wasmplug/host.hpp"
 #include "wasmplug/metrics.hpp"
 #include "wasmplug/plugin.hpp"
 
@@ -104,6 +105,13 @@ struct RuntimeConfig {
   std::uint32_t retire_queue_instances = 32;
   /// Receives call, instantiation and pool events; null = no metrics.
   std::shared_ptr<MetricsSink> metrics;
+  /// Host functions the embedder offers to plugins (wasmplug/host.hpp),
+  /// available to every ABI profile; a plugin may import one only when its
+  /// LoadOptions::host_functions grants it. InvalidArgument when a module or
+  /// name is empty, a function is registered twice, its module is reserved
+  /// (wasmplug, wasi_snapshot_preview1, wasi_unstable) or it has the name of
+  /// a built-in host function of any profile (e.g. env.log).
+  std::vector<HostFunction> host_functions;
 };
 
 /// What a hook call produced.

@@ -82,8 +82,31 @@ std::string allowed_list(std::span<const HostFuncDef> allowed) {
 
 std::string profile_name(const AbiSpec& spec) { return std::string(to_string(spec.profile)); }
 
+// An import of an embedder function: named as a capability the plugin lacks
+// (not granted) or as the embedder's signature (mismatch), not as the profile's.
+std::string embedder_import_problem(const std::string& full, const std::string& signature, const HostFuncDef& def,
+                                    bool granted) {
+  if (!granted) {
+    return "import " + full + " is a host function of the embedder that this plugin was not granted "
+           "(grant it in LoadOptions::host_functions)";
+  }
+  return "import " + full + " has type " + signature + "; the embedder registered " + full + " as " +
+         def.sig.to_string();
+}
+
+const HostFuncDef* find_def(std::span<const HostFuncDef> defs, const std::string& module, const std::string& name) {
+  const HostFuncDef* match = nullptr;
+  for (const HostFuncDef& def : defs) {
+    if (def.module == module && def.name == name) {
+      match = &def;
+    }
+  }
+  return match;
+}
+
 void check_imports(const wasmtime_module_t* module, const AbiSpec& spec,
-                   std::span<const HostFuncDef> allowed, Admission& out) {
+                   std::span<const HostFuncDef> allowed, std::span<const HostFuncDef> not_granted,
+                   Admission& out) {
   wasm_importtype_vec_t imports;
   wasmtime_module_imports(module, &imports);
   for (std::size_t i = 0; i < imports.size; ++i) {
@@ -100,14 +123,13 @@ void check_imports(const wasmtime_module_t* module, const AbiSpec& spec,
                                     "); plugins may import only host functions of the " +
                                     profile_name(spec) + " profile");
     } else {
-      const HostFuncDef* match = nullptr;
-      for (const HostFuncDef& def : allowed) {
-        if (def.module == info.module && def.name == info.name) {
-          match = &def;
-        }
-      }
+      const HostFuncDef* match = find_def(allowed, info.module, info.name);
       FuncSig sig = to_sig(wasm_externtype_as_functype_const(type));
-      if (match == nullptr) {
+      if (const HostFuncDef* denied = match == nullptr ? find_def(not_granted, info.module, info.name) : nullptr) {
+        out.report.problems.push_back(embedder_import_problem(full, info.signature, *denied, false));
+      } else if (match != nullptr && match->embedder && !(match->sig == sig)) {
+        out.report.problems.push_back(embedder_import_problem(full, info.signature, *match, true));
+      } else if (match == nullptr) {
         out.report.problems.push_back("import " + full + " " + info.signature +
                                       " is not provided by the " + profile_name(spec) +
                                       " profile (allowed: " + allowed_list(allowed) + ")");
@@ -271,10 +293,11 @@ void check_memory_and_tables(const SectionSummary& sections, const Limits& limit
 }
 
 Admission admit(const wasmtime_module_t* module, const SectionSummary& sections, const AbiSpec& spec,
-                std::span<const HostFuncDef> allowed_imports, const Limits& limits) {
+                std::span<const HostFuncDef> allowed_imports, const Limits& limits,
+                std::span<const HostFuncDef> not_granted) {
   Admission out;
   out.report.abi = spec.profile;
-  check_imports(module, spec, allowed_imports, out);
+  check_imports(module, spec, allowed_imports, not_granted, out);
   check_exports(module, spec, out);
   check_memory_and_tables(sections, limits, out.report);
   return out;

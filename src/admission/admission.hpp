@@ -34,9 +34,10 @@ void check_memory_and_tables(const SectionSummary& sections, const Limits& limit
 /// marker, required and optional exports (exact signatures), at least one
 /// hook, memory (one, not shared, minimum within the limit) and tables (at
 /// most one, minimum within the limit). Every failed rule becomes one line of
-/// report.problems.
+/// report.problems. An import of a function in `not_granted` (an embedder
+/// host function this plugin was not granted) is named as such.
 [[nodiscard]] Admission admit(const wasmtime_module_t* module, const SectionSummary& sections,
                               const AbiSpec& spec, std::span<const HostFuncDef> allowed_imports,
-                              const Limits& limits);
+                              const Limits& limits, std::span<const HostFuncDef> not_granted = {});
 
 }  // namespace wasmplug::detail

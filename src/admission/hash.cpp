@@ -1,6 +1,9 @@
 #include "admission/hash.hpp"
 
+#include <algorithm>
 #include <array>
+#include <tuple>
+#include <vector>
 #include <memory>
 
 #include <openssl/evp.h>
@@ -72,6 +75,20 @@ std::string content_hash(const std::string& module_hash, const LoadOptions& opti
   h.add_u64(limits.max_guest_metric_name_bytes);
   h.add(options.config);
   h.add(std::span(reinterpret_cast<const std::uint8_t*>(module_hash.data()), module_hash.size()));
+  // Grants decide what the plugin may import. Only hashed when present, so
+  // hashes of plugins without grants stay what they were.
+  auto text = [](const std::string& s) { return std::span(reinterpret_cast<const std::uint8_t*>(s.data()), s.size()); };
+  if (!options.host_functions.empty()) {
+    std::vector<HostFunctionGrant> grants = options.host_functions;  // order does not matter
+    std::ranges::sort(grants, [](const HostFunctionGrant& a, const HostFunctionGrant& b) {
+      return std::tie(a.module, a.name) < std::tie(b.module, b.name);
+    });
+    h.add_u64(grants.size());
+    for (const HostFunctionGrant& grant : grants) {
+      h.add(text(grant.module));
+      h.add(text(grant.name));
+    }
+  }
   return h.hex();
 }
 

@@ -2,7 +2,8 @@
 //
 //     Result<R> fn(HostCall& call, A... args);   // R, A: (u)int32, (u)int64, float, double
 //
-// host_func<&fn>(module, name) derives its wasm signature at compile time and
+// host_func<&fn>(module, name) derives its wasm signature at compile time
+// (with the machinery of wasmplug/host.hpp, shared with embedder functions) and
 // wraps it in an unchecked Wasmtime callback that reads the call context from
 // the store's data (never from globals), turns an Error into a trap (kept in
 // CallState::host_error so the caller sees the precise error), and catches
@@ -22,6 +23,7 @@
 #include "dispatch/guest_memory.hpp"
 #include "engine/types.hpp"
 #include "wasmplug/error.hpp"
+#include "wasmplug/host.hpp"
 
 namespace wasmplug::detail {
 
@@ -50,13 +52,23 @@ class HostCall {
   /// memory ..." when they are not all inside memory.
   [[nodiscard]] Result<std::string_view> text(std::string_view function, std::string_view what, std::uint32_t ptr,
                                               std::uint32_t len) {
+    auto span = bytes(function, what, ptr, len);
+    if (!span) {
+      return std::move(span).error();
+    }
+    return std::string_view(reinterpret_cast<const char*>(span->data()), span->size());
+  }
+  /// The guest bytes [ptr, ptr+len), writable, under the same rule and
+  /// error as text().
+  [[nodiscard]] Result<std::span<std::uint8_t>> bytes(std::string_view function, std::string_view what,
+                                                      std::uint32_t ptr, std::uint32_t len) {
     GuestMemory memory = memory_covering(ptr, len);
-    auto bytes = memory.slice(ptr, len);
-    if (!bytes) {
+    auto span = memory.slice(ptr, len);
+    if (!span) {
       return error(ErrorKind::AbiViolation, std::string(function) + ": " + std::string(what) + " " +
                                                 memory.describe_out_of_bounds(ptr, len));
     }
-    return std::string_view(reinterpret_cast<const char*>(bytes->data()), bytes->size());
+    return *span;
   }
   /// Timeout once the call is past its deadline (CallState::deadline_passed):
   /// host functions doing work proportional to their input call this every
@@ -77,78 +89,43 @@ class HostCall {
   CallState& state_;
 };
 
+constexpr ValType to_valtype(ValueType type) noexcept {
+  switch (type) {
+    case ValueType::I32: return ValType::I32;
+    case ValueType::I64: return ValType::I64;
+    case ValueType::F32: return ValType::F32;
+    case ValueType::F64: return ValType::F64;
+  }
+  return ValType::I32;
+}
+
+/// The engine-level signature of a public one.
+[[nodiscard]] FuncSig to_func_sig(const HostSignature& sig);
+
 /// A host function ready to be linked and to be matched at admission.
 struct HostFuncDef {
   std::string_view module;
   std::string_view name;
   FuncSig sig;
   wasmtime_func_unchecked_callback_t callback;
+  /// An embedder's function (RuntimeConfig::host_functions): a plugin may
+  /// import it only when granted; admission words its problems accordingly.
+  bool embedder = false;
 };
 
 namespace host_impl {
 
-template <class T>
-constexpr ValType val_type() {
-  static_assert((std::is_integral_v<T> && (sizeof(T) == 4 || sizeof(T) == 8)) || std::is_same_v<T, float> ||
-                    std::is_same_v<T, double>,
-                "host function values are 32/64-bit integers, float or double");
-  if constexpr (std::is_same_v<T, float>) {
-    return ValType::F32;
-  } else if constexpr (std::is_same_v<T, double>) {
-    return ValType::F64;
-  } else {
-    return sizeof(T) == 4 ? ValType::I32 : ValType::I64;
-  }
-}
-
-template <class T>
-T read(const wasmtime_val_raw_t& raw) {
-  if constexpr (std::is_same_v<T, float>) {
-    return raw.f32;
-  } else if constexpr (std::is_same_v<T, double>) {
-    return raw.f64;
-  } else if constexpr (sizeof(T) == 4) {
-    return static_cast<T>(raw.i32);
-  } else {
-    return static_cast<T>(raw.i64);
-  }
-}
-
-template <class T>
-void write(wasmtime_val_raw_t& raw, T value) {
-  if constexpr (std::is_same_v<T, float>) {
-    raw.f32 = value;
-  } else if constexpr (std::is_same_v<T, double>) {
-    raw.f64 = value;
-  } else if constexpr (sizeof(T) == 4) {
-    raw.i32 = static_cast<std::int32_t>(value);
-  } else {
-    raw.i64 = static_cast<std::int64_t>(value);
-  }
-}
-
+// The signature and value machinery is the public one (wasmplug/host.hpp),
+// shared with embedder host functions.
 template <class F>
 struct Traits;
 
 template <class R, class... A>
 struct Traits<Result<R> (*)(HostCall&, A...)> {
-  static FuncSig sig() {
-    FuncSig s{{val_type<A>()...}, {}};
-    if constexpr (!std::is_void_v<R>) {
-      s.results.push_back(val_type<R>());
-    }
-    return s;
-  }
+  static FuncSig sig() { return to_func_sig(signature_of<R, A...>()); }
   template <auto Fn, std::size_t... I>
-  static Result<void> invoke(HostCall& call, wasmtime_val_raw_t* raw, std::index_sequence<I...>) {
-    Result<R> r = Fn(call, read<A>(raw[I])...);
-    if (!r) {
-      return std::move(r).error();
-    }
-    if constexpr (!std::is_void_v<R>) {
-      write<R>(raw[0], r.value());
-    }
-    return {};
+  static Result<void> invoke(HostCall& call, wasmtime_val_raw_t* raw, std::index_sequence<I...> seq) {
+    return invoke_with_slots<R, A...>(Fn, call, raw, seq);
   }
   static constexpr std::size_t kArity = sizeof...(A);
 };
