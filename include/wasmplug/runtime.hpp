@@ -152,7 +152,8 @@ class Runtime {
   /// content (same content hash and name) again returns the same Plugin while
   /// anyone still holds it.
   /// Errors: CompileFailed (not wasm, truncated, invalid), Rejected (policy;
-  /// message lists every reason), InvalidArgument (limits beyond the config),
+  /// message lists every reason), InvalidArgument (limits beyond the config,
+  /// a grant in LoadOptions::host_functions naming no registered function),
   /// InstantiateFailed (imports could not be linked).
   [[nodiscard]] Result<std::shared_ptr<const Plugin>> load(std::span<const std::uint8_t> wasm,
                                                            const LoadOptions& options = {});
@@ -164,7 +165,9 @@ class Runtime {
                                                                 const LoadOptions& options = {});
 
   /// Runs admission only and returns the full report, even for a module that
-  /// would be rejected. Fails only when the bytes do not compile.
+  /// would be rejected. Fails only when the bytes do not compile, or with
+  /// InvalidArgument when LoadOptions::host_functions names a function that
+  /// is not registered (or one twice).
   [[nodiscard]] Result<AdmissionReport> inspect(std::span<const std::uint8_t> wasm,
                                                 const LoadOptions& options = {});
 
