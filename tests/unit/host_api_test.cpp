@@ -305,6 +305,24 @@ TEST(HostApi, GrantsArePartOfTheContentHash) {
   EXPECT_EQ(c->content_hash(), d->content_hash());  // order of grants does not matter
 }
 
+TEST(HostApi, AvailableToOtherProfilesUnderTheSameGrants) {
+  auto seen = std::make_shared<Seen>();
+  auto rt = host_runtime(seen);
+  LoadOptions options = granted("lb", {{"env", "shout"}});
+  options.abi = AbiProfile::CcLb;
+  auto plugin = load_guest(*rt, "cc_lb_host_api", options);
+  ASSERT_TRUE(plugin);
+  auto out = rt->call(*plugin, Hook::Transform, bytes("route me"));
+  ASSERT_TRUE(out.ok()) << out.error().to_string();
+  EXPECT_EQ(out->text(), "ROUTE ME");
+  options.host_functions.clear();
+  auto refused = rt->load(guest_bytes("cc_lb_host_api"), options);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().kind, ErrorKind::Rejected);
+  EXPECT_NE(refused.error().message.find("import env.shout is a host function of the embedder"), std::string::npos)
+      << refused.error().message;
+}
+
 TEST(HostApi, CapturedStateIsReleasedWithTheLastPlugin) {
   auto seen = std::make_shared<Seen>();
   std::shared_ptr<const Plugin> plugin;
