@@ -163,6 +163,12 @@ struct CallableTraits<Result<R> (C::*)(HostCallContext&, A...) const noexcept> {
   using Value = R;
   using Args = std::tuple<A...>;
 };
+template <class R, class C, class... A>
+struct CallableTraits<Result<R> (C::*)(HostCallContext&, A...)> {
+  static_assert(sizeof(C) == 0,
+                "a host function is called on many threads at once: its operator() must be const (not a mutable "
+                "lambda); keep changing state in atomics or behind a mutex");
+};
 template <class R, class... A>
 struct CallableTraits<Result<R> (*)(HostCallContext&, A...)> {
   using Value = R;
