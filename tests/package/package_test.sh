@@ -25,7 +25,7 @@ install)
   build=$2 prefix=$3
   rm -rf "$prefix"
   cmake --install "$build" --prefix "$prefix" >/dev/null
-  for f in include/wasmplug/runtime.hpp $libdir/libwasmplug.a $libdir/libwasmplug_wasmtime.a \
+  for f in include/wasmplug/runtime.hpp include/wasmplug/host.hpp $libdir/libwasmplug.a $libdir/libwasmplug_wasmtime.a \
            $libdir/cmake/wasmplug/wasmplugConfig.cmake $libdir/cmake/wasmplug/wasmplugConfigVersion.cmake \
            $libdir/cmake/wasmplug/wasmplugTargets.cmake $libdir/pkgconfig/wasmplug.pc bin/wasmplug \
            share/wasmplug/sdk/c/WasmplugPlugin.cmake share/wasmplug/sdk/c/include/wasmplug/plugin.h \
@@ -48,6 +48,10 @@ find_package)
   out=$("$work/embed_host" "$prefix/share/wasmplug/examples/redact.wasm")
   check_redacted "$out"
   echo "find_package(wasmplug): embed_host printed $out"
+  # Host functions through the installed wasmplug/host.hpp (no engine headers needed).
+  out=$("$work/host_functions" "$prefix/share/wasmplug/examples/geo.wasm")
+  grep -q '"country":"NZ"' <<<"$out" || fail "host_functions output lacks the host's answer: $out"
+  echo "find_package(wasmplug): host_functions printed $out"
   ;;
 
 pkg_config)
