@@ -188,7 +188,10 @@ Result<std::int32_t> fd_write(HostCall& call, std::uint32_t fd, std::uint32_t io
   for (std::uint32_t i = 0; i < iovs_len; ++i) {
     const auto ptr = load<std::uint32_t>(*table, i * kIovecSize);
     const auto len = load<std::uint32_t>(*table, i * kIovecSize + 4);
-    writer.feed(*call.memory_covering(ptr, len).slice(ptr, len));
+    // Checked in the first pass; memory never shrinks or moves.
+    if (auto bytes = call.memory_covering(ptr, len).slice(ptr, len)) {
+      writer.feed(*bytes);
+    }
     since_check += len + 1;
     if (since_check >= kDeadlineEveryBytes || i % kDeadlineEveryItems == kDeadlineEveryItems - 1) {
       since_check = 0;

@@ -91,6 +91,39 @@ TEST(Wasi, ProcExitZeroEndsTheCallNormally) {
   }
 }
 
+TEST(Wasi, ProcExitZeroDuringInitIsAGuestError) {
+  auto rt = make_runtime();
+  LoadOptions options = with_wasi();
+  const std::string config = "exit0";
+  options.config.assign(config.begin(), config.end());
+  auto plugin = load_guest(*rt, "wasi_stdio", options);
+  ASSERT_TRUE(plugin);
+  auto out = rt->call(*plugin, Hook::Transform, bytes("hello"));
+  ASSERT_FALSE(out.ok());
+  EXPECT_EQ(out.error().kind, ErrorKind::GuestError);
+  EXPECT_EQ(out.error().phase, Phase::Init);
+  EXPECT_EQ(out.error().message,
+            "the plugin called proc_exit(0) during initialisation; a plugin must stay alive to serve its hooks");
+}
+
+// The reactor's _initialize (here: C constructors) runs once per instance,
+// before wp_init: again for every fresh call, once for a warm instance.
+TEST(Wasi, ReactorInitializerRunsOncePerInstance) {
+  for (Isolation isolation : {Isolation::Fresh, Isolation::Warm}) {
+    auto rt = make_runtime();
+    LoadOptions options = with_wasi();
+    options.isolation = isolation;
+    options.pool.max_instances = 1;
+    auto plugin = load_guest(*rt, "wasi_stdio", options);
+    ASSERT_TRUE(plugin);
+    for (int i = 0; i < 3; ++i) {
+      auto out = rt->call(*plugin, Hook::Transform, bytes("ctors"));
+      ASSERT_TRUE(out.ok()) << out.error().to_string();
+      EXPECT_EQ(out->text(), "1");
+    }
+  }
+}
+
 TEST(Wasi, ProcExitNonZeroIsAGuestError) {
   auto rt = make_runtime();
   auto plugin = load_guest(*rt, "wasi_stdio", with_wasi());
