@@ -50,6 +50,23 @@ TEST(Wasi, PrintfReachesThePluginLogLineByLine) {
   EXPECT_EQ(captured.lines[3], std::make_pair(LogLevel::Warn, std::string("to stderr")));
 }
 
+// Go's runtime prints a panic piece by piece: a line written in several
+// fd_writes is one record, and a line left without its newline is delivered
+// when the call ends.
+TEST(Wasi, LineWrittenInPiecesIsOneRecord) {
+  Captured captured;
+  auto rt = capturing_runtime(captured);
+  auto plugin = load_guest(*rt, "wasi_stdio", with_wasi());
+  ASSERT_TRUE(plugin);
+  auto out = rt->call(*plugin, Hook::Transform, bytes("pieces"));
+  ASSERT_TRUE(out.ok()) << out.error().to_string();
+  ASSERT_TRUE(rt->quiesce());
+  std::lock_guard lock(captured.mutex);
+  ASSERT_EQ(captured.lines.size(), 2u);
+  EXPECT_EQ(captured.lines[0], std::make_pair(LogLevel::Info, std::string("piece by piece")));
+  EXPECT_EQ(captured.lines[1], std::make_pair(LogLevel::Info, std::string("tail")));
+}
+
 TEST(Wasi, ClocksAndSleepWork) {
   auto rt = make_runtime();
   auto plugin = load_guest(*rt, "wasi_stdio", with_wasi());

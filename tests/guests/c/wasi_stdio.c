@@ -10,6 +10,7 @@
  *   "hostile-table"  fd_write whose iovec array lies outside memory
  *   "flood"   10000 printed lines (the log budget bounds them)
  *   "sleep"   sleeps 10 s (the call deadline bounds it)
+ *   "pieces"  fd_write "piece ", "by ", "piece\n", then "tail" (no newline)
  *   "ctors"   how often the constructor ran in this instance (_initialize)
  *   anything else: echoed
  * Config "exit0": wp_init calls exit(0). */
@@ -101,6 +102,18 @@ static wp_status run(const uint8_t* in, size_t len, wp_buf* out) {
     struct timespec d = {10, 0};
     nanosleep(&d, NULL);
     wp_buf_puts(out, "woke");
+    return WP_EMIT;
+  }
+  if (is(in, len, "pieces")) {
+    static const char* const parts[] = {"piece ", "by ", "piece\n", "tail"};
+    for (size_t i = 0; i < 4; i++) {
+      __wasi_ciovec_t iov = {(const uint8_t*)parts[i], strlen(parts[i])};
+      __wasi_size_t n = 0;
+      if (__wasi_fd_write(1, &iov, 1, &n) != 0) {
+        wp_fail("fd_write failed");
+      }
+    }
+    wp_buf_puts(out, "written");
     return WP_EMIT;
   }
   if (is(in, len, "ctors")) {
