@@ -29,3 +29,24 @@ if ! command -v cargo >/dev/null; then
   echo "setup: cargo not found; install Rust (rustc >= 1.95) so that Wasmtime can be built" >&2
   exit 1
 fi
+
+# Guest plugins in Rust (sdk/rust) build for wasm32-unknown-unknown.
+if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown; then
+  echo "setup: adding the Rust target wasm32-unknown-unknown (guest plugins in Rust)"
+  if ! command -v rustup >/dev/null || ! rustup target add wasm32-unknown-unknown; then
+    echo "setup: cannot add the Rust target wasm32-unknown-unknown (needs rustup and network access to the" \
+         "Rust distribution server); Rust guest plugins cannot be built. Install it, or configure with" \
+         "-DWASMPLUG_GUEST_LANGS=assemblyscript to build without them." >&2
+    exit 1
+  fi
+fi
+
+# Guest plugins in AssemblyScript (sdk/assemblyscript): the build runs `npm ci`
+# for the pinned compiler (into ~/.cache/wasmplug/npm, outside the clone), which
+# needs Node.js >= 20 and npm.
+if ! command -v npm >/dev/null || ! command -v node >/dev/null ||
+   (($(node -p "process.versions.node.split('.')[0]") < 20)); then
+  echo "setup: AssemblyScript guest plugins need Node.js >= 20 with npm (found: $(node --version 2>/dev/null ||
+        echo none)). Install it, or configure with -DWASMPLUG_GUEST_LANGS=rust to build without them." >&2
+  exit 1
+fi
