@@ -50,7 +50,11 @@ export function fail(message: string): void {
   unreachable();
 }
 
-/** An AssemblyScript abort (assertion, bounds check) fails the call with its message. */
+/**
+ * An AssemblyScript abort (assertion, bounds check) fails the call with its
+ * message. (Running out of memory does not come here: the runtime traps, and
+ * the host reports MemoryLimit.)
+ */
 export function abort(message: string | null, fileName: string | null, line: u32, column: u32): void {
   let text = message !== null ? message : "abort";
   if (fileName !== null) text += " at " + fileName + ":" + line.toString() + ":" + column.toString();
