@@ -115,7 +115,7 @@ void check_imports(const wasmtime_module_t* module, const AbiSpec& spec, const I
     info.signature = describe(type, info.kind);
     const std::string full = info.module + "." + info.name;
     const bool wasi = info.module == kWasiModule;
-    if (wasi) {
+    if (wasi && std::ranges::find(out.report.wasi_functions, info.name) == out.report.wasi_functions.end()) {
       out.report.wasi_functions.push_back(info.name);
     }
     check_boundary_types("import " + full, type, out);
@@ -132,7 +132,9 @@ void check_imports(const wasmtime_module_t* module, const AbiSpec& spec, const I
                                       " is outside wasmplug's WASI capability set (no files, sockets or "
                                       "environment; allowed: " + names_of(policy.wasi) + ")");
       } else if (wasi && !policy.wasi_enabled) {
-        needs_wasi += (needs_wasi.empty() ? "" : ", ") + info.name;
+        if (needs_wasi.find(info.name) == std::string::npos) {  // Go imports fd_write twice
+          needs_wasi += (needs_wasi.empty() ? "" : ", ") + info.name;
+        }
       } else if (match == nullptr) {
         out.report.problems.push_back("import " + full + " " + info.signature +
                                       " is not provided by the " + profile_name(spec) +
