@@ -50,3 +50,14 @@ if ! command -v npm >/dev/null || ! command -v node >/dev/null ||
         echo none)). Install it, or configure with -DWASMPLUG_GUEST_LANGS=rust to build without them." >&2
   exit 1
 fi
+
+# Go >= 1.24 builds the Go SDK's example plugins (GOOS=wasip1, //go:wasmexport).
+# Debian 12's golang is too old, so it is not installed from apt; without it
+# the build skips the Go examples and their tests (CMake warns).
+export PATH="$PATH:/usr/local/go/bin"
+if ! command -v go >/dev/null; then
+  echo "setup: warning: go not found; the Go plugin examples will be skipped." >&2
+  echo "setup:          install Go >= 1.24 from https://go.dev/dl/ into /usr/local/go (or put go on PATH)" >&2
+elif ! go env GOVERSION | grep -Eq '^go1\.(2[4-9]|[3-9][0-9])'; then
+  echo "setup: warning: $(command -v go) is $(go env GOVERSION); Go plugins need Go >= 1.24 (https://go.dev/dl/)" >&2
+fi

@@ -25,6 +25,7 @@
 #include "host/core.hpp"
 #include "host/kestrel.hpp"
 #include "host/rustcdc.hpp"
+#include "host/wasi.hpp"
 
 namespace wasmplug {
 
@@ -236,6 +237,11 @@ Result<std::unique_ptr<Runtime>> Runtime::create(RuntimeConfig config) {
     if (auto defined = define_all(p.linker.get(), p.imports); !defined) {
       return std::move(defined).error();
     }
+    // One linker per profile holds every function a plugin of it may be
+    // granted; admission decides what each plugin imports (LoadOptions::wasi).
+    if (auto defined = define_all(p.linker.get(), wasi_host_functions()); !defined) {
+      return std::move(defined).error();
+    }
     state->profiles.emplace(profile, std::move(p));
   }
   return std::unique_ptr<Runtime>(
@@ -323,7 +329,8 @@ Result<Compiled> compile_and_admit(const Engine& engine, std::span<const std::ui
     e.plugin = options.name;
     return e;
   }
-  out.admission = admit(out.module.get(), *sections, abi_spec(options.abi), imports, options.limits);
+  const ImportPolicy policy{imports, wasi_host_functions(), options.wasi};
+  out.admission = admit(out.module.get(), *sections, abi_spec(options.abi), policy, options.limits);
   out.admission.report.content_hash = std::move(hash);
   return out;
 }

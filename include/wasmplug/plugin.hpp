@@ -123,6 +123,9 @@ struct AdmissionReport {
   std::optional<std::uint64_t> memory_max_pages;
   std::uint64_t largest_table_elements = 0;
   bool has_start_function = false;
+  /// The wasi_snapshot_preview1 functions the module imports, in import
+  /// order (LoadOptions::wasi decides whether they are allowed).
+  std::vector<std::string> wasi_functions;
   std::string content_hash;           ///< hex SHA-256 (see Plugin::content_hash)
   std::vector<std::string> problems;  ///< empty = admitted
 
@@ -138,6 +141,15 @@ struct LoadOptions {
   std::vector<std::uint8_t> config;  ///< handed to wp_init, when exported
   Isolation isolation = Isolation::Fresh;
   PoolOptions pool;  ///< used with Isolation::Warm
+  /// Lets the plugin import wasmplug's WASI preview1 capability set
+  /// (docs/security/wasi.md): fd_write to fds 1/2 into the plugin's log,
+  /// clocks, random, empty args/environ, sched_yield, clock-only poll_oneoff,
+  /// proc_exit, and "no preopens" answers. Nothing reaches files, sockets or
+  /// the host's environment. Off (default): any WASI import is Rejected at
+  /// admission; on or off, a WASI function outside the set is Rejected, named.
+  /// Needed by Go (GOOS=wasip1) and Rust wasm32-wasip1 plugins, and C plugins
+  /// that use stdio.
+  bool wasi = false;
 };
 
 /// An admitted, compiled plugin. Immutable and thread-safe: share it with

@@ -27,7 +27,9 @@ Result<void> run_reactor_initializer(Instance& instance, const wasmtime_func_t* 
   return instance.call<void>(*func, Phase::Init);
 }
 
-Result<void> abi_initialize(Instance& instance) {
+namespace {
+
+Result<void> initialize_profile(Instance& instance) {
   switch (instance.plugin().abi()) {
     case AbiProfile::Native: return native::initialize(instance);
     case AbiProfile::CcLb: return cc_lb::initialize(instance);
@@ -37,7 +39,7 @@ Result<void> abi_initialize(Instance& instance) {
   return {};
 }
 
-Result<Output> abi_invoke(Instance& instance, Hook hook, std::span<const std::uint8_t> input) {
+Result<Output> invoke_profile(Instance& instance, Hook hook, std::span<const std::uint8_t> input) {
   switch (instance.plugin().abi()) {
     case AbiProfile::Native: return native::invoke(instance, hook, input);
     case AbiProfile::CcLb: return cc_lb::invoke(instance, hook, input);
@@ -45,6 +47,30 @@ Result<Output> abi_invoke(Instance& instance, Hook hook, std::span<const std::ui
     case AbiProfile::Kestrel: return kestrel_abi::invoke(instance, hook);  // the event comes through host calls
   }
   return instance.state().error(ErrorKind::InvalidArgument, "unknown ABI profile", Phase::Call);
+}
+
+}  // namespace
+
+// WASI proc_exit(0) unwinds the guest like a trap (see host/wasi.cpp). During
+// initialisation the instance is gone before any hook could run, so that is
+// the guest's error; during a hook call it is the call's normal end, with no
+// result from the guest: filter and transform drop, observe is done.
+Result<void> abi_initialize(Instance& instance) {
+  Result<void> out = initialize_profile(instance);
+  if (!out && instance.state().exited) {
+    Error e = std::move(out).error();
+    e.message = "the plugin called proc_exit(0) during initialisation; a plugin must stay alive to serve its hooks";
+    return e;
+  }
+  return out;
+}
+
+Result<Output> abi_invoke(Instance& instance, Hook hook, std::span<const std::uint8_t> input) {
+  Result<Output> out = invoke_profile(instance, hook, input);
+  if (!out && instance.state().exited) {
+    return Output{hook == Hook::Observe ? Output::Kind::Done : Output::Kind::Drop, {}};
+  }
+  return out;
 }
 
 Result<void> abi_shutdown(Instance& instance) {

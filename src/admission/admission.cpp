@@ -80,12 +80,32 @@ std::string allowed_list(std::span<const HostFuncDef> allowed) {
   return out;
 }
 
+std::string names_of(std::span<const HostFuncDef> defs) {
+  std::string out;
+  for (const HostFuncDef& def : defs) {
+    out += (out.empty() ? "" : ", ") + std::string(def.name);
+  }
+  return out;
+}
+
 std::string profile_name(const AbiSpec& spec) { return std::string(to_string(spec.profile)); }
 
-void check_imports(const wasmtime_module_t* module, const AbiSpec& spec,
-                   std::span<const HostFuncDef> allowed, Admission& out) {
+const HostFuncDef* find(std::span<const HostFuncDef> defs, const std::string& module, const std::string& name) {
+  for (const HostFuncDef& def : defs) {
+    if (def.module == module && def.name == name) {
+      return &def;
+    }
+  }
+  return nullptr;
+}
+
+constexpr std::string_view kWasiModule = "wasi_snapshot_preview1";
+
+void check_imports(const wasmtime_module_t* module, const AbiSpec& spec, const ImportPolicy& policy,
+                   Admission& out) {
   wasm_importtype_vec_t imports;
   wasmtime_module_imports(module, &imports);
+  std::string needs_wasi;  // imports of the WASI set while it is off
   for (std::size_t i = 0; i < imports.size; ++i) {
     const wasm_importtype_t* imp = imports.data[i];
     ExternInfo info;
@@ -94,27 +114,36 @@ void check_imports(const wasmtime_module_t* module, const AbiSpec& spec,
     const wasm_externtype_t* type = wasm_importtype_type(imp);
     info.signature = describe(type, info.kind);
     const std::string full = info.module + "." + info.name;
+    const bool wasi = info.module == kWasiModule;
+    if (wasi && std::ranges::find(out.report.wasi_functions, info.name) == out.report.wasi_functions.end()) {
+      out.report.wasi_functions.push_back(info.name);
+    }
     check_boundary_types("import " + full, type, out);
     if (info.kind != "func") {
       out.report.problems.push_back("import " + full + " is a " + info.kind + " (" + info.signature +
                                     "); plugins may import only host functions of the " +
                                     profile_name(spec) + " profile");
     } else {
-      const HostFuncDef* match = nullptr;
-      for (const HostFuncDef& def : allowed) {
-        if (def.module == info.module && def.name == info.name) {
-          match = &def;
-        }
-      }
+      const HostFuncDef* match = wasi ? find(policy.wasi, info.module, info.name)
+                                      : find(policy.profile, info.module, info.name);
       FuncSig sig = to_sig(wasm_externtype_as_functype_const(type));
-      if (match == nullptr) {
+      if (wasi && match == nullptr) {
+        out.report.problems.push_back("import " + full + " " + info.signature +
+                                      " is outside wasmplug's WASI capability set (no files, sockets or "
+                                      "environment; allowed: " + names_of(policy.wasi) + ")");
+      } else if (wasi && !policy.wasi_enabled) {
+        if (needs_wasi.find(info.name) == std::string::npos) {  // Go imports fd_write twice
+          needs_wasi += (needs_wasi.empty() ? "" : ", ") + info.name;
+        }
+      } else if (match == nullptr) {
         out.report.problems.push_back("import " + full + " " + info.signature +
                                       " is not provided by the " + profile_name(spec) +
-                                      " profile (allowed: " + allowed_list(allowed) + ")");
+                                      " profile (allowed: " + allowed_list(policy.profile) + ")");
       } else if (!(match->sig == sig)) {
         out.report.problems.push_back("import " + full + " has type " + info.signature + "; the " +
-                                      profile_name(spec) + " profile provides " + match->sig.to_string() +
-                                      (spec.import_mismatch_note.empty()
+                                      (wasi ? std::string("WASI capability set") : profile_name(spec) + " profile") +
+                                      " provides " + match->sig.to_string() +
+                                      (spec.import_mismatch_note.empty() || wasi
                                            ? std::string()
                                            : " (" + std::string(spec.import_mismatch_note) + ")"));
       }
@@ -122,6 +151,11 @@ void check_imports(const wasmtime_module_t* module, const AbiSpec& spec,
     out.report.imports.push_back(std::move(info));
   }
   wasm_importtype_vec_delete(&imports);
+  if (!needs_wasi.empty()) {
+    out.report.problems.push_back("the module imports WASI functions (" + needs_wasi +
+                                  ") but the WASI capability set is off for this plugin (LoadOptions::wasi, "
+                                  "CLI --wasi)");
+  }
 }
 
 void check_marker(const std::string& name, const std::string& kind, const std::string& signature,
@@ -271,10 +305,10 @@ void check_memory_and_tables(const SectionSummary& sections, const Limits& limit
 }
 
 Admission admit(const wasmtime_module_t* module, const SectionSummary& sections, const AbiSpec& spec,
-                std::span<const HostFuncDef> allowed_imports, const Limits& limits) {
+                const ImportPolicy& imports, const Limits& limits) {
   Admission out;
   out.report.abi = spec.profile;
-  check_imports(module, spec, allowed_imports, out);
+  check_imports(module, spec, imports, out);
   check_exports(module, spec, out);
   check_memory_and_tables(sections, limits, out.report);
   return out;

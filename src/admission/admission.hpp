@@ -18,7 +18,7 @@ namespace wasmplug::detail {
 
 /// Policy version: part of every content hash. Bump it whenever admission
 /// rules change so that re-registering old content is checked again.
-inline constexpr std::uint32_t kPolicyVersion = 2;
+inline constexpr std::uint32_t kPolicyVersion = 3;
 
 struct Admission {
   AdmissionReport report;
@@ -30,13 +30,20 @@ struct Admission {
 /// the engine refuses to compile a module, to name the reason in policy terms.
 void check_memory_and_tables(const SectionSummary& sections, const Limits& limits, AdmissionReport& report);
 
+/// What a module may import: the profile's host functions, and the WASI
+/// capability set when the plugin was loaded with LoadOptions::wasi.
+struct ImportPolicy {
+  std::span<const HostFuncDef> profile;
+  std::span<const HostFuncDef> wasi;
+  bool wasi_enabled = false;
+};
+
 /// Checks imports (allow-list by module, name and exact signature), the ABI
 /// marker, required and optional exports (exact signatures), at least one
 /// hook, memory (one, not shared, minimum within the limit) and tables (at
 /// most one, minimum within the limit). Every failed rule becomes one line of
 /// report.problems.
 [[nodiscard]] Admission admit(const wasmtime_module_t* module, const SectionSummary& sections,
-                              const AbiSpec& spec, std::span<const HostFuncDef> allowed_imports,
-                              const Limits& limits);
+                              const AbiSpec& spec, const ImportPolicy& imports, const Limits& limits);
 
 }  // namespace wasmplug::detail

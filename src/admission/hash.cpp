@@ -60,6 +60,7 @@ std::string content_hash(const std::string& module_hash, const LoadOptions& opti
   h.add_u64(static_cast<std::uint64_t>(options.pool.acquire_timeout.count()));
   h.add_u64(options.pool.recycle_after_calls);
   h.add_u64(options.pool.recycle_memory_bytes);
+  h.add_u64(options.wasi ? 1 : 0);
   h.add_u64(limits.memory_bytes);
   h.add_u64(limits.table_elements);
   h.add_u64(static_cast<std::uint64_t>(limits.deadline.count()));

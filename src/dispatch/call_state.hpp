@@ -108,6 +108,10 @@ struct CallState {
 
   /// The caller's context for this call, or null.
   HostContext* host_context = nullptr;
+  /// Set by WASI proc_exit(0): the guest ended the call normally but its
+  /// stack is gone, so the ABI layer ends the call (abi_invoke) and the
+  /// instance is never reused.
+  bool exited = false;
   /// Set by a host function that fails the call (fail(), bad pointer ...);
   /// takes precedence over the trap it raises.
   std::optional<Error> host_error;

@@ -158,6 +158,7 @@ void Instance::begin_call(std::optional<Hook> hook) {
   state_.log_budget.close(*state_.logs, plugin_->name());
   state_.hook = hook;
   state_.host_error.reset();
+  state_.exited = false;
   state_.started = CycleClock::ticks();
   if (state_.cpu_budget) {
     state_.started_cpu = CallState::thread_cpu_time();

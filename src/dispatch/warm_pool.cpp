@@ -118,7 +118,10 @@ Result<Output> WarmPool::call(const Plugin& plugin, Hook hook, std::span<const s
   instance.state().host_context = nullptr;
   instance.state().log_budget.close(*instance.state().logs, plugin.name());
   ++entry->calls;
-  give_back(std::move(entry).value(), out.ok() || instance_untouched_by(out.error()));
+  // An instance whose guest called proc_exit(0) answered normally but has no
+  // stack left to serve another call.
+  const bool healthy = out.ok() ? !instance.state().exited : instance_untouched_by(out.error());
+  give_back(std::move(entry).value(), healthy);
   return out;
 }
 

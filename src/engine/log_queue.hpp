@@ -83,6 +83,12 @@ class LogBudget {
   /// True when a line of `bytes` (as delivered) fits the budget and counts
   /// it; otherwise counts it as dropped (`raw_bytes`: what the guest passed).
   [[nodiscard]] bool admit(std::size_t bytes, std::size_t raw_bytes, const RuntimeConfig& config) noexcept;
+  /// Counts `raw_bytes` the guest wrote as one dropped line without looking
+  /// at them (the budget already refused a line of the same write).
+  void drop(std::uint64_t raw_bytes) noexcept {
+    ++dropped_lines_;
+    dropped_bytes_ += raw_bytes;
+  }
   /// Ends the budget period: queues "[N lines / M bytes over this call's log
   /// budget dropped]" when lines were dropped, then starts afresh.
   void close(LogQueue& queue, std::string_view plugin);

@@ -192,6 +192,63 @@ TEST_F(Cli, RouteFilterAndEnrichOnTheSampleData) {
   EXPECT_NE(o.stdout_text.find("\"alert\":true"), std::string::npos);
 }
 
+// The Go twins of the examples (examples/plugins/*/go, sdk/go) give the same
+// output as the C plugins on the same input, through the CLI with --wasi.
+TEST_F(Cli, GoExamplesMatchTheirCTwins) {
+  if (!WASMPLUG_HAVE_GO) {
+    GTEST_SKIP() << "Go >= 1.24 not found at configure time";
+  }
+  const std::string data = WASMPLUG_SAMPLE_DATA;
+  Outcome c = run("run " + redact() + " --input " + data);
+  ASSERT_EQ(c.status, 0) << c.stderr_text;
+  Outcome go = run("run " + example("redact-go") + " --wasi --isolation warm --input " + data);
+  ASSERT_EQ(go.status, 0) << go.stderr_text;
+  EXPECT_EQ(count_lines(go.stdout_text), 3000u);
+  EXPECT_TRUE(go.stdout_text == c.stdout_text) << "redact-go differs from redact";
+  // Fresh isolation too (a new Go instance per record, _initialize each time).
+  std::ifstream sample(data);
+  std::string head;
+  for (std::string line; head.size() < 4096 && std::getline(sample, line);) {
+    head += line + "\n";
+  }
+  auto few = write("few.jsonl", head);
+  c = run("run " + redact() + " --input " + few.string());
+  go = run("run " + example("redact-go") + " --wasi --input " + few.string());
+  ASSERT_EQ(go.status, 0) << go.stderr_text;
+  EXPECT_EQ(go.stdout_text, c.stdout_text);
+
+  for (const char* level : {"warn", "error", ""}) {
+    auto cfg = write("cfg", level);
+    c = run("run " + example("route-filter") + " --hook filter --config " + cfg.string() + " --input " + data);
+    go = run("run " + example("route-filter-go") + " --wasi --isolation warm --hook filter --config " +
+             cfg.string() + " --input " + data);
+    ASSERT_EQ(c.status, 0) << c.stderr_text;
+    ASSERT_EQ(go.status, 0) << go.stderr_text;
+    EXPECT_GT(count_lines(go.stdout_text), 0u);
+    EXPECT_TRUE(go.stdout_text == c.stdout_text) << "route-filter-go differs with config '" << level << "'";
+  }
+  auto loud = write("cfg", "loud");
+  go = run("run " + example("route-filter-go") + " --wasi --hook filter --config " + loud.string() + " --input " +
+           data);
+  EXPECT_EQ(go.status, 2);
+  EXPECT_NE(go.stderr_text.find("route-filter: config must be one of trace, debug, info, warn, error, fatal"),
+            std::string::npos)
+      << go.stderr_text;
+  EXPECT_NE(go.stderr_text.find("wp_init rejected its config"), std::string::npos) << go.stderr_text;
+}
+
+TEST_F(Cli, GoPluginNeedsTheWasiFlag) {
+  if (!WASMPLUG_HAVE_GO) {
+    GTEST_SKIP() << "Go >= 1.24 not found at configure time";
+  }
+  Outcome o = run("run " + example("redact-go") + " --input " + std::string(WASMPLUG_SAMPLE_DATA));
+  EXPECT_EQ(o.status, 2);
+  EXPECT_NE(o.stderr_text.find("but the WASI capability set is off for this plugin (LoadOptions::wasi, CLI --wasi)"),
+            std::string::npos)
+      << o.stderr_text;
+  EXPECT_TRUE(o.stdout_text.empty());
+}
+
 TEST_F(Cli, BenchReportsPercentilesAndThroughput) {
   Outcome o = run("bench " + redact() + " --seconds 0.3");
   EXPECT_EQ(o.status, 0) << o.stderr_text;

@@ -39,6 +39,7 @@ int bench(const BenchOptions& options);
 struct InspectOptions {
   std::string plugin;
   bool json = false;
+  bool wasi = false;
 };
 int inspect(const InspectOptions& options);
 

@@ -37,6 +37,11 @@ void print_json(const AdmissionReport& r) {
     problems += (i ? "," : "") + json_string(r.problems[i]);
   }
   problems += "]";
+  std::string wasi = "[";
+  for (std::size_t i = 0; i < r.wasi_functions.size(); ++i) {
+    wasi += (i ? "," : "") + json_string(r.wasi_functions[i]);
+  }
+  wasi += "]";
   std::cout << "{\"admitted\":" << (r.admitted() ? "true" : "false") << ",\"abi\":" << json_string(to_string(r.abi))
             << ",\"abi_version\":" << (r.abi_version ? std::to_string(*r.abi_version) : "null")
             << ",\"hooks\":" << hooks << ",\"has_init\":" << (r.has_init ? "true" : "false")
@@ -46,6 +51,7 @@ void print_json(const AdmissionReport& r) {
             << ",\"largest_table_elements\":" << r.largest_table_elements
             << ",\"has_start_function\":" << (r.has_start_function ? "true" : "false")
             << ",\"content_hash\":" << json_string(r.content_hash) << ",\"imports\":" << externs_json(r.imports)
+            << ",\"wasi_functions\":" << wasi
             << ",\"exports\":" << externs_json(r.exports) << ",\"problems\":" << problems << "}\n";
 }
 
@@ -67,6 +73,13 @@ void print_text(const std::string& path, const AdmissionReport& r) {
   std::cout << "  imports:\n";
   for (const ExternInfo& e : r.imports) {
     std::cout << "    " << e.module << "." << e.name << "  " << e.kind << " " << e.signature << "\n";
+  }
+  if (!r.wasi_functions.empty()) {
+    std::cout << "  wasi:        ";
+    for (const std::string& name : r.wasi_functions) {
+      std::cout << " " << name;
+    }
+    std::cout << "\n";
   }
   std::cout << "  exports:\n";
   for (const ExternInfo& e : r.exports) {
@@ -98,7 +111,9 @@ int inspect(const InspectOptions& options) {
     std::fprintf(stderr, "wasmplug: %s\n", runtime.error().to_string().c_str());
     return kExitSetup;
   }
-  auto report = (*runtime)->inspect(*wasm);
+  LoadOptions load;
+  load.wasi = options.wasi;
+  auto report = (*runtime)->inspect(*wasm, load);
   if (!report) {
     std::fprintf(stderr, "wasmplug: %s: %s\n", options.plugin.c_str(), report.error().to_string().c_str());
     return kExitFailures;

@@ -22,6 +22,7 @@ std::optional<Loaded> load_plugin(const PluginSetup& setup) {
   load.limits.memory_bytes = std::uint64_t{setup.memory_mb} << 20;
   load.isolation = setup.isolation == "warm" ? Isolation::Warm : Isolation::Fresh;
   load.pool.max_instances = setup.pool_size;
+  load.wasi = setup.wasi;
   if (!setup.config.empty()) {
     auto config = read_file_bounded(setup.config, kMaxConfigBytes, "config file ",
                                     format_size(kMaxConfigBytes) + " (the --config limit)");

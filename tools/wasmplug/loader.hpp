@@ -23,6 +23,7 @@ struct PluginSetup {
   std::uint32_t deadline_ms = 50;
   std::uint32_t memory_mb = 16;
   std::uint32_t pool_size = 4;
+  bool wasi = false;  ///< LoadOptions::wasi
 };
 
 struct Loaded {

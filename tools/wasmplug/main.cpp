@@ -18,6 +18,9 @@ void add_plugin_options(CLI::App& cmd, wasmplug::cli::PluginSetup& setup) {
       ->check(CLI::IsMember({"fresh", "warm"}));
   cmd.add_option("--deadline-ms", setup.deadline_ms, "Per-call deadline")->check(CLI::Range(1, 600'000));
   cmd.add_option("--memory-mb", setup.memory_mb, "Guest memory limit")->check(CLI::Range(1, 64));
+  cmd.add_flag("--wasi", setup.wasi,
+               "Allow wasmplug's WASI capability set (stdout/stderr to the log, clocks, random; no files, "
+               "sockets or environment): Go, Rust wasip1 and C stdio plugins need it");
 }
 
 int run_cli(int argc, char** argv) {
@@ -51,6 +54,7 @@ int run_cli(int argc, char** argv) {
   CLI::App* inspect_cmd = app.add_subcommand("inspect", "Show the admission report of a module");
   inspect_cmd->add_option("plugin", inspect_opts.plugin, "Plugin module (.wasm), at most 32 MiB")->required();
   inspect_cmd->add_flag("--json", inspect_opts.json, "Machine-readable output");
+  inspect_cmd->add_flag("--wasi", inspect_opts.wasi, "Admit as if loaded with --wasi");
 
   try {
     app.parse(argc, argv);

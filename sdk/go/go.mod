@@ -1,0 +1,3 @@
+module wasmplug.dev/wasmplug
+
+go 1.24
