@@ -15,7 +15,9 @@
 #include <string>
 #include <vector>
 
+#include "abi/abi.hpp"
 #include "bench_guests.hpp"
+#include "dispatch/instance.hpp"
 #include "wasmplug/runtime.hpp"
 
 namespace {
@@ -47,6 +49,8 @@ LoadOptions options_for(const std::string& lang, Isolation isolation) {
   // The machine is shared: a generous deadline so that a stall is a slow
   // sample in the percentiles rather than a Timeout that ends the benchmark.
   options.limits.deadline = std::chrono::seconds(10);
+  // Go (GOOS=wasip1) imports WASI; the others import nothing but wasmplug.*.
+  options.wasi = lang == "go";
   return options;
 }
 
@@ -113,11 +117,46 @@ void redact(benchmark::State& state, const std::string& lang, Isolation isolatio
   state.counters["module_bytes"] = static_cast<double>(std::filesystem::file_size(module_path(lang)));
 }
 
+// Where a fresh call's time goes: instantiation alone ("Instantiate": new
+// store, instance from the instance-pre, start function), and instantiation
+// plus the module's initialisers ("Initialize": _initialize, e.g. the Go
+// runtime's start-up, and wp_init). The rest of a fresh call is the hook.
+void startup(benchmark::State& state, const std::string& lang, bool initialize) {
+  Runtime& rt = bench::quiet_runtime();
+  auto p = rt.load_file(module_path(lang), options_for(lang, Isolation::Fresh));
+  if (!p.ok()) {
+    state.SkipWithError(p.error().to_string().c_str());
+    return;
+  }
+  std::vector<double> ns;
+  for (auto _ : state) {
+    auto start = Clock::now();
+    auto instance = detail::Instance::create(rt.engine(), **p, Hook::Transform);
+    if (!instance.ok() || (initialize && !detail::abi_initialize(**instance).ok())) {
+      state.SkipWithError("cannot create or initialise an instance");
+      return;
+    }
+    instance->reset();  // dropping the store is part of a fresh call's cost
+    ns.push_back(std::chrono::duration<double, std::nano>(Clock::now() - start).count());
+  }
+  std::sort(ns.begin(), ns.end());
+  auto at = [&](double q) { return ns[static_cast<std::size_t>(q * static_cast<double>(ns.size() - 1))]; };
+  state.counters["p50_ns"] = at(0.50);
+  state.counters["p90_ns"] = at(0.90);
+  state.counters["p99_ns"] = at(0.99);
+}
+
 void register_all() {
   for (const char* lang : {"c", "rust", "assemblyscript", "go"}) {
     for (auto [label, isolation] : {std::pair{"Fresh", Isolation::Fresh}, std::pair{"Warm", Isolation::Warm}}) {
       std::string name = std::string("BM_Redact_") + label + "/" + lang;
       benchmark::RegisterBenchmark(name.c_str(), [lang, isolation](benchmark::State& s) { redact(s, lang, isolation); });
+    }
+  }
+  for (const char* lang : {"c", "rust", "assemblyscript", "go"}) {
+    for (bool init : {false, true}) {
+      std::string name = std::string(init ? "BM_Initialize/" : "BM_Instantiate/") + lang;
+      benchmark::RegisterBenchmark(name.c_str(), [lang, init](benchmark::State& s) { startup(s, lang, init); });
     }
   }
 }
