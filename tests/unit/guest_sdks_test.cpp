@@ -125,7 +125,7 @@ TEST_P(GuestSdks, WarmInstancesFreeWhatEachCallAllocated) {
   options.pool.max_instances = 1;
   auto p = load_guest(*rt_, "sdk_probe_" + GetParam(), options);
   ASSERT_TRUE(p);
-  std::string input(64 * 1024, 'w');
+  std::string input(std::size_t{64} * 1024, 'w');
   for (int i = 0; i < 4000; ++i) {
     input[0] = static_cast<char>('a' + i % 26);
     auto out = transform(*p, input);
