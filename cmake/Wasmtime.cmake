@@ -12,6 +12,10 @@ find_program(CARGO_EXECUTABLE cargo HINTS "$ENV{HOME}/.cargo/bin" REQUIRED)
 
 set(_wasmtime_include "${CMAKE_BINARY_DIR}/wasmtime/include")
 set(_wasmtime_lib "${WASMPLUG_CARGO_TARGET_DIR}/release/libwasmplug_wasmtime.a")
+set(WASMPLUG_WASMTIME_LIB "${_wasmtime_lib}")
+# From `cargo rustc --release --lib -- --print native-static-libs`; the
+# installed CMake package and wasmplug.pc name the same (cmake/Install.cmake).
+set(WASMPLUG_WASMTIME_NATIVE_LIBS pthread dl m gcc_s util rt c)
 set(_cargo_cmd
     ${CMAKE_COMMAND} -E env
       "CARGO_TARGET_DIR=${WASMPLUG_CARGO_TARGET_DIR}"
@@ -35,6 +39,5 @@ add_library(wasmtime::capi STATIC IMPORTED GLOBAL)
 set_target_properties(wasmtime::capi PROPERTIES
   IMPORTED_LOCATION "${_wasmtime_lib}"
   INTERFACE_INCLUDE_DIRECTORIES "${_wasmtime_include}"
-  # From `cargo rustc --release --lib -- --print native-static-libs`.
-  INTERFACE_LINK_LIBRARIES "pthread;dl;m;gcc_s;util;rt;c")
+  INTERFACE_LINK_LIBRARIES "${WASMPLUG_WASMTIME_NATIVE_LIBS}")
 add_dependencies(wasmtime::capi wasmtime_cargo)

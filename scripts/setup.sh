@@ -2,11 +2,12 @@
 # Installs what the build needs and is missing: Debian packages (C++ deps,
 # clang-19 + lld-19 + wasi-libc (+ libc++ for C++ guests) for guest plugins,
 # wabt for WAT, libclang-rt-19-dev for the libFuzzer targets) and checks
-# for cargo (Wasmtime is built from the Rust crate registry by CMake).
+# for cargo (Wasmtime is built from the Rust crate registry by CMake);
+# dpkg-dev (dpkg-shlibdeps) and file for the .deb that cpack makes.
 set -euo pipefail
 
 packages=(
-  cmake ninja-build g++ pkg-config ccache
+  cmake ninja-build g++ pkg-config ccache dpkg-dev file
   libgtest-dev libgmock-dev libbenchmark-dev libssl-dev libcli11-dev libsimdjson-dev libre2-dev
   clang-tidy-19 clang-19 lld-19 wasi-libc libclang-rt-19-dev-wasm32 libc++-19-dev-wasm32 libc++abi-19-dev-wasm32 wabt
   libclang-rt-19-dev

@@ -5,6 +5,7 @@
 #include <exception>
 
 #include "commands.hpp"
+#include "new.hpp"
 
 namespace {
 
@@ -56,6 +57,9 @@ int run_cli(int argc, char** argv) {
   inspect_cmd->add_flag("--json", inspect_opts.json, "Machine-readable output");
   inspect_cmd->add_flag("--wasi", inspect_opts.wasi, "Admit as if loaded with --wasi");
 
+  NewOptions new_opts;
+  CLI::App* new_cmd = add_new_command(app, new_opts);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -66,6 +70,9 @@ int run_cli(int argc, char** argv) {
   }
   if (bench_cmd->parsed()) {
     return bench(bench_opts);
+  }
+  if (new_cmd->parsed()) {
+    return scaffold(new_opts);
   }
   return inspect(inspect_opts);
 }

@@ -1,53 +1,40 @@
 /* enrich — adds fields computed from others:
  *   "latency_class": "fast" (< 50 ms), "ok" (< 200 ms) or "slow", from "latency_ms"
  *   "alert": true when "level" is "error" or "fatal", else false
- * Records without "latency_ms" get no latency_class. Input that is not a JSON
- * object fails the call (the host reports it with the record). */
+ * Records without a numeric "latency_ms" get no latency_class. Input that is
+ * not a JSON object fails the call (the host reports it with the record). */
+#include <wasmplug/json.h>
 #include <wasmplug/plugin.h>
 
-#include "../common/json_scan.h"
-
-/* Parses the integer part of a JSON number; -1 if it is not a number. */
-static long long whole_number(const uint8_t* v, size_t n) {
-  size_t i = 0;
-  if (i < n && v[i] == '-') return 0;
-  if (i >= n || v[i] < '0' || v[i] > '9') return -1;
-  long long x = 0;
-  for (; i < n && v[i] >= '0' && v[i] <= '9'; i++) {
-    if (x < 1000000000LL) x = x * 10 + (v[i] - '0');
-  }
-  return x;
-}
+static int is_space(uint8_t c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
 
 static wp_status enrich(const uint8_t* in, size_t len, wp_buf* out) {
-  const uint8_t* value;
-  size_t value_len;
-  size_t close = 0;
-  int has_latency = js_find(in, len, "latency_ms", &value, &value_len, &close);
-  if (has_latency < 0) wp_fail("enrich: the record is not a JSON object");
+  wp_json_value root, v;
+  if (wp_json_parse(in, len, &root) != WP_JSON_OK || root.type != WP_JSON_OBJECT) {
+    wp_fail("enrich: the record is not a JSON object");
+  }
   const char* latency_class = NULL;
-  if (has_latency) {
-    long long ms = whole_number(value, value_len);
-    if (ms >= 0) latency_class = ms < 50 ? "fast" : ms < 200 ? "ok" : "slow";
+  double ms;
+  if (wp_json_get(root, "latency_ms", &v) == WP_JSON_OK && wp_json_double(v, &ms) == WP_JSON_OK) {
+    latency_class = ms < 50 ? "fast" : ms < 200 ? "ok" : "slow";
   }
-  int alert = 0;
-  const uint8_t* text;
-  size_t text_len;
-  if (js_find(in, len, "level", &value, &value_len, NULL) == 1 && js_string(value, value_len, &text, &text_len)) {
-    alert = (text_len == 5 && memcmp(text, "error", 5) == 0) || (text_len == 5 && memcmp(text, "fatal", 5) == 0);
-  }
-  /* Everything before the closing brace, then the new fields. */
+  int alert = wp_json_get(root, "level", &v) == WP_JSON_OK &&
+              (wp_json_string_eq(v, "error", 5) || wp_json_string_eq(v, "fatal", 5));
+
+  /* The record up to its closing brace, the new fields, then the rest. */
+  size_t close = (size_t)(root.ptr + root.len - 1 - in);
   size_t body_end = close;
-  while (body_end > 0 && (in[body_end - 1] == ' ' || in[body_end - 1] == '\n')) body_end--;
+  while (is_space(in[body_end - 1])) body_end--;
   int empty_object = in[body_end - 1] == '{';
   wp_buf_append(out, in, body_end);
   if (latency_class) {
-    wp_buf_puts(out, empty_object ? "\"latency_class\":\"" : ",\"latency_class\":\"");
-    wp_buf_puts(out, latency_class);
-    wp_buf_putc(out, '"');
+    if (!empty_object) wp_buf_putc(out, ',');
+    wp_json_write_key(out, "latency_class");
+    wp_json_write_cstr(out, latency_class);
     empty_object = 0;
   }
-  wp_buf_puts(out, empty_object ? "\"alert\":" : ",\"alert\":");
+  if (!empty_object) wp_buf_putc(out, ',');
+  wp_json_write_key(out, "alert");
   wp_buf_puts(out, alert ? "true" : "false");
   wp_buf_append(out, in + close, len - close);
   return WP_EMIT;

@@ -4,9 +4,8 @@
  * info). Any other config is rejected with a log line naming the allowed
  * values. Events without a known "level" string are dropped (and the host
  * counts them as dropped). Input that is not a JSON object fails the call. */
+#include <wasmplug/json.h>
 #include <wasmplug/plugin.h>
-
-#include "../common/json_scan.h"
 
 static const char* const kLevels[] = {"trace", "debug", "info", "warn", "error", "fatal"};
 enum { kLevelCount = 6 };
@@ -33,14 +32,16 @@ static int32_t init(const uint8_t* cfg, size_t len) {
 WP_INIT(init)
 
 static int keep(const uint8_t* in, size_t len) {
-  const uint8_t* value;
-  size_t value_len;
-  int found = js_find(in, len, "level", &value, &value_len, NULL);
-  if (found < 0) wp_fail("route-filter: the record is not a JSON object");
-  const uint8_t* text;
+  wp_json_value root, level;
+  if (wp_json_parse(in, len, &root) != WP_JSON_OK || root.type != WP_JSON_OBJECT) {
+    wp_fail("route-filter: the record is not a JSON object");
+  }
+  char text[8]; /* longer than any level name: not a level */
   size_t text_len;
-  if (found == 0 || !js_string(value, value_len, &text, &text_len)) return 0;
-  int level = level_of(text, text_len);
-  return level >= threshold;
+  if (wp_json_get(root, "level", &level) != WP_JSON_OK ||
+      wp_json_string(level, text, sizeof text, &text_len) != WP_JSON_OK) {
+    return 0;
+  }
+  return level_of((const uint8_t*)text, text_len) >= threshold;
 }
 WP_FILTER(keep)

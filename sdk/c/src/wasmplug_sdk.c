@@ -1,4 +1,5 @@
-/* wasmplug C guest SDK: ABI marker, allocator exports and output glue. */
+/* wasmplug C guest SDK: ABI marker, allocator exports and output glue
+ * (wp_buf itself: wasmplug_buf.c). */
 #define _POSIX_C_SOURCE 200112L /* posix_memalign */
 #include "wasmplug/plugin.h"
 
@@ -52,34 +53,4 @@ uint64_t wasmplug_sdk_finish_output(wp_buf* out, wp_status status) {
   }
   last_output = out->data;
   return ((uint64_t)(uintptr_t)out->data << 32) | (uint64_t)out->len;
-}
-
-int wp_buf_reserve(wp_buf* b, size_t extra) {
-  if (b->failed) {
-    return 0;
-  }
-  if (b->len + extra <= b->cap) {
-    return 1;
-  }
-  size_t cap = b->cap ? b->cap : 64;
-  while (cap < b->len + extra) {
-    cap *= 2;
-  }
-  uint8_t* data = (uint8_t*)realloc(b->data, cap);
-  if (!data) {
-    b->failed = 1;
-    return 0;
-  }
-  b->data = data;
-  b->cap = cap;
-  return 1;
-}
-
-int wp_buf_append(wp_buf* b, const void* data, size_t len) {
-  if (!wp_buf_reserve(b, len)) {
-    return 0;
-  }
-  memcpy(b->data + b->len, data, len);
-  b->len += len;
-  return 1;
 }

@@ -22,6 +22,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "wasmplug/buf.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -46,19 +48,14 @@ __attribute__((noreturn)) static inline void wp_fail(const char* msg) {
   __builtin_unreachable();
 }
 
-/* Output builder for transforms. Grows with malloc; on allocation failure
- * `failed` is set and further appends are ignored (the call then fails). */
-typedef struct {
-  uint8_t* data;
-  size_t len;
-  size_t cap;
-  int failed;
-} wp_buf;
+/* Fails the call with "assertion failed: COND (file:line)" unless `cond`
+ * holds. Use it instead of assert(): assert() reports through stdio, which
+ * imports WASI, so a plugin using it is rejected unless NDEBUG is defined. */
+#define WP_ASSERT(cond) ((cond) ? (void)0 : wp_fail("assertion failed: " #cond " (" __FILE__ ":" WP_STR_(__LINE__) ")"))
+#define WP_STR_(x) WP_STR2_(x)
+#define WP_STR2_(x) #x
 
-int wp_buf_reserve(wp_buf* b, size_t extra);
-int wp_buf_append(wp_buf* b, const void* data, size_t len);
-static inline int wp_buf_putc(wp_buf* b, uint8_t c) { return wp_buf_append(b, &c, 1); }
-static inline int wp_buf_puts(wp_buf* b, const char* s) { return wp_buf_append(b, s, strlen(s)); }
+/* wp_buf, wp_buf_reserve/append/putc/puts: see <wasmplug/buf.h>. */
 
 typedef enum { WP_DROP = 0, WP_EMIT = 1 } wp_status;
 

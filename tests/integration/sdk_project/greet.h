@@ -1,0 +1,2 @@
+/* The test rewrites this header to check that the plugin is rebuilt. */
+#define GREETING "hello "
