@@ -5,7 +5,7 @@
 // anything else is rejected with a log line naming the allowed values. Events
 // without a known "level" string are dropped. Input that is not a JSON object
 // fails the call.
-import { Level, bytesEqual, fail, filter, init, log } from "wasmplug-sdk/assembly";
+import { Level, Output, bytesEqual, fail, filter, init, log } from "wasmplug-sdk/assembly";
 export { wasmplug_abi_version_1, wp_alloc, wp_free } from "wasmplug-sdk/assembly";
 
 const kLevels: string[] = ["trace", "debug", "info", "warn", "error", "fatal"];
@@ -31,8 +31,10 @@ function configure(config: Uint8Array): bool {
   return true;
 }
 
-// A small scanner for the top level of a JSON object (the AssemblyScript twin
-// of examples/plugins/common/json_scan.h). Functions return an index, or -1.
+// A small scanner for the top level of a JSON object: keys are compared as
+// written and the first of duplicate keys wins, as with the C SDK's
+// wp_json_get; the CLI has already checked that each record is well-formed
+// JSON. Functions return an index, or -1.
 function ws(s: Uint8Array, i: i32): i32 {
   while (i < s.length) {
     const c = s[i];
@@ -121,11 +123,55 @@ function find(s: Uint8Array, key: string): i32 {
   return -1;
 }
 
+function hexDigit(c: u8): i32 {
+  if (c >= 0x30 && c <= 0x39) return c - 0x30;
+  if (c >= 0x61 && c <= 0x66) return c - 0x61 + 10;
+  if (c >= 0x41 && c <= 0x46) return c - 0x41 + 10;
+  return -1;
+}
+
+// The decoded text of the string body s[start, end) if it is all ASCII
+// ("w\u0061rn" is warn); null otherwise, which never equals a level name.
+function unescapeAscii(s: Uint8Array, start: i32, end: i32): Uint8Array | null {
+  const out = new Output(end - start);
+  let i = start;
+  while (i < end) {
+    const c = s[i++];
+    if (c >= 0x80) return null;
+    if (c != 0x5c) {
+      out.push(c);
+      continue;
+    }
+    if (i >= end) return null;
+    const e = s[i++];
+    if (e == 0x22 || e == 0x5c || e == 0x2f) out.push(e);
+    else if (e == 0x62) out.push(8);
+    else if (e == 0x66) out.push(12);
+    else if (e == 0x6e) out.push(10);
+    else if (e == 0x72) out.push(13);
+    else if (e == 0x74) out.push(9);
+    else if (e == 0x75) {
+      if (i + 4 > end) return null;
+      let code = 0;
+      for (let k = 0; k < 4; k++) {
+        const d = hexDigit(s[i + k]);
+        if (d < 0) return null;
+        code = code * 16 + d;
+      }
+      i += 4;
+      if (code >= 0x80) return null;
+      out.push(<u8>code);
+    } else return null;
+  }
+  return out.finish();
+}
+
 function keep(input: Uint8Array): bool {
   const found = find(input, "level");
   if (found < 0) fail("route-filter: the record is not a JSON object");
   if (found == 0 || valueEnd - valueStart < 2 || input[valueStart] != 0x22) return false;
-  return levelOf(input, valueStart + 1, valueEnd - 1) >= threshold;
+  const text = unescapeAscii(input, valueStart + 1, valueEnd - 1);
+  return text !== null && levelOf(text, 0, text.length) >= threshold;
 }
 
 export function wp_init(ptr: usize, len: usize): i32 {

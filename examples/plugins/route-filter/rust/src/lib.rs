@@ -36,14 +36,15 @@ wasmplug::export_init!(init);
 
 fn keep(input: &[u8]) -> Result<bool, &'static str> {
     let value = json::find(input, b"level").ok_or("route-filter: the record is not a JSON object")?;
-    let level = value.and_then(json::string).and_then(level_of);
+    let level = value.and_then(json::string).and_then(json::unescape_ascii).and_then(|t| level_of(&t));
     Ok(matches!(level, Some(l) if l >= THRESHOLD.with(Cell::get)))
 }
 wasmplug::export_filter!(keep);
 
-/// A small scanner for the top level of a JSON object (the Rust twin of
-/// `examples/plugins/common/json_scan.h`): it finds a key's value token
-/// without building a tree.
+/// A small scanner for the top level of a JSON object: it finds a key's value
+/// token without building a tree. Keys are compared as written and the first
+/// of duplicate keys wins, as with the C SDK's `wp_json_get`; the CLI has
+/// already checked that each record is well-formed JSON.
 mod json {
     fn ws(s: &[u8], mut i: usize) -> usize {
         while i < s.len() && matches!(s[i], b' ' | b'\t' | b'\n' | b'\r') {
@@ -137,8 +138,40 @@ mod json {
         None
     }
 
-    /// A string token without its quotes (no unescaping).
+    /// A string token without its quotes (still escaped).
     pub fn string(value: &[u8]) -> Option<&[u8]> {
         (value.len() >= 2 && value[0] == b'"').then(|| &value[1..value.len() - 1])
+    }
+
+    /// The decoded text of a string body if it is all ASCII (`"w\u0061rn"`
+    /// is `warn`); `None` otherwise, which never equals a level name.
+    pub fn unescape_ascii(s: &[u8]) -> Option<Vec<u8>> {
+        let mut out = Vec::with_capacity(s.len());
+        let mut i = 0;
+        while i < s.len() {
+            let c = s[i];
+            i += 1;
+            if c != b'\\' {
+                out.push(c);
+                continue;
+            }
+            let e = *s.get(i)?;
+            i += 1;
+            out.push(match e {
+                b'"' | b'\\' | b'/' => e,
+                b'b' => 8,
+                b'f' => 12,
+                b'n' => b'\n',
+                b'r' => b'\r',
+                b't' => b'\t',
+                b'u' => {
+                    let hex = std::str::from_utf8(s.get(i..i + 4)?).ok()?;
+                    i += 4;
+                    u8::try_from(u16::from_str_radix(hex, 16).ok()?).ok().filter(u8::is_ascii)?
+                }
+                _ => return None,
+            });
+        }
+        out.is_ascii().then_some(out)
     }
 }
