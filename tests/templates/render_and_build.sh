@@ -1,9 +1,8 @@
 #!/usr/bin/env bash
-# Renders tools/wasmplug/templates/<lang> the way `wasmplug new` does (the
-# {{name}}, {{name_ident}}, {{lang}} and {{wasmplug_version}} placeholders, in
-# contents and file names), builds the project with its own toolchain as its
-# README says, and runs it through the CLI on its sample input. Also checks
-# that the SDK copied into the template is the SDK in sdk/.
+# Scaffolds a project with `wasmplug new NAME --lang <lang>` (the template
+# tools/wasmplug/templates/<lang>, embedded in the CLI), builds it with its own
+# toolchain as its README says, and runs it through the CLI on its sample
+# input. Also checks that the SDK copied into the template is the SDK in sdk/.
 #
 #   render_and_build.sh <lang: rust|assemblyscript> <wasmplug CLI> <scratch dir>
 set -euo pipefail
@@ -21,13 +20,8 @@ case $lang in
   *) echo "unknown template language: $lang" >&2; exit 2 ;;
 esac
 
-rm -rf "$proj" && mkdir -p "$proj"
-render() { sed -e "s/{{name}}/$name/g" -e "s/{{name_ident}}/$ident/g" -e "s/{{lang}}/$lang/g" -e "s/{{wasmplug_version}}/test/g"; }
-(cd "$template" && find . -type f) | while read -r f; do
-  out="$proj/$(printf '%s' "$f" | render)"
-  mkdir -p "$(dirname "$out")"
-  render <"$template/$f" >"$out"
-done
+rm -rf "$proj" && mkdir -p "$scratch"
+"$cli" new "$name" --lang "$lang" --dir "$proj" >/dev/null
 
 cd "$proj"
 case $lang in
