@@ -96,7 +96,8 @@ function(wasmplug_add_rust_plugin name)
   cmake_parse_arguments(P "" "CRATE_DIR;CRATE;OUTPUT_DIR" "" ${ARGN})
   get_filename_component(dir "${P_CRATE_DIR}" ABSOLUTE)
   set(out "${P_OUTPUT_DIR}/${name}.wasm")
-  file(GLOB_RECURSE srcs CONFIGURE_DEPENDS "${dir}/src/*.rs" "${PROJECT_SOURCE_DIR}/sdk/rust/src/*.rs")
+  file(GLOB_RECURSE srcs CONFIGURE_DEPENDS "${dir}/src/*.rs" "${PROJECT_SOURCE_DIR}/sdk/rust/src/*.rs"
+    "${PROJECT_SOURCE_DIR}/tests/guests/rust/*.rs")
   add_custom_command(OUTPUT "${out}"
     COMMAND ${CMAKE_COMMAND} -E env --unset=RUSTFLAGS --unset=CARGO_BUILD_TARGET
       "${WASMPLUG_GUEST_CARGO}" build --quiet --release --target wasm32-unknown-unknown

@@ -218,6 +218,111 @@ macro_rules! export_shutdown {
 
 const ALIGN: usize = 16;
 
+/// An opt-in global allocator for plugins run with **fresh isolation**:
+///
+/// ```ignore
+/// #[global_allocator]
+/// static ALLOC: wasmplug::FreshAlloc = wasmplug::FreshAlloc;
+/// ```
+///
+/// Rust's default allocator on `wasm32-unknown-unknown` grows linear memory
+/// on its first allocation in every new instance, which is most of a fresh
+/// call's cost (docs/benchmarks.md). This one bump-allocates from the free
+/// part of the memory the module starts with (after `__heap_base`), grows
+/// memory only when that is used up, gives back the most recent block, and
+/// starts over whenever nothing is allocated (between calls, once the SDK has
+/// released the input and the previous output). A plugin that keeps heap
+/// allocations alive across calls in a warm instance (a cache, a growing
+/// `Vec` in a `thread_local!`) would never reach "nothing allocated" and grow
+/// until its memory limit: use the default allocator for those.
+pub struct FreshAlloc;
+
+#[cfg(target_arch = "wasm32")]
+mod fresh_alloc {
+    use core::alloc::{GlobalAlloc, Layout};
+    use core::arch::wasm32::{memory_grow, memory_size};
+    use core::cell::Cell;
+
+    const PAGE: usize = 65536;
+
+    extern "C" {
+        static __heap_base: u8;
+    }
+
+    struct State {
+        next: Cell<usize>,
+        live: Cell<usize>,
+    }
+    // SAFETY: wasm32-unknown-unknown modules run on one thread.
+    unsafe impl Sync for State {}
+    static STATE: State = State { next: Cell::new(0), live: Cell::new(0) };
+
+    fn heap_base() -> usize {
+        // Only the symbol's address is taken (no read): no unsafe needed.
+        core::ptr::addr_of!(__heap_base) as usize
+    }
+
+    unsafe impl GlobalAlloc for super::FreshAlloc {
+        unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+            let next = match STATE.next.get() {
+                0 => heap_base(),
+                n => n,
+            };
+            let start = match next.checked_add(layout.align() - 1) {
+                Some(n) => n & !(layout.align() - 1),
+                None => return core::ptr::null_mut(),
+            };
+            let Some(end) = start.checked_add(layout.size()) else {
+                return core::ptr::null_mut();
+            };
+            let have = memory_size(0) * PAGE;
+            if end > have {
+                let pages = (end - have).div_ceil(PAGE);
+                if memory_grow(0, pages) == usize::MAX {
+                    return core::ptr::null_mut();
+                }
+            }
+            STATE.next.set(end);
+            STATE.live.set(STATE.live.get() + 1);
+            start as *mut u8
+        }
+
+        unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+            let live = STATE.live.get() - 1;
+            STATE.live.set(live);
+            if live == 0 {
+                STATE.next.set(heap_base());
+            } else if ptr as usize + layout.size() == STATE.next.get() {
+                STATE.next.set(ptr as usize); // the most recent block
+            }
+        }
+
+        unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+            // The most recent block grows (or shrinks) in place.
+            if ptr as usize + layout.size() == STATE.next.get() {
+                if let Some(end) = (ptr as usize).checked_add(new_size) {
+                    let have = memory_size(0) * PAGE;
+                    if end <= have || memory_grow(0, (end - have).div_ceil(PAGE)) != usize::MAX {
+                        STATE.next.set(end);
+                        return ptr;
+                    }
+                }
+                return core::ptr::null_mut();
+            }
+            // SAFETY: as for GlobalAlloc::realloc's default.
+            unsafe {
+                let new_layout = Layout::from_size_align_unchecked(new_size, layout.align());
+                let new_ptr = self.alloc(new_layout);
+                if !new_ptr.is_null() {
+                    core::ptr::copy_nonoverlapping(ptr, new_ptr, layout.size().min(new_size));
+                    self.dealloc(ptr, layout);
+                }
+                new_ptr
+            }
+        }
+    }
+}
+
 /// The ABI marker; the host never calls it.
 #[cfg(target_family = "wasm")]
 #[no_mangle]
@@ -228,6 +333,8 @@ pub extern "C" fn wasmplug_abi_version_1() {}
 #[no_mangle]
 pub extern "C" fn wp_alloc(len: u32, align: u32) -> u32 {
     __private::install_panic_hook();
+    // The host has read the previous output before it calls in again.
+    __private::release_output();
     if align as usize > ALIGN {
         return 0;
     }
@@ -277,6 +384,11 @@ pub mod __private {
         }));
     }
 
+    /// Frees the previous transform output.
+    pub fn release_output() {
+        LAST_OUTPUT.with(|o| drop(core::mem::take(&mut *o.borrow_mut())));
+    }
+
     /// wp_alloc(0, ..) still returns a distinct, freeable buffer.
     pub fn alloc_size(len: u32) -> usize {
         (len as usize).max(1)
@@ -313,7 +425,7 @@ pub mod __private {
     /// As for `with_input`.
     pub unsafe fn transform(ptr: u32, len: u32, f: impl FnOnce(&[u8]) -> Option<Vec<u8>>) -> u64 {
         // The previous output was read by the host before this call.
-        LAST_OUTPUT.with(|o| drop(core::mem::take(&mut *o.borrow_mut())));
+        release_output();
         // SAFETY: forwarded.
         match unsafe { with_input(ptr, len, f) } {
             None => 0,

@@ -138,6 +138,12 @@ pub fn redact(input: &[u8]) -> Vec<u8> {
 
 wasmplug::export_transform!(redact);
 
+// No heap allocation outlives a call, so the SDK's bump allocator is safe with
+// warm isolation too, and it makes a fresh call about 3x cheaper than Rust's
+// default allocator (docs/benchmarks.md).
+#[global_allocator]
+static ALLOC: wasmplug::FreshAlloc = wasmplug::FreshAlloc;
+
 #[cfg(test)]
 mod tests {
     #[test]

@@ -1,5 +1,5 @@
-//! A probe of the Rust SDK (sdk/rust) for the tests: every hook, and each way
-//! a hook can end, chosen by the input.
+// A probe of the Rust SDK (sdk/rust) for the tests: every hook, and each way
+// a hook can end, chosen by the input.
 use wasmplug::{fail, log, Level};
 
 /// Transform by command:
