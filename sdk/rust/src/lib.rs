@@ -32,7 +32,11 @@
 //! with any `Display` error, which fails the call with that message).
 //!
 //! Ownership follows the ABI: the SDK frees the input after the hook returns
-//! and keeps a transform's output alive until the next transform call.
+//! and keeps a transform's output alive until the host calls in again.
+//!
+//! Optional: [`FreshAlloc`], a global allocator that makes fresh-isolation
+//! calls about 3x cheaper for plugins whose heap allocations do not outlive
+//! a call.
 
 use core::fmt::Display;
 use std::alloc::{alloc, dealloc, Layout};
