@@ -8,6 +8,7 @@
 #   <prefix>/<libdir>/cmake/wasmplug/     find_package(wasmplug CONFIG)
 #   <prefix>/<libdir>/pkgconfig/wasmplug.pc
 #   <prefix>/bin/wasmplug                 the CLI
+#   <prefix>/share/wasmplug/sdk/go/       the Go guest SDK (whole folder)
 #   <prefix>/share/wasmplug/sdk/c/        the C/C++ guest SDK (whole folder) and
 #                                         WasmplugPlugin.cmake
 #   <prefix>/share/wasmplug/examples/     the example plugins (.wasm) and sample events
@@ -31,6 +32,8 @@ install(FILES "${WASMPLUG_WASMTIME_LIB}" DESTINATION "${CMAKE_INSTALL_LIBDIR}" C
 install(TARGETS wasmplug_cli RUNTIME DESTINATION "${CMAKE_INSTALL_BINDIR}" COMPONENT cli)
 # Whole folders: files added to sdk/c are installed without touching this list.
 install(DIRECTORY sdk/c/ DESTINATION "${WASMPLUG_INSTALL_SDKDIR}" COMPONENT sdk)
+# The Go SDK (module wasmplug.dev/wasmplug) beside it, for `wasmplug new --lang go`.
+install(DIRECTORY sdk/go/ DESTINATION "${CMAKE_INSTALL_DATADIR}/wasmplug/sdk/go" COMPONENT sdk)
 install(DIRECTORY "${WASMPLUG_EXAMPLE_WASM_DIR}/" DESTINATION "${CMAKE_INSTALL_DATADIR}/wasmplug/examples"
         COMPONENT examples FILES_MATCHING PATTERN "*.wasm")
 install(FILES examples/data/events.jsonl DESTINATION "${CMAKE_INSTALL_DATADIR}/wasmplug/examples"

@@ -96,7 +96,7 @@ Result<void> Instance::check_native_stack(Phase phase) const {
                       phase);
 }
 
-Instance::~Instance() { state_.log_budget.close(*state_.logs, plugin_->name()); }
+Instance::~Instance() { state_.log_budget.close(*state_.logs, plugin_->name(), *state_.config); }
 
 Result<std::unique_ptr<Instance>> Instance::create(const Engine& engine, const Plugin& plugin,
                                                   std::optional<Hook> hook) {
@@ -155,7 +155,7 @@ Result<std::unique_ptr<Instance>> Instance::create(const Engine& engine, const P
 }
 
 void Instance::begin_call(std::optional<Hook> hook) {
-  state_.log_budget.close(*state_.logs, plugin_->name());
+  state_.log_budget.close(*state_.logs, plugin_->name(), *state_.config);
   state_.hook = hook;
   state_.host_error.reset();
   state_.exited = false;

@@ -116,7 +116,7 @@ Result<Output> WarmPool::call(const Plugin& plugin, Hook hook, std::span<const s
   instance.state().host_context = context;
   Result<Output> out = abi_invoke(instance, hook, input);
   instance.state().host_context = nullptr;
-  instance.state().log_budget.close(*instance.state().logs, plugin.name());
+  instance.state().log_budget.close(*instance.state().logs, plugin.name(), *instance.state().config);
   ++entry->calls;
   // An instance whose guest called proc_exit(0) answered normally but has no
   // stack left to serve another call.

@@ -116,7 +116,24 @@ bool LogBudget::admit(std::size_t bytes, std::size_t raw_bytes, const RuntimeCon
   return true;
 }
 
-void LogBudget::close(LogQueue& queue, std::string_view plugin) {
+bool LogBudget::deliver_partial(LogQueue& queue, std::string_view plugin, const RuntimeConfig& config) {
+  Partial line = std::move(partial_);
+  partial_ = Partial{};
+  if (!admit(line.text.size(), line.raw, config)) {
+    return false;
+  }
+  std::string message = escape_guest_text(line.text, config.max_log_message_bytes);
+  if (line.raw > line.text.size()) {
+    message += "... [truncated " + std::to_string(line.raw - line.text.size()) + " bytes]";
+  }
+  queue.push(plugin, line.level, std::move(message));
+  return true;
+}
+
+void LogBudget::close(LogQueue& queue, std::string_view plugin, const RuntimeConfig& config) {
+  if (partial_.open) {
+    (void)deliver_partial(queue, plugin, config);
+  }
   if (dropped_lines_ != 0) {
     queue.push(plugin, LogLevel::Warn,
                "[" + std::to_string(dropped_lines_) + " lines / " + std::to_string(dropped_bytes_) +

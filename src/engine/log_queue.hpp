@@ -77,9 +77,20 @@ class LogQueue {
 };
 
 /// The log budget of one call (RuntimeConfig::max_log_lines_per_call,
-/// max_log_bytes_per_call). Lives in the call's CallState.
+/// max_log_bytes_per_call), and the line a guest is writing piece by piece
+/// (WASI fd_write without a newline yet). Lives in the call's CallState.
 class LogBudget {
  public:
+  /// A line written without its newline so far: kept (at most
+  /// max_log_message_bytes of it; `raw` counts all) until a newline, a write
+  /// at another level, or the end of the call delivers it.
+  struct Partial {
+    std::string text;
+    std::uint64_t raw = 0;
+    LogLevel level = LogLevel::Info;
+    bool open = false;
+  };
+
   /// True when a line of `bytes` (as delivered) fits the budget and counts
   /// it; otherwise counts it as dropped (`raw_bytes`: what the guest passed).
   [[nodiscard]] bool admit(std::size_t bytes, std::size_t raw_bytes, const RuntimeConfig& config) noexcept;
@@ -89,15 +100,22 @@ class LogBudget {
     ++dropped_lines_;
     dropped_bytes_ += raw_bytes;
   }
-  /// Ends the budget period: queues "[N lines / M bytes over this call's log
-  /// budget dropped]" when lines were dropped, then starts afresh.
-  void close(LogQueue& queue, std::string_view plugin);
+  [[nodiscard]] Partial& partial() noexcept { return partial_; }
+  /// Delivers the partial line (escaped, cut and marked like any guest log
+  /// text) if the budget admits it, and clears it. False when the budget
+  /// refused it.
+  bool deliver_partial(LogQueue& queue, std::string_view plugin, const RuntimeConfig& config);
+  /// Ends the budget period: delivers a partial line, queues "[N lines / M
+  /// bytes over this call's log budget dropped]" when lines were dropped,
+  /// then starts afresh.
+  void close(LogQueue& queue, std::string_view plugin, const RuntimeConfig& config);
 
  private:
   std::uint64_t lines_ = 0;
   std::uint64_t bytes_ = 0;
   std::uint64_t dropped_lines_ = 0;
   std::uint64_t dropped_bytes_ = 0;
+  Partial partial_;
 };
 
 }  // namespace wasmplug::detail

@@ -79,13 +79,20 @@ Result<void> store_at(HostCall& call, const char* function, const char* what, st
   return {};
 }
 
-// Splits what a guest writes to fd 1/2 into log lines. A line is kept up to
-// max_log_message_bytes (the rest is counted, not copied); once the call's
-// log budget refuses a line, the rest of this write is counted as dropped
-// without being scanned.
+// Splits what a guest writes to fd 1/2 into log lines. A line may come in
+// several writes (Go's runtime prints a panic piece by piece): it is kept in
+// the call's LogBudget::Partial until its newline, a write to the other fd,
+// or the end of the call. A line is kept up to max_log_message_bytes (the
+// rest is counted, not copied); once the call's log budget refuses a line,
+// the rest of this write is counted as dropped without being scanned.
 class LineWriter {
  public:
-  LineWriter(HostCall& call, LogLevel level) : call_(call), level_(level) {}
+  LineWriter(HostCall& call, LogLevel level) : call_(call), line_(call.state().log_budget.partial()) {
+    if (line_.open && line_.level != level) {
+      emit();
+    }
+    line_.level = level;
+  }
 
   void feed(std::span<const std::uint8_t> bytes) {
     while (!bytes.empty()) {
@@ -105,12 +112,7 @@ class LineWriter {
     }
   }
 
-  // A line without its newline at the end of a write is a line of its own:
-  // nothing is held between writes.
   void finish() {
-    if (raw_ != 0) {
-      emit();
-    }
     if (refused_bytes_ != 0) {
       call_.state().log_budget.drop(refused_bytes_);
     }
@@ -119,33 +121,22 @@ class LineWriter {
  private:
   void append(std::span<const std::uint8_t> piece) {
     const std::size_t max = call_.state().config->max_log_message_bytes;
-    const std::size_t room = line_.size() < max ? max - line_.size() : 0;
-    line_.append(reinterpret_cast<const char*>(piece.data()), std::min(room, piece.size()));
-    raw_ += piece.size();
+    const std::size_t room = line_.text.size() < max ? max - line_.text.size() : 0;
+    line_.text.append(reinterpret_cast<const char*>(piece.data()), std::min(room, piece.size()));
+    line_.raw += piece.size();
+    line_.open = true;
   }
 
   void emit() {
     CallState& state = call_.state();
-    const RuntimeConfig& config = *state.config;
-    if (!state.log_budget.admit(line_.size(), raw_, config)) {
-      refused_ = true;
-      line_.clear();
-      raw_ = 0;
-      return;
-    }
-    std::string message = escape_guest_text(line_, config.max_log_message_bytes);
-    if (raw_ > line_.size()) {
-      message += "... [truncated " + std::to_string(raw_ - line_.size()) + " bytes]";
-    }
-    state.logs->push(state.plugin->name(), level_, std::move(message));
-    line_.clear();
-    raw_ = 0;
+    const LogLevel level = line_.level;
+    line_.open = true;  // an empty line ("\n" alone) is a line too
+    refused_ = !state.log_budget.deliver_partial(*state.logs, state.plugin->name(), *state.config);
+    line_.level = level;
   }
 
   HostCall& call_;
-  LogLevel level_;
-  std::string line_;
-  std::uint64_t raw_ = 0;
+  LogBudget::Partial& line_;
   bool refused_ = false;
   std::uint64_t refused_bytes_ = 0;
 };
@@ -188,7 +179,10 @@ Result<std::int32_t> fd_write(HostCall& call, std::uint32_t fd, std::uint32_t io
   for (std::uint32_t i = 0; i < iovs_len; ++i) {
     const auto ptr = load<std::uint32_t>(*table, i * kIovecSize);
     const auto len = load<std::uint32_t>(*table, i * kIovecSize + 4);
-    writer.feed(*call.memory_covering(ptr, len).slice(ptr, len));
+    // Checked in the first pass; memory never shrinks or moves.
+    if (auto bytes = call.memory_covering(ptr, len).slice(ptr, len)) {
+      writer.feed(*bytes);
+    }
     since_check += len + 1;
     if (since_check >= kDeadlineEveryBytes || i % kDeadlineEveryItems == kDeadlineEveryItems - 1) {
       since_check = 0;

@@ -5,7 +5,8 @@
 // toolchain's runtime (wasi-libc, Go's wasip1 port) what it needs to start and
 // print, and no capability beyond the call:
 //   fd_write(1|2, ...)                  → the plugin's log (per line, under the
-//                                         call's log budget; 1 = info, 2 = warn)
+//                                         call's log budget; 1 = info, 2 = warn;
+//                                         a line may span writes of one call)
 //   clock_time_get / clock_res_get      → realtime and monotonic clocks
 //   random_get                          → the host's CSPRNG (getrandom)
 //   args_* / environ_*                  → empty

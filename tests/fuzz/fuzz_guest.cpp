@@ -3,7 +3,10 @@
 // pointers, lengths, verdicts, allocator results, shutdown status and host
 // calls (with their arguments) on the guest's side of every ABI are chosen by
 // the fuzzer. Input: byte 0 picks the profile (bits 0-1) and the hook
-// (byte 0 / 4 % 3); the rest is the script (see script_guest.c).
+// (byte 0 / 4 % 3); native with byte 0 >= 192 is the native guest with the
+// WASI capability set (fuzz_guest_wasi, LoadOptions::wasi): its host calls
+// reach every WASI function with chosen pointers, lengths, iovecs and
+// subscriptions. The rest is the script (see script_guest.c).
 //
 // Each input runs the script through a fresh plugin and twice through a warm
 // one (the first warm call arms the allocator result for the second), then a
@@ -42,7 +45,7 @@ struct Pair {
   std::shared_ptr<const Plugin> warm;
 };
 
-Pair load_pair(const char* stem, AbiProfile abi) {
+Pair load_pair(const char* stem, AbiProfile abi, bool wasi = false) {
   const auto wasm = read_guest(stem);
   Pair pair;
   for (Isolation isolation : {Isolation::Fresh, Isolation::Warm}) {
@@ -51,6 +54,7 @@ Pair load_pair(const char* stem, AbiProfile abi) {
     options.abi = abi;
     options.limits = small_limits();
     options.isolation = isolation;
+    options.wasi = wasi;
     options.pool.max_instances = 1;
     // Retire instances often, so scripted wp_shutdown results are exercised.
     options.pool.recycle_after_calls = 3;
@@ -99,6 +103,7 @@ Kestrel make_kestrel() {
 
 struct Guests {
   Pair native = load_pair("fuzz_guest_native", AbiProfile::Native);
+  Pair wasi = load_pair("fuzz_guest_wasi", AbiProfile::Native, /*wasi=*/true);
   Pair cc_lb = load_pair("fuzz_guest_cc_lb", AbiProfile::CcLb);
   Pair rustcdc = load_pair("fuzz_guest_rustcdc", AbiProfile::Rustcdc);
   Kestrel kestrel = make_kestrel();
@@ -109,8 +114,8 @@ Guests& guests() {
   return instance;
 }
 
-// Warm pools of three plugins (one instance each) and the Kestrel rule's pool.
-constexpr std::uint32_t kMaxLiveInstances = 4;
+// Warm pools of four plugins (one instance each) and the Kestrel rule's pool.
+constexpr std::uint32_t kMaxLiveInstances = 5;
 
 void check_instances() {
   if (!instances_settle_to(kMaxLiveInstances)) {
@@ -223,7 +228,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const auto hook = static_cast<Hook>((selector / 4) % 3);
   Guests& g = guests();
   switch (selector % 4) {
-    case 0: run_pair(g.native, hook, script, good); break;
+    case 0: run_pair(selector >= 192 ? g.wasi : g.native, hook, script, good); break;
     case 1: run_pair(g.cc_lb, hook, script, good); break;
     case 2: run_pair(g.rustcdc, Hook::Transform, as_json_hex(script), as_json_hex(good)); break;
     default: run_kestrel(script); break;

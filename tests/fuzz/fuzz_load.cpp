@@ -79,8 +79,9 @@ constexpr std::initializer_list<ErrorKind> kLoadKinds = {ErrorKind::CompileFaile
                                                          ErrorKind::LimitExceeded, ErrorKind::InstantiateFailed};
 
 // Returns whether the module loaded.
-bool load_and_call(std::span<const std::uint8_t> wasm, AbiProfile abi, Isolation isolation) {
+bool load_and_call(std::span<const std::uint8_t> wasm, AbiProfile abi, Isolation isolation, bool wasi = false) {
   LoadOptions options;
+  options.wasi = wasi;
   options.name = isolation == Isolation::Fresh ? "fuzz" : "fuzz-warm";
   options.abi = abi;
   options.limits = small_limits();
@@ -136,6 +137,18 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
     if (loaded) {
       load_and_call(wasm, abi, Isolation::Warm);
+    }
+    // A module that imports WASI: again with the WASI capability set.
+    if (report && !report->wasi_functions.empty()) {
+      options.wasi = true;
+      auto with_wasi = runtime().inspect(wasm, options);
+      if (!with_wasi) {
+        check_error("inspect (wasi)", with_wasi.error(),
+                    {ErrorKind::CompileFailed, ErrorKind::LimitExceeded, ErrorKind::Rejected});
+      }
+      if (load_and_call(wasm, abi, Isolation::Fresh, /*wasi=*/true) && !(with_wasi && with_wasi->admitted())) {
+        die("load (wasi) admitted a module that inspect refused or reported problems for");
+      }
     }
   }
   if (!instances_settle_to(0)) {

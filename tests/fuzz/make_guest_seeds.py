@@ -2,7 +2,8 @@
 """Writes the seed scripts of fuzz_guest into corpus/fuzz_guest/ (committed).
 
 Byte 0 picks the profile (bits 0-1: native, cc-lb, rustcdc, kestrel) and the
-hook ((byte / 4) % 3: filter, transform, observe); the rest is a script for
+hook ((byte / 4) % 3: filter, transform, observe); native with byte 0 >= 192
+is the WASI guest; the rest is a script for
 guest/script_guest.c. One seed per hook and per host function, plus the
 misbehaviours each ABI must classify. Run: python3 make_guest_seeds.py
 """
@@ -135,6 +136,34 @@ seeds["kestrel_alert"] = K + host(11, u32(42)) + host(11, u32(0xFFFFFFFF))
 seeds["kestrel_many_alerts"] = K + host(11, u32(1)) * 200
 seeds["kestrel_trap"] = K + TRAP
 seeds["kestrel_loop"] = K + LOOP
+
+# native + WASI (byte 0 >= 192 with profile native: fuzz_guest_wasi). Host
+# function 2 + n is WASI function n (script_guest.c, wasi_call).
+def wsel(hook=FILTER): return bytes([192 + 4 * hook])
+def wasi(n, *args): return host(2 + n, *args)
+W = wsel(TRANSFORM)
+iov = lambda p, n: u32(p) + u32(n)
+seeds["wasi_fd_write_scratch"] = (W + write(0, b"hello\nworld") +
+                                  write(64, iov(0, 0)) + wasi(0, b"\x01", scratch(64), ln(1), scratch(128)))
+seeds["wasi_fd_write_iovec_oob"] = W + write(64, iov(0xFFFFFFF0, 64)) + wasi(0, b"\x01", scratch(64), ln(1), scratch(128))
+seeds["wasi_fd_write_table_oob"] = W + wasi(0, b"\x02", abs_(0xFFFFFFFC), ln(1000), scratch(128))
+seeds["wasi_fd_write_many_iovecs"] = W + wasi(0, b"\x01", abs_(0), ln(0xFFFF), scratch(128))
+seeds["wasi_fd_write_bad_fd"] = W + wasi(0, b"\x05", scratch(64), ln(1), scratch(128))
+seeds["wasi_fdstat"] = W + wasi(1, b"\x01", scratch()) + wasi(1, b"\x00", scratch()) + wasi(1, b"\x02", mem_end(8))
+seeds["wasi_prestat"] = W + wasi(5, b"\x03", scratch()) + wasi(6, b"\x03", scratch(), ln(16))
+seeds["wasi_clock"] = W + wasi(7, b"\x01", u64(0), scratch()) + wasi(8, b"\x00", scratch(8)) + wasi(7, b"\x02", u64(0), mem_end(4))
+seeds["wasi_random"] = W + wasi(9, scratch(), ln(64)) + wasi(9, abs_(0), ln(0xFFFFFFF0))
+seeds["wasi_args_environ"] = W + wasi(10, scratch(), scratch(4)) + wasi(11, scratch(), scratch()) + wasi(12, mem_end(2), scratch()) + wasi(13, scratch(), scratch())
+seeds["wasi_misc"] = W + wasi(2, b"\x01", u32(4)) + wasi(3, b"\x01") + wasi(4, b"\x01", u64(0), b"\x00", scratch()) + wasi(14)
+# poll_oneoff: one relative clock subscription of 1 ms, one fd_read.
+sub_clock = u64(7) + b"\x00" + b"\x00" * 7 + u32(1) + b"\x00" * 4 + u64(1_000_000) + u64(0) + u16(0) + b"\x00" * 6
+sub_fd = u64(8) + b"\x01" + b"\x00" * 7 + u32(0) + b"\x00" * 28
+seeds["wasi_poll_clock"] = W + write(0, sub_clock) + wasi(15, scratch(), scratch(256), ln(1), scratch(512))
+seeds["wasi_poll_fd"] = W + write(0, sub_clock) + write(48, sub_fd) + wasi(15, scratch(), scratch(256), ln(2), scratch(512))
+seeds["wasi_poll_long_sleep"] = W + write(0, sub_clock[:24] + u64(10**10) + sub_clock[32:]) + wasi(15, scratch(), scratch(256), ln(1), scratch(512))
+seeds["wasi_poll_oob"] = W + wasi(15, abs_(0xFFFFFF00), scratch(256), ln(100), scratch(512))
+seeds["wasi_exit_0"] = wsel(OBSERVE) + wasi(16, u32(0))
+seeds["wasi_exit_3"] = wsel(FILTER) + wasi(16, u32(3))
 
 out = os.path.join(os.path.dirname(os.path.abspath(__file__)), "corpus", "fuzz_guest")
 os.makedirs(out, exist_ok=True)

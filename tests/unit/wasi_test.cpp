@@ -50,6 +50,23 @@ TEST(Wasi, PrintfReachesThePluginLogLineByLine) {
   EXPECT_EQ(captured.lines[3], std::make_pair(LogLevel::Warn, std::string("to stderr")));
 }
 
+// Go's runtime prints a panic piece by piece: a line written in several
+// fd_writes is one record, and a line left without its newline is delivered
+// when the call ends.
+TEST(Wasi, LineWrittenInPiecesIsOneRecord) {
+  Captured captured;
+  auto rt = capturing_runtime(captured);
+  auto plugin = load_guest(*rt, "wasi_stdio", with_wasi());
+  ASSERT_TRUE(plugin);
+  auto out = rt->call(*plugin, Hook::Transform, bytes("pieces"));
+  ASSERT_TRUE(out.ok()) << out.error().to_string();
+  ASSERT_TRUE(rt->quiesce());
+  std::lock_guard lock(captured.mutex);
+  ASSERT_EQ(captured.lines.size(), 2u);
+  EXPECT_EQ(captured.lines[0], std::make_pair(LogLevel::Info, std::string("piece by piece")));
+  EXPECT_EQ(captured.lines[1], std::make_pair(LogLevel::Info, std::string("tail")));
+}
+
 TEST(Wasi, ClocksAndSleepWork) {
   auto rt = make_runtime();
   auto plugin = load_guest(*rt, "wasi_stdio", with_wasi());
@@ -87,6 +104,39 @@ TEST(Wasi, ProcExitZeroEndsTheCallNormally) {
     EXPECT_EQ(next->text(), "again");
     if (isolation == Isolation::Warm) {
       EXPECT_EQ(plugin->pool_stats().discarded, 1u);
+    }
+  }
+}
+
+TEST(Wasi, ProcExitZeroDuringInitIsAGuestError) {
+  auto rt = make_runtime();
+  LoadOptions options = with_wasi();
+  const std::string config = "exit0";
+  options.config.assign(config.begin(), config.end());
+  auto plugin = load_guest(*rt, "wasi_stdio", options);
+  ASSERT_TRUE(plugin);
+  auto out = rt->call(*plugin, Hook::Transform, bytes("hello"));
+  ASSERT_FALSE(out.ok());
+  EXPECT_EQ(out.error().kind, ErrorKind::GuestError);
+  EXPECT_EQ(out.error().phase, Phase::Init);
+  EXPECT_EQ(out.error().message,
+            "the plugin called proc_exit(0) during initialisation; a plugin must stay alive to serve its hooks");
+}
+
+// The reactor's _initialize (here: C constructors) runs once per instance,
+// before wp_init: again for every fresh call, once for a warm instance.
+TEST(Wasi, ReactorInitializerRunsOncePerInstance) {
+  for (Isolation isolation : {Isolation::Fresh, Isolation::Warm}) {
+    auto rt = make_runtime();
+    LoadOptions options = with_wasi();
+    options.isolation = isolation;
+    options.pool.max_instances = 1;
+    auto plugin = load_guest(*rt, "wasi_stdio", options);
+    ASSERT_TRUE(plugin);
+    for (int i = 0; i < 3; ++i) {
+      auto out = rt->call(*plugin, Hook::Transform, bytes("ctors"));
+      ASSERT_TRUE(out.ok()) << out.error().to_string();
+      EXPECT_EQ(out->text(), "1");
     }
   }
 }

@@ -9,6 +9,12 @@
  *   rustcdc        the input event, a JSON string of hex digits ("0a1b...")
  *   kestrel        event field 1 (a string), read with event_get_str
  *
+ * FUZZ_WASI is the native guest that also imports wasmplug's WASI set
+ * (loaded with LoadOptions::wasi): host function numbers 2.. call the WASI
+ * functions with script-chosen fds, pointers, lengths, iovec and
+ * subscription counts (iovecs and subscriptions can be laid out in the
+ * scratch buffer with 'w').
+ *
  * Script: a byte string of ops; an unknown byte is a no-op, reading past the
  * end gives zeros. Numbers are little-endian.
  *   r <u32>              hook result (filter / pred_eval verdict, rustcdc transform return)
@@ -33,6 +39,28 @@
 #define EXPORT(name) __attribute__((export_name(#name)))
 /* Helpers not every profile uses. */
 #define MAYBE_UNUSED __attribute__((unused))
+
+#if defined(FUZZ_WASI)
+#define FUZZ_NATIVE 1
+#define WASI(name) __attribute__((import_module("wasi_snapshot_preview1"), import_name(#name)))
+WASI(fd_write) int32_t wasi_fd_write(uint32_t fd, uint32_t iovs, uint32_t n, uint32_t nwritten);
+WASI(fd_fdstat_get) int32_t wasi_fd_fdstat_get(uint32_t fd, uint32_t stat);
+WASI(fd_fdstat_set_flags) int32_t wasi_fd_fdstat_set_flags(uint32_t fd, uint32_t flags);
+WASI(fd_close) int32_t wasi_fd_close(uint32_t fd);
+WASI(fd_seek) int32_t wasi_fd_seek(uint32_t fd, int64_t offset, uint32_t whence, uint32_t out);
+WASI(fd_prestat_get) int32_t wasi_fd_prestat_get(uint32_t fd, uint32_t out);
+WASI(fd_prestat_dir_name) int32_t wasi_fd_prestat_dir_name(uint32_t fd, uint32_t path, uint32_t len);
+WASI(clock_time_get) int32_t wasi_clock_time_get(uint32_t id, uint64_t precision, uint32_t out);
+WASI(clock_res_get) int32_t wasi_clock_res_get(uint32_t id, uint32_t out);
+WASI(random_get) int32_t wasi_random_get(uint32_t buf, uint32_t len);
+WASI(args_sizes_get) int32_t wasi_args_sizes_get(uint32_t count, uint32_t size);
+WASI(args_get) int32_t wasi_args_get(uint32_t argv, uint32_t buf);
+WASI(environ_sizes_get) int32_t wasi_environ_sizes_get(uint32_t count, uint32_t size);
+WASI(environ_get) int32_t wasi_environ_get(uint32_t env, uint32_t buf);
+WASI(sched_yield) int32_t wasi_sched_yield(void);
+WASI(poll_oneoff) int32_t wasi_poll_oneoff(uint32_t in, uint32_t out, uint32_t n, uint32_t nevents);
+WASI(proc_exit) void wasi_proc_exit(uint32_t status);
+#endif
 
 #if defined(FUZZ_NATIVE)
 #define IMPORT(name) __attribute__((import_module("wasmplug"), import_name(#name)))
@@ -116,8 +144,54 @@ static uint32_t recurse(uint32_t n);
 static uint32_t (*volatile recurse_ptr)(uint32_t) = recurse;
 static uint32_t recurse(uint32_t n) { return recurse_ptr(n + 1) + 1; }
 
+#if defined(FUZZ_WASI)
+/* Arguments are read in order into locals first (C leaves the order of
+ * evaluation of call arguments unspecified). */
+static void wasi_call(uint8_t fn) {
+  uint32_t a, b, c, d;
+  switch (fn % 17) {
+    case 0: a = u8(); b = ptr(); c = len(); d = ptr(); sink = (uint32_t)wasi_fd_write(a, b, c, d); break;
+    case 1: a = u8(); b = ptr(); sink = (uint32_t)wasi_fd_fdstat_get(a, b); break;
+    case 2: a = u8(); b = u32(); sink = (uint32_t)wasi_fd_fdstat_set_flags(a, b); break;
+    case 3: sink = (uint32_t)wasi_fd_close(u8()); break;
+    case 4: {
+      a = u8();
+      uint64_t off = u64();
+      b = u8();
+      c = ptr();
+      sink = (uint32_t)wasi_fd_seek(a, (int64_t)off, b, c);
+      break;
+    }
+    case 5: a = u8(); b = ptr(); sink = (uint32_t)wasi_fd_prestat_get(a, b); break;
+    case 6: a = u8(); b = ptr(); c = len(); sink = (uint32_t)wasi_fd_prestat_dir_name(a, b, c); break;
+    case 7: {
+      a = u8();
+      uint64_t precision = u64();
+      b = ptr();
+      sink = (uint32_t)wasi_clock_time_get(a, precision, b);
+      break;
+    }
+    case 8: a = u8(); b = ptr(); sink = (uint32_t)wasi_clock_res_get(a, b); break;
+    case 9: a = ptr(); b = len(); sink = (uint32_t)wasi_random_get(a, b); break;
+    case 10: a = ptr(); b = ptr(); sink = (uint32_t)wasi_args_sizes_get(a, b); break;
+    case 11: a = ptr(); b = ptr(); sink = (uint32_t)wasi_args_get(a, b); break;
+    case 12: a = ptr(); b = ptr(); sink = (uint32_t)wasi_environ_sizes_get(a, b); break;
+    case 13: a = ptr(); b = ptr(); sink = (uint32_t)wasi_environ_get(a, b); break;
+    case 14: sink = (uint32_t)wasi_sched_yield(); break;
+    case 15: a = ptr(); b = ptr(); c = len(); d = ptr(); sink = (uint32_t)wasi_poll_oneoff(a, b, c, d); break;
+    default: wasi_proc_exit(u32()); break;
+  }
+}
+#endif
+
 static void host_call(void) {
   uint8_t fn = u8();
+#if defined(FUZZ_WASI)
+  if (fn >= 2) {
+    wasi_call((uint8_t)(fn - 2));
+    return;
+  }
+#endif
 #if defined(FUZZ_NATIVE)
   if (fn % 2 == 0) {
     uint32_t level = u8(), p = ptr();

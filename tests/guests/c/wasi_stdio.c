@@ -10,7 +10,10 @@
  *   "hostile-table"  fd_write whose iovec array lies outside memory
  *   "flood"   10000 printed lines (the log budget bounds them)
  *   "sleep"   sleeps 10 s (the call deadline bounds it)
- *   anything else: echoed */
+ *   "pieces"  fd_write "piece ", "by ", "piece\n", then "tail" (no newline)
+ *   "ctors"   how often the constructor ran in this instance (_initialize)
+ *   anything else: echoed
+ * Config "exit0": wp_init calls exit(0). */
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +25,17 @@
 static int is(const uint8_t* in, size_t len, const char* word) {
   return len == strlen(word) && memcmp(in, word, len) == 0;
 }
+
+static int constructed;
+__attribute__((constructor)) static void construct(void) { constructed++; }
+
+static int32_t init(const uint8_t* cfg, size_t len) {
+  if (is(cfg, len, "exit0")) {
+    exit(0);
+  }
+  return 0;
+}
+WP_INIT(init)
 
 static wp_status run(const uint8_t* in, size_t len, wp_buf* out) {
   if (is(in, len, "print")) {
@@ -88,6 +102,22 @@ static wp_status run(const uint8_t* in, size_t len, wp_buf* out) {
     struct timespec d = {10, 0};
     nanosleep(&d, NULL);
     wp_buf_puts(out, "woke");
+    return WP_EMIT;
+  }
+  if (is(in, len, "pieces")) {
+    static const char* const parts[] = {"piece ", "by ", "piece\n", "tail"};
+    for (size_t i = 0; i < 4; i++) {
+      __wasi_ciovec_t iov = {(const uint8_t*)parts[i], strlen(parts[i])};
+      __wasi_size_t n = 0;
+      if (__wasi_fd_write(1, &iov, 1, &n) != 0) {
+        wp_fail("fd_write failed");
+      }
+    }
+    wp_buf_puts(out, "written");
+    return WP_EMIT;
+  }
+  if (is(in, len, "ctors")) {
+    wp_buf_putc(out, (uint8_t)('0' + constructed));
     return WP_EMIT;
   }
   wp_buf_append(out, in, len);
