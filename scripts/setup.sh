@@ -31,6 +31,27 @@ if ! command -v cargo >/dev/null; then
   exit 1
 fi
 
+# Guest plugins in Rust (sdk/rust) build for wasm32-unknown-unknown.
+if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown; then
+  echo "setup: adding the Rust target wasm32-unknown-unknown (guest plugins in Rust)"
+  if ! command -v rustup >/dev/null || ! rustup target add wasm32-unknown-unknown; then
+    echo "setup: cannot add the Rust target wasm32-unknown-unknown (needs rustup and network access to the" \
+         "Rust distribution server); Rust guest plugins cannot be built. Install it, or configure with" \
+         "-DWASMPLUG_GUEST_LANGS=assemblyscript to build without them." >&2
+    exit 1
+  fi
+fi
+
+# Guest plugins in AssemblyScript (sdk/assemblyscript): the build runs `npm ci`
+# for the pinned compiler (into ~/.cache/wasmplug/npm, outside the clone), which
+# needs Node.js >= 20 and npm.
+if ! command -v npm >/dev/null || ! command -v node >/dev/null ||
+   (($(node -p "process.versions.node.split('.')[0]") < 20)); then
+  echo "setup: AssemblyScript guest plugins need Node.js >= 20 with npm (found: $(node --version 2>/dev/null ||
+        echo none)). Install it, or configure with -DWASMPLUG_GUEST_LANGS=rust to build without them." >&2
+  exit 1
+fi
+
 # Go >= 1.24 builds the Go SDK's example plugins (GOOS=wasip1, //go:wasmexport).
 # Debian 12's golang is too old, so it is not installed from apt; without it
 # the build skips the Go examples and their tests (CMake warns).
