@@ -353,7 +353,8 @@ Result<Compiled> compile_and_admit(const Engine& engine, std::span<const std::ui
     return e;
   }
   const ImportPolicy policy{imports.allowed, wasi_host_functions(), options.wasi, imports.not_granted};
-  out.admission = admit(out.module.get(), *sections, abi_spec(options.abi), policy, options.limits);
+  out.admission =
+      admit(out.module.get(), *sections, abi_spec(options.abi), policy, options.limits, options.required_hooks);
   out.admission.report.content_hash = std::move(hash);
   return out;
 }
@@ -362,6 +363,9 @@ Result<Compiled> compile_and_admit(const Engine& engine, std::span<const std::ui
 
 Result<AdmissionReport> Runtime::inspect(std::span<const std::uint8_t> wasm, const LoadOptions& options) {
   return guard_exceptions(options.name, Phase::Admit, [&]() -> Result<AdmissionReport> {
+    if (std::string bad = unsupported_required_hook(abi_spec(options.abi), options.required_hooks); !bad.empty()) {
+      return Error{ErrorKind::InvalidArgument, Phase::Load, options.name, {}, std::move(bad)};
+    }
     auto rules = state_->import_rules_for(options);
     if (!rules) {
       return std::move(rules).error();
@@ -416,6 +420,9 @@ Result<std::shared_ptr<const Plugin>> Runtime::load_checked(std::span<const std:
   }
   if (limits.fuel && !config.enable_fuel) {
     return invalid("a fuel budget needs RuntimeConfig::enable_fuel");
+  }
+  if (std::string bad = unsupported_required_hook(abi_spec(options.abi), options.required_hooks); !bad.empty()) {
+    return invalid(std::move(bad));
   }
   if (options.isolation == Isolation::Warm &&
       (options.pool.max_instances == 0 || options.pool.max_instances > config.max_instances)) {

@@ -162,6 +162,12 @@ struct LoadOptions {
   /// Needed by Go (GOOS=wasip1) and Rust wasm32-wasip1 plugins, and C plugins
   /// that use stdio.
   bool wasi = false;
+  /// Hooks the host will call: admission rejects a module that does not
+  /// export one of them (Rejected, phase Admit, naming the missing export),
+  /// instead of admitting it and failing at call time (e.g. a cc-lb slot's
+  /// kind). A hook the profile has no export for is InvalidArgument.
+  /// Empty: any one hook of the profile will do.
+  std::vector<Hook> required_hooks;
 };
 
 /// An admitted, compiled plugin. Immutable and thread-safe: share it with

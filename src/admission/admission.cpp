@@ -283,7 +283,36 @@ void check_exports(const wasmtime_module_t* module, const AbiSpec& spec, Admissi
   }
 }
 
+// A hook the host stated it will call (LoadOptions::required_hooks) must be
+// exported with the right type: refusing here names the export, where a
+// later call would only fail with "no such hook".
+void check_required_hooks(const AbiSpec& spec, std::span<const Hook> required, Admission& out) {
+  for (Hook hook : required) {
+    if (std::ranges::find(out.report.hooks, hook) != out.report.hooks.end()) {
+      continue;
+    }
+    for (const ExportSpec& want : spec.exports) {
+      if (want.hook == hook) {
+        out.report.problems.push_back("missing export " + std::string(want.name) + " " + want.sig.to_string() +
+                                      ": the host requires the " + std::string(to_string(hook)) +
+                                      " hook (LoadOptions::required_hooks)");
+        break;
+      }
+    }
+  }
+}
+
 }  // namespace
+
+std::string unsupported_required_hook(const AbiSpec& spec, std::span<const Hook> required) {
+  for (Hook hook : required) {
+    if (std::ranges::none_of(spec.exports, [&](const ExportSpec& e) { return e.hook == hook; })) {
+      return "LoadOptions::required_hooks names the " + std::string(to_string(hook)) + " hook, which the " +
+             profile_name(spec) + " profile does not have";
+    }
+  }
+  return {};
+}
 
 void check_memory_and_tables(const SectionSummary& sections, const Limits& limits, AdmissionReport& report) {
   if (sections.memories.size() > 1) {
@@ -322,11 +351,12 @@ void check_memory_and_tables(const SectionSummary& sections, const Limits& limit
 }
 
 Admission admit(const wasmtime_module_t* module, const SectionSummary& sections, const AbiSpec& spec,
-                const ImportPolicy& imports, const Limits& limits) {
+                const ImportPolicy& imports, const Limits& limits, std::span<const Hook> required) {
   Admission out;
   out.report.abi = spec.profile;
   check_imports(module, spec, imports, out);
   check_exports(module, spec, out);
+  check_required_hooks(spec, required, out);
   check_memory_and_tables(sections, limits, out.report);
   return out;
 }

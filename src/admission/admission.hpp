@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <optional>
 #include <span>
+#include <string>
 #include <vector>
 
 #include <wasmtime.h>
@@ -44,9 +45,14 @@ struct ImportPolicy {
 /// Checks imports (allow-list by module, name and exact signature), the ABI
 /// marker, required and optional exports (exact signatures), at least one
 /// hook, memory (one, not shared, minimum within the limit) and tables (at
-/// most one, minimum within the limit). Every failed rule becomes one line of
-/// report.problems.
+/// most one, minimum within the limit), and that every hook in `required`
+/// is exported. Every failed rule becomes one line of report.problems.
 [[nodiscard]] Admission admit(const wasmtime_module_t* module, const SectionSummary& sections,
-                              const AbiSpec& spec, const ImportPolicy& imports, const Limits& limits);
+                              const AbiSpec& spec, const ImportPolicy& imports, const Limits& limits,
+                              std::span<const Hook> required = {});
+
+/// The first hook of `required` that `spec` has no export for, as a message
+/// for InvalidArgument ("LoadOptions::required_hooks names ..."); empty if none.
+[[nodiscard]] std::string unsupported_required_hook(const AbiSpec& spec, std::span<const Hook> required);
 
 }  // namespace wasmplug::detail

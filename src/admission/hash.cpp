@@ -74,6 +74,12 @@ std::string content_hash(const std::string& module_hash, const LoadOptions& opti
   h.add_u64(limits.max_output_bytes);
   h.add_u64(limits.max_guest_metrics);
   h.add_u64(limits.max_guest_metric_name_bytes);
+  // The same bytes admitted under other required hooks are another admission outcome.
+  std::uint64_t required = 0;
+  for (Hook hook : options.required_hooks) {
+    required |= std::uint64_t{1} << static_cast<unsigned>(hook);
+  }
+  h.add_u64(required);
   h.add(options.config);
   h.add(std::span(reinterpret_cast<const std::uint8_t*>(module_hash.data()), module_hash.size()));
   // Grants decide what the plugin may import. Only hashed when present, so

@@ -1,5 +1,6 @@
 #include "wasmplug/registry.hpp"
 
+#include <algorithm>
 #include <string>
 
 #include "dispatch/plugin_code.hpp"
@@ -93,6 +94,10 @@ Result<std::uint64_t> Registry::register_plugin(std::string_view name, Hook kind
   }
   LoadOptions load = options.load;
   load.name = std::string(name);
+  // The slot's kind is a hook the slot will call: admission refuses a module without it.
+  if (std::ranges::find(load.required_hooks, kind) == load.required_hooks.end()) {
+    load.required_hooks.push_back(kind);
+  }
   auto plugin = runtime_->load(wasm, load);
   if (!plugin) {
     return std::move(plugin).error();

@@ -116,7 +116,12 @@ TEST_F(CcLb, SlotKindNeedsTheMatchingExport) {
   options.load.abi = AbiProfile::CcLb;
   auto v = registry.register_plugin("shape-only", Hook::Filter, guest_bytes("cc_lb_upper"), options);
   ASSERT_FALSE(v.ok());
-  EXPECT_NE(v.error().message.find("does not export the filter hook"), std::string::npos);
+  // The seed refuses it at inspection (ModuleRejected): here admission, naming the export.
+  EXPECT_EQ(v.error().kind, ErrorKind::Rejected) << v.error().to_string();
+  EXPECT_EQ(v.error().phase, Phase::Admit);
+  EXPECT_NE(v.error().message.find("missing export cc_lb_filter (i32, i32) -> (i64)"), std::string::npos)
+      << v.error().message;
+  EXPECT_EQ(cc_lb_phase_label(v.error()), "reject");
   ASSERT_TRUE(registry.register_plugin("shape", Hook::Transform, guest_bytes("cc_lb_upper"), options).ok());
   EXPECT_EQ(registry.call("shape", bytes("ok"))->text(), "OK");
   SlotOptions probe = options;
@@ -124,6 +129,40 @@ TEST_F(CcLb, SlotKindNeedsTheMatchingExport) {
   auto failed = registry.register_plugin("shape", Hook::Transform, guest_bytes("cc_lb_hostile"), probe);
   ASSERT_FALSE(failed.ok());
   EXPECT_EQ(cc_lb_phase_label(failed.error()), "probe");
+}
+
+TEST_F(CcLb, RequiredHooksAreCheckedAtAdmission) {
+  // Held without requirements first: the cached plugin must not bypass the check.
+  auto loose = load_guest(*rt_, "cc_lb_upper", cc_lb("upper"));
+  LoadOptions strict = cc_lb("upper");
+  strict.required_hooks = {Hook::Filter};
+  auto refused = rt_->load(guest_bytes("cc_lb_upper"), strict);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().kind, ErrorKind::Rejected);
+  EXPECT_EQ(refused.error().phase, Phase::Admit);
+  EXPECT_EQ(refused.error().message,
+            "rejected: missing export cc_lb_filter (i32, i32) -> (i64): the host requires the filter hook "
+            "(LoadOptions::required_hooks)");
+  auto report = rt_->inspect(guest_bytes("cc_lb_upper"), strict);
+  ASSERT_TRUE(report.ok());
+  EXPECT_FALSE(report->admitted());
+
+  strict.required_hooks = {Hook::Transform, Hook::Transform};
+  auto admitted = rt_->load(guest_bytes("cc_lb_upper"), strict);
+  ASSERT_TRUE(admitted.ok()) << admitted.error().to_string();
+  EXPECT_EQ(rt_->call(**admitted, Hook::Transform, bytes("ok"))->text(), "OK");
+  EXPECT_EQ(rt_->call(*loose, Hook::Transform, bytes("ok"))->text(), "OK");
+
+  // A hook the profile does not have at all is the host's mistake.
+  LoadOptions kestrel;
+  kestrel.abi = AbiProfile::Kestrel;
+  kestrel.required_hooks = {Hook::Transform};
+  auto bad = rt_->load(guest_bytes("cc_lb_upper"), kestrel);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().kind, ErrorKind::InvalidArgument);
+  EXPECT_NE(bad.error().message.find("LoadOptions::required_hooks names the transform hook, which the kestrel profile"),
+            std::string::npos)
+      << bad.error().message;
 }
 
 }  // namespace

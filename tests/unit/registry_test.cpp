@@ -52,7 +52,10 @@ TEST_F(RegistryTest, KindIsFixedAtFirstRegistration) {
 TEST_F(RegistryTest, PluginWithoutTheSlotsHookIsRefused) {
   auto v = registry_.register_plugin("f", Hook::Filter, guest_bytes("counter"));
   ASSERT_FALSE(v.ok());
-  EXPECT_NE(v.error().message.find("does not export the filter hook"), std::string::npos);
+  // Refused by admission: the slot's kind is a required hook.
+  EXPECT_EQ(v.error().kind, ErrorKind::Rejected) << v.error().to_string();
+  EXPECT_EQ(v.error().phase, Phase::Admit);
+  EXPECT_NE(v.error().message.find("missing export wp_filter"), std::string::npos) << v.error().message;
   EXPECT_FALSE(registry_.info("f"));
 }
 

@@ -12,6 +12,7 @@
 
 #include "commands.hpp"
 #include "io.hpp"
+#include "json_out.hpp"
 #include "loader.hpp"
 
 namespace wasmplug::cli {
@@ -55,7 +56,7 @@ int bench(const BenchOptions& options) {
       complain(open_error);
       return kExitSetup;
     }
-    LineReader reader(fd, loaded->plugin->limits().max_input_bytes, 0, -1);
+    LineReader reader(fd, loaded->max_input_bytes, 0, -1);
     std::size_t total = 0;
     std::string problem;
     LineReader::Line line;
@@ -69,7 +70,7 @@ int bench(const BenchOptions& options) {
       } else if (line.too_long) {
         problem = "line " + std::to_string(line_no) + " of " + options.input + " (" + std::to_string(line.bytes) +
                   " bytes) is larger than the plugin's input limit of " +
-                  format_size(loaded->plugin->limits().max_input_bytes);
+                  format_size(loaded->max_input_bytes);
       } else if (total += line.text.size(); total > kMaxBenchInputBytes) {
         problem = options.input + " is larger than " + format_size(kMaxBenchInputBytes) + " (the bench input limit)";
       } else if (!line.text.empty()) {
@@ -100,17 +101,17 @@ int bench(const BenchOptions& options) {
     threads.emplace_back([&, t] {
       auto& mine = latencies[t];
       mine.reserve(1 << 20);
+      Scratch scratch;
       std::size_t next = t;
       while (!stop.load(std::memory_order_relaxed)) {
         const std::string& record = records[next++ % records.size()];
-        auto input = std::span(reinterpret_cast<const std::uint8_t*>(record.data()), record.size());
         auto call_start = Clock::now();
-        auto out = loaded->runtime->call(*loaded->plugin, loaded->hook, input);
+        auto out = loaded->process(record, scratch);
         mine.push_back(std::chrono::duration<double, std::nano>(Clock::now() - call_start).count());
-        if (!out) {
+        if (!out || !out->invalid_input.empty()) {
           failures.fetch_add(1, std::memory_order_relaxed);
           if (!have_error.exchange(true)) {
-            first_error = out.error().to_string();
+            first_error = out ? "InvalidInput: " + out->invalid_input : out.error().to_string();
           }
         }
       }
@@ -128,15 +129,28 @@ int bench(const BenchOptions& options) {
     all.insert(all.end(), v.begin(), v.end());
   }
   std::sort(all.begin(), all.end());
-  auto at = [&](double q) { return all[static_cast<std::size_t>(q * static_cast<double>(all.size() - 1))]; };
-  std::printf("plugin %s, hook %s, isolation %s, %u thread(s), %zu distinct record(s)\n",
-              options.setup.plugin.c_str(), options.setup.hook.c_str(), options.setup.isolation.c_str(),
-              options.threads, records.size());
-  std::printf("calls: %zu in %.2f s = %.0f calls/s, failed: %llu\n", all.size(), elapsed,
-              static_cast<double>(all.size()) / elapsed, static_cast<unsigned long long>(failures.load()));
-  if (!all.empty()) {
-    std::printf("latency: p50 %s, p90 %s, p99 %s, max %s\n", format_ns(at(0.5)).c_str(), format_ns(at(0.9)).c_str(),
-                format_ns(at(0.99)).c_str(), format_ns(all.back()).c_str());
+  auto at = [&](double q) {
+    return all.empty() ? 0.0 : all[static_cast<std::size_t>(q * static_cast<double>(all.size() - 1))];
+  };
+  if (options.json) {
+    std::printf("{\"plugin\":%s,\"abi\":%s,\"hook\":%s,\"isolation\":%s,\"threads\":%u,\"distinct_records\":%zu,"
+                "\"calls\":%zu,\"seconds\":%.3f,\"calls_per_second\":%.0f,\"failed\":%llu,"
+                "\"latency_ns\":{\"p50\":%.0f,\"p90\":%.0f,\"p99\":%.0f,\"max\":%.0f},\"first_failure\":%s}\n",
+                json_string(options.setup.plugin).c_str(), json_string(loaded->abi).c_str(),
+                json_string(loaded->hook).c_str(), json_string(loaded->isolation).c_str(), options.threads,
+                records.size(), all.size(), elapsed, static_cast<double>(all.size()) / elapsed,
+                static_cast<unsigned long long>(failures.load()), at(0.5), at(0.9), at(0.99),
+                all.empty() ? 0.0 : all.back(), have_error.load() ? json_string(first_error).c_str() : "null");
+  } else {
+    std::printf("plugin %s, abi %s, hook %s, isolation %s, %u thread(s), %zu distinct record(s)\n",
+                options.setup.plugin.c_str(), loaded->abi.c_str(), loaded->hook.c_str(), loaded->isolation.c_str(),
+                options.threads, records.size());
+    std::printf("calls: %zu in %.2f s = %.0f calls/s, failed: %llu\n", all.size(), elapsed,
+                static_cast<double>(all.size()) / elapsed, static_cast<unsigned long long>(failures.load()));
+    if (!all.empty()) {
+      std::printf("latency: p50 %s, p90 %s, p99 %s, max %s\n", format_ns(at(0.5)).c_str(),
+                  format_ns(at(0.9)).c_str(), format_ns(at(0.99)).c_str(), format_ns(all.back()).c_str());
+    }
   }
   if (std::string failed = flush_stdout(); !failed.empty()) {
     complain(failed);

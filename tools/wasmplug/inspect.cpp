@@ -5,6 +5,8 @@
 #include "commands.hpp"
 #include "io.hpp"
 #include "json_out.hpp"
+#include "loader.hpp"
+#include "profiles.hpp"
 #include "wasmplug/runtime.hpp"
 
 namespace wasmplug::cli {
@@ -26,10 +28,22 @@ std::string externs_json(const std::vector<ExternInfo>& list) {
   return out + "]";
 }
 
-void print_json(const AdmissionReport& r) {
+// How the profile was chosen: given with --abi, or guessed and why.
+struct Choice {
+  const ProfileEntry* profile = nullptr;
+  bool guessed = false;
+  std::string reason;
+};
+
+void print_json(const AdmissionReport& r, const Choice& choice) {
+  // The profile's own names (cc-lb: shape), as --hook takes them.
   std::string hooks = "[";
-  for (std::size_t i = 0; i < r.hooks.size(); ++i) {
-    hooks += (i ? "," : "") + json_string(to_string(r.hooks[i]));
+  for (Hook h : r.hooks) {
+    for (const HookName& name : choice.profile->hooks) {
+      if (name.hook == h) {
+        hooks += (hooks.size() > 1 ? "," : "") + json_string(name.name);
+      }
+    }
   }
   hooks += "]";
   std::string problems = "[";
@@ -43,7 +57,8 @@ void print_json(const AdmissionReport& r) {
   }
   wasi += "]";
   std::cout << "{\"admitted\":" << (r.admitted() ? "true" : "false") << ",\"abi\":" << json_string(to_string(r.abi))
-            << ",\"abi_version\":" << (r.abi_version ? std::to_string(*r.abi_version) : "null")
+            << ",\"abi_source\":" << (choice.guessed ? "\"guessed\"" : "\"given\"")
+            << ",\"abi_reason\":" << json_string(choice.reason) << ",\"abi_version\":" << (r.abi_version ? std::to_string(*r.abi_version) : "null")
             << ",\"hooks\":" << hooks << ",\"has_init\":" << (r.has_init ? "true" : "false")
             << ",\"has_shutdown\":" << (r.has_shutdown ? "true" : "false")
             << ",\"memory_min_pages\":" << r.memory_min_pages << ",\"memory_max_pages\":"
@@ -55,13 +70,21 @@ void print_json(const AdmissionReport& r) {
             << ",\"exports\":" << externs_json(r.exports) << ",\"problems\":" << problems << "}\n";
 }
 
-void print_text(const std::string& path, const AdmissionReport& r) {
+void print_text(const std::string& path, const AdmissionReport& r, const Choice& choice) {
   std::cout << path << ": " << (r.admitted() ? "admitted" : "REJECTED") << "\n";
-  std::cout << "  abi:          " << to_string(r.abi) << " v"
-            << (r.abi_version ? std::to_string(*r.abi_version) : std::string("?")) << "\n";
+  std::cout << "  abi:          " << to_string(r.abi);
+  if (r.abi_version) {
+    std::cout << " v" << *r.abi_version;
+  }
+  std::cout << (choice.guessed ? " (guessed: " : " (given: ") << choice.reason << ")\n";
   std::cout << "  hooks:       ";
   for (Hook h : r.hooks) {
-    std::cout << " " << to_string(h);
+    // The profile's own names (cc-lb: shape), as --hook takes them.
+    for (const HookName& name : choice.profile->hooks) {
+      if (name.hook == h) {
+        std::cout << " " << name.name;
+      }
+    }
   }
   std::cout << (r.hooks.empty() ? " (none)" : "") << (r.has_init ? "  [wp_init]" : "")
             << (r.has_shutdown ? "  [wp_shutdown]" : "") << "\n";
@@ -111,7 +134,26 @@ int inspect(const InspectOptions& options) {
     std::fprintf(stderr, "wasmplug: %s\n", runtime.error().to_string().c_str());
     return kExitSetup;
   }
+  Choice choice;
+  if (!options.abi.empty()) {
+    choice.profile = find_profile(options.abi);
+    choice.reason = "--abi " + options.abi;
+  } else {
+    // Every profile's report lists all imports and exports: read them once, then admit under the guess.
+    auto any = (*runtime)->inspect(*wasm);
+    if (!any) {
+      std::fprintf(stderr, "wasmplug: %s: %s\n", options.plugin.c_str(), any.error().to_string().c_str());
+      return kExitFailures;
+    }
+    ProfileGuess guess = guess_profile(*any);
+    choice = {guess.profile, true, std::move(guess.reason)};
+  }
+  if (choice.profile == nullptr) {
+    complain("unknown --abi '" + options.abi + "'");
+    return kExitSetup;
+  }
   LoadOptions load;
+  load.abi = choice.profile->abi;
   load.wasi = options.wasi;
   auto report = (*runtime)->inspect(*wasm, load);
   if (!report) {
@@ -119,9 +161,9 @@ int inspect(const InspectOptions& options) {
     return kExitFailures;
   }
   if (options.json) {
-    print_json(*report);
+    print_json(*report, choice);
   } else {
-    print_text(options.plugin, *report);
+    print_text(options.plugin, *report, choice);
   }
   if (std::string failed = flush_stdout(); !failed.empty()) {
     complain(failed);

@@ -6,37 +6,36 @@
 
 #include "commands.hpp"
 #include "new.hpp"
+#include "options.hpp"
 
 namespace {
-
-// The options every subcommand that loads a plugin takes.
-void add_plugin_options(CLI::App& cmd, wasmplug::cli::PluginSetup& setup) {
-  cmd.add_option("plugin", setup.plugin, "Plugin module (.wasm)")->required();
-  cmd.add_option("--hook", setup.hook, "transform | filter | observe")
-      ->check(CLI::IsMember({"transform", "filter", "observe"}));
-  cmd.add_option("--config", setup.config, "File handed to the plugin's wp_init (at most 1 MiB)");
-  cmd.add_option("--isolation", setup.isolation, "fresh (new instance per call) | warm (pooled)")
-      ->check(CLI::IsMember({"fresh", "warm"}));
-  cmd.add_option("--deadline-ms", setup.deadline_ms, "Per-call deadline")->check(CLI::Range(1, 600'000));
-  cmd.add_option("--memory-mb", setup.memory_mb, "Guest memory limit")->check(CLI::Range(1, 64));
-  cmd.add_flag("--wasi", setup.wasi,
-               "Allow wasmplug's WASI capability set (stdout/stderr to the log, clocks, random; no files, "
-               "sockets or environment): Go, Rust wasip1 and C stdio plugins need it");
-}
 
 int run_cli(int argc, char** argv) {
   using namespace wasmplug::cli;
   CLI::App app{"wasmplug: run untrusted WebAssembly plugins over records"};
   app.require_subcommand(1);
+  app.set_version_flag("--version", std::string("wasmplug ") + WASMPLUG_VERSION);
+  // Every option's default appears in --help.
+  app.option_defaults()->always_capture_default();
 
   RunOptions run_opts;
   CLI::App* run_cmd = app.add_subcommand("run", "Stream newline-delimited records through a plugin hook");
   add_plugin_options(*run_cmd, run_opts.setup);
   run_cmd->add_option("--input,-i", run_opts.input, "Input file, - for stdin");
   run_cmd->add_option("--output,-o", run_opts.output, "Output file, - for stdout");
-  run_cmd->add_option("--errors", run_opts.errors, "Failed records as JSON lines (default: stderr)");
+  run_cmd->add_option("--errors", run_opts.errors, "Failed records as JSON lines (default: stderr, one line each)")
+      ->default_str("");
+  run_cmd->add_option("--max-error-record-bytes", run_opts.max_error_record_bytes,
+                      "Longer failed records are stored in --errors as this many bytes, their length and SHA-256")
+      ->check(CLI::Range(std::size_t{16}, std::size_t{1} << 20));
+  run_cmd->add_option("--alerts", run_opts.alerts, "kestrel: alerts as JSON lines (default: stderr, one line each)")
+      ->default_str("");
   run_cmd->add_option("--format", run_opts.format, "jsonl (validated) | lines")
       ->check(CLI::IsMember({"jsonl", "lines"}));
+  run_cmd->add_option("--threads", run_opts.threads,
+                      "Worker threads (default: the hardware's); output keeps the input's order")
+      ->check(CLI::Range(1, 256));
+  add_json_flag(*run_cmd, run_opts.json, "The summary (on stderr)");
   run_cmd->footer(
       "A record longer than the plugin's input limit (1 MiB) is a failed record (LimitExceeded), never held in\n"
       "memory. Exit status: 0 all records ok, 1 some record failed, 2 setup error or any failed write (named,\n"
@@ -50,11 +49,14 @@ int run_cli(int argc, char** argv) {
                         "Records to cycle through, at most 64 MiB (default: one 64-byte JSON record)");
   bench_cmd->add_option("--threads", bench_opts.threads, "Calling threads")->check(CLI::Range(1, 256));
   bench_cmd->add_option("--seconds", bench_opts.seconds, "How long to run")->check(CLI::Range(0.1, 600.0));
+  add_json_flag(*bench_cmd, bench_opts.json, "The results");
+  bench_cmd->footer("Exit status: 0 every call succeeded, 1 some call failed (the first failure on stderr), 2 setup error.");
 
   InspectOptions inspect_opts;
   CLI::App* inspect_cmd = app.add_subcommand("inspect", "Show the admission report of a module");
   inspect_cmd->add_option("plugin", inspect_opts.plugin, "Plugin module (.wasm), at most 32 MiB")->required();
-  inspect_cmd->add_flag("--json", inspect_opts.json, "Machine-readable output");
+  add_abi_option(*inspect_cmd, inspect_opts.abi, true);
+  add_json_flag(*inspect_cmd, inspect_opts.json, "The report");
   inspect_cmd->add_flag("--wasi", inspect_opts.wasi, "Admit as if loaded with --wasi");
 
   NewOptions new_opts;

@@ -1,78 +1,277 @@
-// wasmplug run: records in, records out; every failed record is written to
-// the errors stream with its error, so nothing is lost silently. Every write
-// is checked, every read is bounded, and SIGINT/SIGTERM end the run on a
-// record boundary with a summary that accounts for every record read.
+// wasmplug run: records in, records out, through N worker threads in input
+// order; every failed record is written to the errors stream with its error,
+// so nothing is lost silently. Every write is checked, every read is bounded,
+// and SIGINT/SIGTERM end the run on a record boundary with a summary that
+// accounts for every record read.
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <deque>
+#include <memory>
 #include <optional>
 #include <simdjson.h>
 
 #include "commands.hpp"
+#include "error_sink.hpp"
 #include "interrupt.hpp"
 #include "io.hpp"
 #include "json_out.hpp"
 #include "loader.hpp"
-#include "wasmplug/runtime.hpp"
+#include "pipeline.hpp"
 
 namespace wasmplug::cli {
 
 namespace {
+
+// A batch closes at whichever comes first; small enough that a slow plugin
+// keeps every worker busy, large enough that handing it over costs nothing.
+constexpr std::size_t kBatchRecords = 64;
+constexpr std::size_t kBatchBytes = 256u << 10;
+constexpr std::size_t kPadding = simdjson::SIMDJSON_PADDING;
 
 struct Counts {
   std::uint64_t in = 0;
   std::uint64_t out = 0;
   std::uint64_t dropped = 0;
   std::uint64_t failed = 0;
-  std::uint64_t not_processed = 0;  ///< read, then left when a signal stopped the run
+  std::uint64_t not_processed = 0;  ///< read, then left when the run stopped
   std::uint64_t blank = 0;
+  std::uint64_t alerts = 0;
 };
 
-// Failed records: JSON lines into a file, or one human line each on stderr.
-class ErrorSink {
- public:
-  explicit ErrorSink(OutFile& file, bool human) : file_(file), human_(human) {}
+void fail(Item& item, std::string_view kind, std::string_view phase, std::string message) {
+  item.state = Item::State::Failed;
+  item.kind = kind;
+  item.phase = phase;
+  item.message = std::move(message);
+}
 
-  void record(std::uint64_t line, std::string_view kind, std::string_view phase, std::string_view message,
-              const LineReader::Line& record) {
-    text_.clear();
-    if (human_) {
-      text_ += "line " + std::to_string(line) + ": ";
-      text_ += kind;
-      text_ += " in ";
-      text_ += phase;
-      text_ += ": ";
-      text_ += message;
-    } else {
-      text_ += "{\"line\":" + std::to_string(line) + ",\"kind\":" + json_string(kind) +
-               ",\"phase\":" + json_string(phase) + ",\"message\":" + json_string(message) +
-               ",\"record\":" + json_string(record.text);
-      if (record.too_long) {
-        // Only a prefix was kept: say how long the record really was.
-        text_ += ",\"record_bytes\":" + std::to_string(record.bytes) + ",\"truncated\":true";
-      }
-      text_ += "}";
+// On a worker: every record of the batch through the plugin, unless the run is stopping.
+void process_batch(Batch& batch, Scratch& scratch, const Process& process, bool validate_json,
+                   const std::atomic<bool>& stopping, const StopSignals& signals) {
+  for (Item& item : batch.items) {
+    if (item.state != Item::State::Pending) {
+      continue;  // failed by the reader (over the input limit)
     }
-    file_.record(text_);
-    if (human_) {
-      (void)file_.flush();  // interleaves in order with guest log lines on stderr
+    // The record in flight finishes; the ones after it wait for a rerun.
+    if (stopping.load(std::memory_order_relaxed) || signals.received() != 0) {
+      item.state = Item::State::Skipped;
+      continue;
+    }
+    const std::string_view text = batch.text(item);
+    scratch.parsed = false;
+    if (validate_json) {
+      // The batch keeps kPadding readable bytes after every record: parse in place.
+      if (auto error = scratch.parser.parse(text.data(), text.size(), false).get(scratch.doc); error) {
+        fail(item, "InvalidInput", "input", std::string("malformed JSON: ") + simdjson::error_message(error));
+        continue;
+      }
+      scratch.parsed = true;
+    }
+    auto result = process(text, scratch);
+    if (!result) {
+      const Error& e = result.error();
+      fail(item, to_string(e.kind), to_string(e.phase), e.message);
+      continue;
+    }
+    if (!result->invalid_input.empty()) {
+      fail(item, "InvalidInput", "input", std::move(result->invalid_input));
+      continue;
+    }
+    item.alerts = std::move(result->alerts);
+    switch (result->output.kind) {
+      case Output::Kind::Bytes:
+        item.state = Item::State::Output;
+        item.out_offset = batch.output.size();
+        item.out_length = result->output.bytes.size();
+        batch.output.append(result->output.text());
+        break;
+      case Output::Kind::Keep: item.state = Item::State::Keep; break;
+      case Output::Kind::Drop: item.state = Item::State::Drop; break;
+      case Output::Kind::Done: item.state = Item::State::Done; break;
+    }
+  }
+}
+
+// On the main thread, batch by batch in input order: outputs, failures,
+// alerts and counts. Once a record was skipped (the run is stopping) nothing
+// after it is written either, so the output is a prefix of the input's
+// results and a rerun can start after last_line.
+class Writer {
+ public:
+  Writer(OutFile& out, ErrorSink& errors, OutFile& alerts, bool alerts_human)
+      : out_(out), errors_(errors), alerts_(alerts), alerts_human_(alerts_human) {}
+
+  void deliver(const Batch& batch) {
+    for (const Item& item : batch.items) {
+      ++counts.in;
+      if (cut_ || item.state == Item::State::Skipped || item.state == Item::State::Pending) {
+        cut_ = true;
+        ++counts.not_processed;
+        continue;
+      }
+      last_line = item.line;
+      switch (item.state) {
+        case Item::State::Output:
+          out_.record(batch.out(item));
+          ++counts.out;
+          break;
+        case Item::State::Keep:
+          out_.record(batch.text(item));
+          ++counts.out;
+          break;
+        case Item::State::Drop: ++counts.dropped; break;
+        case Item::State::Done: ++counts.out; break;
+        case Item::State::Failed:
+          ++counts.failed;
+          errors_.record({item.line, item.kind, item.phase, item.message, batch.text(item), item.bytes, item.too_long});
+          break;
+        case Item::State::Pending:
+        case Item::State::Skipped: break;
+      }
+      for (const kestrel::Alert& alert : item.alerts) {
+        ++counts.alerts;
+        alerts_.record(alerts_human_ ? "line " + std::to_string(item.line) + ": alert " + std::to_string(alert.code) +
+                                           " from rule " + alert.rule_id
+                                     : "{\"line\":" + std::to_string(item.line) + ",\"rule\":" +
+                                           json_string(alert.rule_id) + ",\"code\":" + std::to_string(alert.code) +
+                                           "}");
+      }
     }
   }
 
+  Counts counts;
+  std::uint64_t last_line = 0;  ///< the last input line accounted for in the output
+
  private:
-  OutFile& file_;
-  bool human_;
-  std::string text_;
+  OutFile& out_;
+  ErrorSink& errors_;
+  OutFile& alerts_;
+  bool alerts_human_;
+  bool cut_ = false;
 };
 
-std::span<const std::uint8_t> as_bytes(std::string_view s) {
-  return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};
+// Batches in flight, oldest first, and a few spare ones for reuse.
+class Batches {
+ public:
+  Batches(WorkerPool& pool, Writer& writer, std::size_t max_in_flight)
+      : pool_(pool), writer_(writer), max_in_flight_(max_in_flight), current_(fresh()) {}
+
+  Batch& current() { return *current_; }
+  [[nodiscard]] bool current_full() const {
+    return current_->items.size() >= kBatchRecords || current_->input.size() >= kBatchBytes;
+  }
+  /// Queues the current batch; writes the oldest ones while too many are in flight.
+  void dispatch() {
+    if (current_->items.empty()) {
+      return;
+    }
+    pool_.submit(*current_);
+    in_flight_.push_back(std::move(current_));
+    current_ = fresh();
+    while (in_flight_.size() > max_in_flight_) {
+      write_oldest();
+    }
+  }
+  /// Queues the current batch and writes every batch in flight.
+  void drain() {
+    dispatch();
+    while (!in_flight_.empty()) {
+      write_oldest();
+    }
+  }
+  /// The run stopped: writes the batches in flight (workers skip what they
+  /// have not started), then the current, never queued batch as not processed.
+  void abandon() {
+    while (!in_flight_.empty()) {
+      write_oldest();
+    }
+    for (Item& item : current_->items) {
+      item.state = Item::State::Skipped;
+    }
+    writer_.deliver(*current_);
+    current_->items.clear();
+  }
+
+ private:
+  void write_oldest() {
+    std::unique_ptr<Batch> batch = std::move(in_flight_.front());
+    in_flight_.pop_front();
+    pool_.wait(*batch);
+    writer_.deliver(*batch);
+    spare_.push_back(std::move(batch));
+  }
+  std::unique_ptr<Batch> fresh() {
+    if (spare_.empty()) {
+      return std::make_unique<Batch>();
+    }
+    std::unique_ptr<Batch> batch = std::move(spare_.back());
+    spare_.pop_back();
+    batch->input.clear();
+    batch->items.clear();
+    batch->output.clear();
+    batch->done = false;
+    return batch;
+  }
+
+  WorkerPool& pool_;
+  Writer& writer_;
+  std::size_t max_in_flight_;
+  std::deque<std::unique_ptr<Batch>> in_flight_;
+  std::vector<std::unique_ptr<Batch>> spare_;
+  std::unique_ptr<Batch> current_;
+};
+
+void add_record(Batch& batch, std::uint64_t line_no, const LineReader::Line& line, const std::string& limit) {
+  Item& item = batch.items.emplace_back();
+  item.line = line_no;
+  item.bytes = line.bytes;
+  item.too_long = line.too_long;
+  item.offset = batch.input.size();
+  item.length = line.text.size();
+  batch.input.append(line.text);
+  batch.input.append(kPadding, '\0');
+  if (line.too_long) {
+    fail(item, "LimitExceeded", "input",
+         "record of " + std::to_string(line.bytes) + " bytes is larger than the plugin's input limit of " + limit +
+             " (Limits::max_input_bytes)");
+  }
 }
 
-std::string_view as_text(const std::vector<std::uint8_t>& bytes) {
-  return {reinterpret_cast<const char*>(bytes.data()), bytes.size()};
+// The summary line on stderr: text, or one JSON object.
+bool print_summary(const Counts& c, double seconds, int signo, std::uint64_t last_line, std::uint32_t threads,
+                   int status, bool json) {
+  const double rate = seconds > 0 ? static_cast<double>(c.in) / seconds : 0.0;
+  std::string text;
+  if (json) {
+    char timing[96];
+    std::snprintf(timing, sizeof timing, "\"seconds\":%.3f,\"records_per_second\":%.0f", seconds, rate);
+    text = "{\"records_in\":" + std::to_string(c.in) + ",\"out\":" + std::to_string(c.out) +
+           ",\"dropped\":" + std::to_string(c.dropped) + ",\"failed\":" + std::to_string(c.failed) +
+           ",\"not_processed\":" + std::to_string(c.not_processed) + ",\"blank_lines\":" + std::to_string(c.blank) +
+           ",\"alerts\":" + std::to_string(c.alerts) + ",\"threads\":" + std::to_string(threads) + "," + timing +
+           ",\"interrupted_by\":" + (signo != 0 ? json_string(signal_name(signo)) : std::string("null")) +
+           ",\"last_line\":" + std::to_string(last_line) + ",\"exit_status\":" + std::to_string(status) + "}";
+  } else {
+    std::string extra;
+    if (signo != 0) {
+      extra += ", not processed: " + std::to_string(c.not_processed);
+    }
+    if (c.blank != 0) {
+      extra += ", blank lines skipped: " + std::to_string(c.blank);
+    }
+    if (c.alerts != 0) {
+      extra += ", alerts: " + std::to_string(c.alerts);
+    }
+    char timing[96];
+    std::snprintf(timing, sizeof timing, "; %.3f s, %.0f records/s", seconds, rate);
+    text = "records in: " + std::to_string(c.in) + ", out: " + std::to_string(c.out) +
+           ", dropped: " + std::to_string(c.dropped) + ", failed: " + std::to_string(c.failed) + extra + timing;
+  }
+  return std::fprintf(stderr, "%s\n", text.c_str()) >= 0;
 }
 
 }  // namespace
@@ -81,14 +280,15 @@ int run(const RunOptions& options) {
   // From the start: a signal while the plugin compiles also ends in a summary.
   StopSignals stop;
   PluginSetup setup = options.setup;
-  setup.pool_size = 1;  // records go through one at a time
+  setup.pool_size = options.threads;  // one warm instance per worker
   auto loaded = load_plugin(setup);
   if (!loaded) {
     return kExitSetup;
   }
-  Runtime& runtime = *loaded->runtime;
-  const Plugin& plugin = *loaded->plugin;
-  const Hook hook = loaded->hook;
+  if (loaded->needs_json && options.format != "jsonl") {
+    complain("the " + setup.abi + " profile reads JSON events: --format must be jsonl");
+    return kExitSetup;
+  }
 
   std::string open_error;
   const int in_fd = open_input(options.input, "input ", open_error);
@@ -110,40 +310,69 @@ int run(const RunOptions& options) {
     complain(out.error());
     return kExitSetup;
   }
-  // Errors to the same place as the output share its writer, so that their
-  // lines interleave whole.
-  std::optional<OutFile> own_errors;
-  OutFile* err_file = &out;
-  if (options.errors.empty()) {
-    own_errors.emplace(STDERR_FILENO, "stderr");
-    err_file = &*own_errors;
-  } else if (options.errors != options.output) {
-    own_errors.emplace(options.errors);
-    err_file = &*own_errors;
-    if (!err_file->ok()) {
-      complain(err_file->error());
-      return kExitSetup;
+  // A side stream (errors, alerts) to the same place as the output shares its
+  // writer, so that their lines interleave whole; none given: stderr.
+  OutFile stderr_file(STDERR_FILENO, "stderr");
+  std::deque<OutFile> own_files;
+  auto side_stream = [&](const std::string& path) -> OutFile* {
+    if (path.empty()) {
+      return &stderr_file;
     }
+    if (path == options.output) {
+      return &out;
+    }
+    OutFile& file = own_files.emplace_back(path);
+    if (!file.ok()) {
+      complain(file.error());
+      return nullptr;
+    }
+    return &file;
+  };
+  OutFile* err_file = side_stream(options.errors);
+  OutFile* alerts_file = err_file != nullptr ? side_stream(options.alerts) : nullptr;
+  if (alerts_file == nullptr) {
+    return kExitSetup;
   }
-  ErrorSink errors(*err_file, options.errors.empty());
+  ErrorSink errors(*err_file, options.errors.empty(), options.max_error_record_bytes);
+  Writer writer(out, errors, *alerts_file, options.alerts.empty());
 
-  LineReader reader(in_fd, plugin.limits().max_input_bytes, simdjson::SIMDJSON_PADDING, stop.wake_fd(), [&] {
+  std::atomic<bool> stopping{false};
+  auto files_ok = [&] {
+    bool ok = out.ok() && stderr_file.ok();
+    for (const OutFile& f : own_files) {
+      ok = ok && f.ok();
+    }
+    return ok;
+  };
+  auto flush_all = [&] {
     (void)out.flush();
-    (void)err_file->flush();
-  });
-  const std::string too_long_limit = format_size(plugin.limits().max_input_bytes);
-
+    (void)stderr_file.flush();
+    for (OutFile& f : own_files) {
+      (void)f.flush();
+    }
+  };
   const bool validate_json = options.format == "jsonl";
+  const Process& process = loaded->process;
+  WorkerPool pool(options.threads, [&](Batch& batch, Scratch& scratch) {
+    process_batch(batch, scratch, process, validate_json, stopping, stop);
+  });
+  Batches batches(pool, writer, 2 * std::size_t{options.threads} + 2);
+
+  // Before the reader blocks on input: everything read so far is processed
+  // and written, so a trickling stream gets its results as they come.
+  LineReader reader(in_fd, loaded->max_input_bytes, kPadding, stop.wake_fd(), [&] {
+    batches.drain();
+    flush_all();
+  });
+  const std::string too_long_limit = format_size(loaded->max_input_bytes);
   const bool progress = isatty(STDERR_FILENO) != 0;
-  simdjson::dom::parser parser;
-  Counts counts;
   std::uint64_t line_no = 0;
   std::string read_error;
   const auto start = std::chrono::steady_clock::now();
   auto last_progress = start;
 
   LineReader::Line line;
-  while (stop.received() == 0 && out.ok() && err_file->ok()) {
+  while (stop.received() == 0 && files_ok()) {
     const LineReader::Status status = reader.next(line);
     if (status != LineReader::Status::Line) {
       if (status == LineReader::Status::Error) {
@@ -154,105 +383,72 @@ int run(const RunOptions& options) {
     }
     ++line_no;
     if (!line.too_long && line.text.find_first_not_of(" \t") == std::string_view::npos) {
-      ++counts.blank;
+      ++writer.counts.blank;
       continue;
     }
-    ++counts.in;
-    if (line.too_long) {
-      ++counts.failed;
-      errors.record(line_no, "LimitExceeded", "input",
-                    "record of " + std::to_string(line.bytes) + " bytes is larger than the plugin's input limit of " +
-                        too_long_limit + " (Limits::max_input_bytes)",
-                    line);
-      continue;
-    }
-    if (validate_json) {
-      // The reader leaves SIMDJSON_PADDING readable bytes after every line: parse in place.
-      if (auto error = parser.parse(line.text.data(), line.text.size(), false).error();
-          error != simdjson::SUCCESS) {
-        ++counts.failed;
-        errors.record(line_no, "InvalidInput", "input",
-                      std::string("malformed JSON: ") + simdjson::error_message(error), line);
-        continue;
-      }
-    }
-    auto result = runtime.call(plugin, hook, as_bytes(line.text));
-    if (!result) {
-      ++counts.failed;
-      const Error& e = result.error();
-      errors.record(line_no, to_string(e.kind), to_string(e.phase), e.message, line);
-      continue;
-    }
-    switch (result->kind) {
-      case Output::Kind::Bytes:
-        out.record(as_text(result->bytes));
-        ++counts.out;
-        break;
-      case Output::Kind::Keep:
-        out.record(line.text);
-        ++counts.out;
-        break;
-      case Output::Kind::Drop: ++counts.dropped; break;
-      case Output::Kind::Done: ++counts.out; break;
-    }
-    if (progress && (counts.in & 0x3ff) == 0) {
-      auto now = std::chrono::steady_clock::now();
-      if (now - last_progress > std::chrono::milliseconds(500)) {
-        last_progress = now;
-        std::fprintf(stderr, "\r%llu records, %llu failed...", static_cast<unsigned long long>(counts.in),
-                     static_cast<unsigned long long>(counts.failed));
+    add_record(batches.current(), line_no, line, too_long_limit);
+    if (batches.current_full()) {
+      batches.dispatch();
+      if (progress) {
+        auto now = std::chrono::steady_clock::now();
+        if (now - last_progress > std::chrono::milliseconds(500)) {
+          last_progress = now;
+          std::fprintf(stderr, "\r%llu records, %llu failed...", static_cast<unsigned long long>(writer.counts.in),
+                       static_cast<unsigned long long>(writer.counts.failed));
+        }
       }
     }
   }
-  const int signo = stop.received();
+  int signo = stop.received();
+  if (signo != 0 || !files_ok()) {
+    // Records queued for the workers are left as they are: the writer counts them as not processed.
+    stopping = true;
+    batches.abandon();
+  }
+  batches.drain();
+  signo = stop.received();
   if (signo != 0) {
     // Read from the input but never processed: counted, so that
-    // in = out + dropped + failed + not processed, and named by line so a
-    // rerun can start after line_no.
-    counts.not_processed = reader.unread_records();
-    counts.in += counts.not_processed;
+    // in = out + dropped + failed + not processed.
+    writer.counts.not_processed += reader.unread_records();
+    writer.counts.in += reader.unread_records();
   }
   (void)out.close();
-  if (own_errors) {
-    (void)own_errors->close();
+  for (OutFile& f : own_files) {
+    (void)f.close();
   }
+  (void)stderr_file.flush();
 
   if (progress) {
     std::fputc('\r', stderr);
   }
+  const Counts& counts = writer.counts;
   int status = counts.failed == 0 ? kExitOk : kExitFailures;
   if (!read_error.empty()) {
     complain(read_error);
     status = kExitSetup;
   }
-  for (const OutFile* file : {&out, own_errors ? &*own_errors : nullptr}) {
-    if (file != nullptr && !file->ok()) {
-      complain(file->error() + "; stopped after input line " + std::to_string(line_no) +
+  std::vector<const OutFile*> files{&out, &stderr_file};
+  for (const OutFile& f : own_files) {
+    files.push_back(&f);
+  }
+  for (const OutFile* file : files) {
+    if (!file->ok()) {
+      complain(file->error() + "; stopped after input line " + std::to_string(writer.last_line) +
                ", records since the last successful write may be lost");
       status = kExitSetup;
     }
   }
   if (signo != 0) {
     std::fprintf(stderr, "wasmplug: interrupted by %s after input line %llu\n", signal_name(signo),
-                 static_cast<unsigned long long>(line_no));
+                 static_cast<unsigned long long>(writer.last_line));
     if (status != kExitSetup) {  // a lost write is the worse news
       status = 128 + signo;
     }
   }
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  std::string extra;
-  if (signo != 0) {
-    extra += ", not processed: " + std::to_string(counts.not_processed);
-  }
-  if (counts.blank != 0) {
-    extra += ", blank lines skipped: " + std::to_string(counts.blank);
-  }
-  const int printed = std::fprintf(
-      stderr, "records in: %llu, out: %llu, dropped: %llu, failed: %llu%s; %.3f s, %.0f records/s\n",
-      static_cast<unsigned long long>(counts.in), static_cast<unsigned long long>(counts.out),
-      static_cast<unsigned long long>(counts.dropped), static_cast<unsigned long long>(counts.failed), extra.c_str(),
-      seconds, seconds > 0 ? static_cast<double>(counts.in) / seconds : 0.0);
-  if (printed < 0 && status < kExitSetup) {
+  if (!print_summary(counts, seconds, signo, writer.last_line, options.threads, status, options.json) &&
+      status < kExitSetup) {
     status = kExitSetup;  // the summary itself could not be written
   }
   return status;
