@@ -150,7 +150,12 @@ TEST_F(Cli, BadPluginsGiveOneLineErrors) {
 
   Outcome no_hook = run("run " + guest("counter") + " --hook filter --input /dev/null");
   EXPECT_EQ(no_hook.status, 2);
-  EXPECT_NE(no_hook.stderr_text.find("does not export the filter hook"), std::string::npos);
+  // Refused by admission: the chosen hook is a required export.
+  EXPECT_NE(no_hook.stderr_text.find("Rejected in admit"), std::string::npos) << no_hook.stderr_text;
+  EXPECT_NE(no_hook.stderr_text.find("missing export wp_filter (i32, i32) -> (i32): the host requires the filter hook"),
+            std::string::npos)
+      << no_hook.stderr_text;
+  EXPECT_EQ(count_lines(no_hook.stderr_text), 1u) << no_hook.stderr_text;
 
   Outcome missing_input = run("run " + redact() + " --input " + (dir_ / "none.jsonl").string());
   EXPECT_EQ(missing_input.status, 2);
@@ -159,8 +164,9 @@ TEST_F(Cli, BadPluginsGiveOneLineErrors) {
 
 TEST_F(Cli, WarmIsolationKeepsPluginState) {
   auto cfg = write("cfg", "every=1000");
-  Outcome o = run("run " + example("count") + " --hook observe --isolation warm --config " + cfg.string() +
-                  " --input " + WASMPLUG_SAMPLE_DATA);
+  // One worker: the count lives in the one instance it leases.
+  Outcome o = run("run " + example("count") + " --hook observe --isolation warm --threads 1 --config " +
+                  cfg.string() + " --input " + WASMPLUG_SAMPLE_DATA);
   EXPECT_EQ(o.status, 0) << o.stderr_text;
   EXPECT_NE(o.stderr_text.find("events seen: 3000"), std::string::npos) << o.stderr_text;
   EXPECT_NE(o.stderr_text.find("total events: 3000"), std::string::npos) << o.stderr_text;
@@ -284,6 +290,315 @@ TEST_F(Cli, InspectReportsAndExitStatus) {
   Outcome garbage = run("inspect " + text.string());
   EXPECT_EQ(garbage.status, 1);
   EXPECT_NE(garbage.stderr_text.find("not a WebAssembly module"), std::string::npos);
+}
+
+
+// ---- Profiles, threads, JSON output, version and help (issue 11).
+
+std::string sha256_of(const fs::path& file) {
+  std::string cmd = "sha256sum '" + file.string() + "' > '" + file.string() + ".sum'";
+  EXPECT_EQ(std::system(cmd.c_str()), 0);
+  return slurp(file.string() + ".sum").substr(0, 64);
+}
+
+TEST_F(Cli, CcLbAndRustcdcRunWithTheirHookNames) {
+  auto input = write("in.txt", "shape me\nand me\n");
+  Outcome shaped = run("run " + guest("cc_lb_upper") + " --abi cc-lb --hook shape --format lines --input " +
+                       input.string());
+  EXPECT_EQ(shaped.status, 0) << shaped.stderr_text;
+  EXPECT_EQ(shaped.stdout_text, "SHAPE ME\nAND ME\n");
+
+  // The hook is stated at load: admission names the missing export, before any record.
+  Outcome filter = run("run " + guest("cc_lb_upper") + " --abi cc-lb --hook filter --format lines --input " +
+                       input.string());
+  EXPECT_EQ(filter.status, 2);
+  EXPECT_NE(filter.stderr_text.find("Rejected in admit"), std::string::npos) << filter.stderr_text;
+  EXPECT_NE(filter.stderr_text.find("missing export cc_lb_filter (i32, i32) -> (i64): the host requires the filter "
+                                    "hook"),
+            std::string::npos)
+      << filter.stderr_text;
+  EXPECT_TRUE(filter.stdout_text.empty());
+
+  Outcome wrong = run("run " + guest("cc_lb_upper") + " --abi cc-lb --hook transform --input " + input.string());
+  EXPECT_EQ(wrong.status, 2);
+  EXPECT_EQ(wrong.stderr_text, "wasmplug: the cc-lb profile has no 'transform' hook (filter, shape, observe)\n");
+
+  // Without --abi the native contract applies, and says what is missing.
+  Outcome native = run("run " + guest("cc_lb_upper") + " --format lines --input " + input.string());
+  EXPECT_EQ(native.status, 2);
+  EXPECT_NE(native.stderr_text.find("missing required export wp_alloc"), std::string::npos) << native.stderr_text;
+
+  auto events = write("events.jsonl", "{\"op\":\"c\",\"id\":1}\n{\"op\":\"d\",\"id\":2}\n{\"poison\":true}\n");
+  auto cfg = write("tag.cfg", "blue");
+  Outcome cdc = run("run " + guest("rustcdc_tag") + " --abi rustcdc --config " + cfg.string() + " --input " +
+                    events.string() + " --errors " + (dir_ / "errors.jsonl").string());
+  EXPECT_EQ(cdc.status, 1) << cdc.stderr_text;
+  EXPECT_EQ(cdc.stdout_text, "{\"op\":\"c\",\"id\":1,\"tagged\":\"blue\"}\n");
+  EXPECT_NE(cdc.stderr_text.find("records in: 3, out: 1, dropped: 1, failed: 1"), std::string::npos)
+      << cdc.stderr_text;
+  EXPECT_NE(slurp(dir_ / "errors.jsonl").find(R"({"line":3,"kind":"GuestError")"), std::string::npos)
+      << slurp(dir_ / "errors.jsonl");
+}
+
+TEST_F(Cli, KestrelEvaluatesJsonEventsThroughASchema) {
+  auto schema = write("schema.json", R"({"process.path": {"id": 1, "type": "string"}, "process.pid": {"id": 2, "type": "i64"}})");
+  auto events = write("events.jsonl",
+                      "{\"process\":{\"path\":\"/bin/bash\",\"pid\":4242}}\n"
+                      "{\"process.path\":\"/bin/sh\",\"process.pid\":5000}\n"
+                      "{\"process\":{\"path\":\"/usr/bin/bash\",\"pid\":12},\"extra\":[1]}\n"
+                      "{\"process\":{\"pid\":\"x\"}}\n"
+                      "[1]\n");
+  auto alerts = dir_ / "alerts.jsonl";
+  auto errors = dir_ / "errors.jsonl";
+  Outcome o = run("run " + guest("kestrel_bash") + " --abi kestrel --hook eval --schema " + schema.string() +
+                  " --input " + events.string() + " --alerts " + alerts.string() + " --errors " + errors.string());
+  EXPECT_EQ(o.status, 1) << o.stderr_text;
+  EXPECT_EQ(o.stdout_text, "{\"process\":{\"path\":\"/bin/bash\",\"pid\":4242}}\n");  // the one match
+  EXPECT_EQ(slurp(alerts), "{\"line\":1,\"rule\":\"guest_kestrel_bash.wasm\",\"code\":7}\n");
+  EXPECT_EQ(slurp(errors),
+            "{\"line\":4,\"kind\":\"InvalidInput\",\"phase\":\"input\",\"message\":\"field \\\"process.pid\\\" is a "
+            "string; the schema says i64\",\"record\":\"{\\\"process\\\":{\\\"pid\\\":\\\"x\\\"}}\"}\n"
+            "{\"line\":5,\"kind\":\"InvalidInput\",\"phase\":\"input\",\"message\":\"an event must be a JSON object, "
+            "found an array\",\"record\":\"[1]\"}\n");
+  EXPECT_NE(o.stderr_text.find("records in: 5, out: 1, dropped: 2, failed: 2, alerts: 1"), std::string::npos)
+      << o.stderr_text;
+
+  Outcome bench = run("bench " + guest("kestrel_bash") + " --abi kestrel --schema " + schema.string() +
+                      " --seconds 0.2 --json --input " + events.string());
+  EXPECT_EQ(bench.status, 1) << "two of the events are invalid: " << bench.stderr_text;
+  EXPECT_NE(bench.stdout_text.find(R"("abi":"kestrel","hook":"eval","isolation":"warm")"), std::string::npos)
+      << bench.stdout_text;
+
+  Outcome no_schema = run("run " + guest("kestrel_bash") + " --abi kestrel --input " + events.string());
+  EXPECT_EQ(no_schema.status, 2);
+  EXPECT_EQ(no_schema.stderr_text,
+            "wasmplug: the kestrel profile needs --schema: a JSON file mapping event field names to ids and types\n");
+  Outcome missing = run("run " + guest("kestrel_bash") + " --abi kestrel --schema " + (dir_ / "none.json").string() +
+                        " --input " + events.string());
+  EXPECT_EQ(missing.status, 2);
+  EXPECT_EQ(missing.stderr_text,
+            "wasmplug: cannot read schema file " + (dir_ / "none.json").string() + ": No such file or directory\n");
+  auto bad = write("bad.json", R"({"a": {"id": 1, "type": "int"}})");
+  Outcome bad_type = run("run " + guest("kestrel_bash") + " --abi kestrel --schema " + bad.string() + " --input " +
+                         events.string());
+  EXPECT_EQ(bad_type.status, 2);
+  EXPECT_EQ(bad_type.stderr_text, "wasmplug: schema file " + bad.string() +
+                                      ": field \"a\": \"type\" must be one of i64, u64, f64, bool, string\n");
+  Outcome schema_elsewhere = run("run " + redact() + " --schema " + schema.string() + " --input /dev/null");
+  EXPECT_EQ(schema_elsewhere.status, 2);
+  EXPECT_EQ(schema_elsewhere.stderr_text,
+            "wasmplug: --schema describes Kestrel events; the native profile does not take one\n");
+  Outcome fresh = run("run " + guest("kestrel_bash") + " --abi kestrel --isolation fresh --schema " +
+                      schema.string() + " --input /dev/null");
+  EXPECT_EQ(fresh.status, 2);
+  EXPECT_NE(fresh.stderr_text.find("--isolation fresh is not available"), std::string::npos) << fresh.stderr_text;
+}
+
+TEST_F(Cli, InspectGuessesTheProfileAndSaysWhy) {
+  Outcome cc = run("inspect " + guest("cc_lb_upper"));
+  EXPECT_EQ(cc.status, 0) << cc.stdout_text << cc.stderr_text;
+  EXPECT_NE(cc.stdout_text.find("  abi:          cc-lb (guessed: 3 mark(s) of the cc-lb profile: export cc_lb_alloc, "
+                                "export cc_lb_free, export cc_lb_shape)\n  hooks:        shape\n"),
+            std::string::npos)
+      << cc.stdout_text;
+  Outcome cc_json = run("inspect --json " + guest("cc_lb_upper"));
+  EXPECT_EQ(cc_json.status, 0);
+  EXPECT_NE(cc_json.stdout_text.find(R"({"admitted":true,"abi":"cc-lb","abi_source":"guessed","abi_reason":"3 mark(s) of the cc-lb profile: export cc_lb_alloc, export cc_lb_free, export cc_lb_shape","abi_version":null,"hooks":["shape"])"),
+            std::string::npos)
+      << cc_json.stdout_text;
+
+  Outcome kestrel = run("inspect --json " + guest("kestrel_bash"));
+  EXPECT_EQ(kestrel.status, 0);
+  EXPECT_NE(kestrel.stdout_text.find(R"("abi":"kestrel","abi_source":"guessed","abi_reason":"5 mark(s) of the kestrel profile: export pred_eval, import env.event_get_i64, import env.event_get_str, import env.string_ends_with, import env.alert_emit")"),
+            std::string::npos)
+      << kestrel.stdout_text;
+  EXPECT_NE(kestrel.stdout_text.find(R"("hooks":["eval"])"), std::string::npos);
+
+  Outcome cdc = run("inspect " + guest("rustcdc_tag"));
+  EXPECT_EQ(cdc.status, 0);
+  EXPECT_NE(cdc.stdout_text.find("  abi:          rustcdc (guessed: 6 mark(s) of the rustcdc profile:"),
+            std::string::npos)
+      << cdc.stdout_text;
+
+  Outcome native = run("inspect " + redact());
+  EXPECT_EQ(native.status, 0);
+  EXPECT_NE(native.stdout_text.find("  abi:          native v1 (guessed: "), std::string::npos) << native.stdout_text;
+
+  // Given, not guessed: a cc-lb module under the native contract is rejected.
+  Outcome given = run("inspect --abi native " + guest("cc_lb_upper"));
+  EXPECT_EQ(given.status, 1);
+  EXPECT_NE(given.stdout_text.find("REJECTED\n  abi:          native (given: --abi native)\n"), std::string::npos)
+      << given.stdout_text;
+  Outcome given_json = run("inspect --json --abi cc-lb " + guest("cc_lb_upper"));
+  EXPECT_NE(given_json.stdout_text.find(R"("abi_source":"given","abi_reason":"--abi cc-lb")"), std::string::npos)
+      << given_json.stdout_text;
+
+  auto nothing = write("empty.wasm", std::string("\0asm\1\0\0\0", 8));
+  Outcome bare = run("inspect --json " + nothing.string());
+  EXPECT_EQ(bare.status, 1);
+  EXPECT_NE(bare.stdout_text.find(
+                R"("abi":"native","abi_source":"guessed","abi_reason":"no export or import typical of any profile; native by default")"),
+            std::string::npos)
+      << bare.stdout_text;
+}
+
+TEST_F(Cli, ManyThreadsWriteExactlyWhatOneThreadWrites) {
+  // 12,000 records; every 7th fails in the guest, every 11th traps, every 13th is blank.
+  std::string text;
+  for (int i = 1; i <= 12'000; ++i) {
+    if (i % 13 == 0) {
+      text += "\n";
+    } else if (i % 11 == 0) {
+      text += "Unreachable " + std::to_string(i) + "\n";
+    } else if (i % 7 == 0) {
+      text += "Fail me " + std::to_string(i) + "\n";
+    } else {
+      text += "record " + std::to_string(i) + "\n";
+    }
+  }
+  auto input = write("in.txt", text);
+  std::string outputs[3];
+  std::string errors[3];
+  const char* threads[] = {"1", "2", "4"};
+  for (int t = 0; t < 3; ++t) {
+    auto out = dir_ / ("out" + std::to_string(t));
+    auto err = dir_ / ("err" + std::to_string(t));
+    Outcome o = run("run " + guest("hostile") + " --format lines --threads " + threads[t] + " --input " +
+                    input.string() + " --output " + out.string() + " --errors " + err.string());
+    EXPECT_EQ(o.status, 1) << o.stderr_text;
+    outputs[t] = slurp(out);
+    errors[t] = slurp(err);
+    EXPECT_NE(o.stderr_text.find("records in: 11077, out: 8631, dropped: 0, failed: 2446, blank lines skipped: 923"),
+              std::string::npos)
+        << threads[t] << " threads: " << o.stderr_text;
+  }
+  EXPECT_EQ(count_lines(outputs[0]), 8631u);
+  EXPECT_EQ(outputs[0].substr(0, 27), "record 1\nrecord 2\nrecord 3\n");
+  EXPECT_TRUE(outputs[1] == outputs[0]) << "2 threads changed the output";
+  EXPECT_TRUE(outputs[2] == outputs[0]) << "4 threads changed the output";
+  EXPECT_TRUE(errors[1] == errors[0]) << "2 threads changed the errors file";
+  EXPECT_TRUE(errors[2] == errors[0]) << "4 threads changed the errors file";
+  EXPECT_EQ(count_lines(errors[0]), 2446u);
+}
+
+TEST_F(Cli, RunSummaryAndBenchResultsAsJson) {
+  auto input = write("in.txt", "first\nFail me\n\nthird\n");
+  Outcome o = run("run " + guest("hostile") + " --format lines --threads 2 --json --input " + input.string() +
+                  " --errors " + (dir_ / "e.jsonl").string());
+  EXPECT_EQ(o.status, 1);
+  std::regex summary(
+      R"(^\{"records_in":3,"out":2,"dropped":0,"failed":1,"not_processed":0,"blank_lines":1,"alerts":0,"threads":2,"seconds":[0-9.]+,"records_per_second":[0-9]+,"interrupted_by":null,"last_line":4,"exit_status":1\}
+$)");
+  EXPECT_TRUE(std::regex_search(o.stderr_text, summary)) << o.stderr_text;
+
+  Outcome b = run("bench " + redact() + " --seconds 0.2 --threads 2 --json");
+  EXPECT_EQ(b.status, 0) << b.stderr_text;
+  std::regex results(
+      R"(^\{"plugin":"[^"]+redact.wasm","abi":"native","hook":"transform","isolation":"fresh","threads":2,"distinct_records":1,"calls":[1-9][0-9]*,"seconds":[0-9.]+,"calls_per_second":[0-9]+,"failed":0,"latency_ns":\{"p50":[0-9]+,"p90":[0-9]+,"p99":[0-9]+,"max":[0-9]+\},"first_failure":null\}
+$)");
+  EXPECT_TRUE(std::regex_match(b.stdout_text, results)) << b.stdout_text;
+
+  auto failing = write("fail.txt", "Fail me\n");
+  Outcome bf = run("bench " + guest("hostile") + " --seconds 0.2 --json --input " + failing.string());
+  EXPECT_EQ(bf.status, 1) << "failed calls are a non-zero exit";
+  EXPECT_NE(bf.stdout_text.find(R"("first_failure":"GuestError in call)"), std::string::npos) << bf.stdout_text;
+  EXPECT_EQ(bf.stdout_text.find(R"("failed":0,)"), std::string::npos) << bf.stdout_text;
+}
+
+TEST_F(Cli, VersionAndDefaultsInTheHelp) {
+  Outcome v = run("--version");
+  EXPECT_EQ(v.status, 0);
+  EXPECT_EQ(v.stdout_text, std::string("wasmplug ") + WASMPLUG_VERSION + "\n");
+
+  Outcome help = run("run --help");
+  EXPECT_EQ(help.status, 0);
+  for (const char* shown : {"-i,--input TEXT=-", "Input file, - for stdin", "-o,--output TEXT=-",
+                            "Output file, - for stdout", "--errors TEXT", "default: stderr", "--format TEXT:{jsonl,lines}=jsonl",
+                            "--abi TEXT:{native,cc-lb,rustcdc,kestrel}=native", "--deadline-ms UINT:INT in [1 - 600000]=50",
+                            "--memory-mb UINT:INT in [1 - 64]=16", "--max-error-record-bytes", "=4096",
+                            "--threads UINT:INT in [1 - 256]=", "default: the hardware's"}) {
+    EXPECT_NE(help.stdout_text.find(shown), std::string::npos) << shown << "\n" << help.stdout_text;
+  }
+  Outcome inspect_help = run("inspect --help");
+  EXPECT_NE(inspect_help.stdout_text.find("(default: guessed from the module)"), std::string::npos)
+      << inspect_help.stdout_text;
+}
+
+TEST_F(Cli, ConfigForAPluginWithoutAnInitHookIsAnError) {
+  auto cfg = write("cfg", "x");
+  auto input = write("in.txt", "a\n");
+  Outcome native = run("run " + guest("echo") + " --format lines --config " + cfg.string() + " --input " +
+                       input.string());
+  EXPECT_EQ(native.status, 2);
+  EXPECT_EQ(native.stderr_text, "wasmplug: --config " + cfg.string() + ": " + guest("echo") +
+                                    " does not export wp_init, so nothing would receive it\n");
+  EXPECT_TRUE(native.stdout_text.empty());
+  Outcome cc = run("run " + guest("cc_lb_upper") + " --abi cc-lb --hook shape --config " + cfg.string() +
+                   " --input " + input.string());
+  EXPECT_EQ(cc.status, 2);
+  EXPECT_EQ(cc.stderr_text, "wasmplug: --config " + cfg.string() + ": the cc-lb profile has no init hook to receive it\n");
+  Outcome bench = run("bench " + guest("echo") + " --seconds 0.1 --config " + cfg.string());
+  EXPECT_EQ(bench.status, 2);
+}
+
+TEST_F(Cli, UnreadableAndUnwritableFilesSayWhy) {
+  Outcome input_dir = run("run " + redact() + " --input " + dir_.string());
+  EXPECT_EQ(input_dir.status, 2);
+  EXPECT_EQ(input_dir.stderr_text, "wasmplug: cannot read input " + dir_.string() + ": Is a directory\n");
+  Outcome module_dir = run("run " + dir_.string() + " --input /dev/null");
+  EXPECT_EQ(module_dir.status, 2);
+  EXPECT_NE(module_dir.stderr_text.find("Is a directory"), std::string::npos) << module_dir.stderr_text;
+  Outcome output = run("run " + redact() + " --input /dev/null --output " + (dir_ / "no/such/dir/out").string());
+  EXPECT_EQ(output.status, 2);
+  EXPECT_NE(output.stderr_text.find((dir_ / "no/such/dir/out").string() + ": No such file or directory"),
+            std::string::npos)
+      << output.stderr_text;
+  Outcome errors = run("run " + redact() + " --input /dev/null --errors " + (dir_ / "none/e").string());
+  EXPECT_EQ(errors.status, 2);
+  EXPECT_NE(errors.stderr_text.find((dir_ / "none/e").string() + ": No such file or directory"), std::string::npos)
+      << errors.stderr_text;
+  Outcome schema = run("run " + guest("kestrel_bash") + " --abi kestrel --schema " + dir_.string() +
+                       " --input /dev/null");
+  EXPECT_EQ(schema.status, 2);
+  EXPECT_EQ(schema.stderr_text, "wasmplug: cannot read schema file " + dir_.string() + ": Is a directory\n");
+  Outcome bench_input = run("bench " + redact() + " --input " + (dir_ / "none").string());
+  EXPECT_EQ(bench_input.status, 2);
+  EXPECT_EQ(bench_input.stderr_text,
+            "wasmplug: cannot read input " + (dir_ / "none").string() + ": No such file or directory\n");
+}
+
+TEST_F(Cli, LongFailedRecordsAreStoredTruncatedWithLengthAndHash) {
+  const std::string long_record = "Fail me " + std::string(10'000, 'x');
+  auto record_file = write("record.txt", long_record);
+  auto input = write("in.txt", "short\n" + long_record + "\nFail me too\n");
+  auto errors = dir_ / "errors.jsonl";
+  Outcome o = run("run " + guest("hostile") + " --format lines --input " + input.string() + " --errors " +
+                  errors.string());
+  EXPECT_EQ(o.status, 1) << o.stderr_text;
+  std::string lines = slurp(errors);
+  ASSERT_EQ(count_lines(lines), 2u) << lines.substr(0, 300);
+  std::string first = lines.substr(0, lines.find('\n'));
+  const std::string prefix = "Fail me " + std::string(4096 - 8, 'x');
+  EXPECT_NE(first.find("\"record\":\"" + prefix + "\",\"record_bytes\":10008,\"truncated\":true,\"record_sha256\":\"" +
+                       sha256_of(record_file) + "\"}"),
+            std::string::npos)
+      << first.substr(0, 200) << " ... " << first.substr(first.size() - 200);
+  EXPECT_LT(first.size(), 4096u + 300u);
+  // A short failed record stays whole, without the extra fields.
+  EXPECT_NE(lines.find("\"record\":\"Fail me too\"}\n"), std::string::npos);
+
+  Outcome small = run("run " + guest("hostile") + " --format lines --max-error-record-bytes 16 --input " +
+                      input.string() + " --errors " + errors.string());
+  EXPECT_EQ(small.status, 1);
+  lines = slurp(errors);
+  EXPECT_NE(lines.find("\"record\":\"Fail me xxxxxxxx\",\"record_bytes\":10008,\"truncated\":true,\"record_sha256\":\"" +
+                       sha256_of(record_file) + "\"}"),
+            std::string::npos)
+      << lines.substr(0, 400);
+  Outcome zero = run("run " + guest("hostile") + " --format lines --max-error-record-bytes 0 --input " +
+                     input.string());
+  EXPECT_EQ(zero.status, 2);
+  EXPECT_NE(zero.stderr_text.find("--max-error-record-bytes"), std::string::npos) << zero.stderr_text;
 }
 
 // ---- A CLI process started without a shell: the test feeds its stdin, signals it and
@@ -577,6 +892,52 @@ TEST_F(CliProcess, SigtermMidRunFlushesWholeRecordsAndAccountsForTheRest) {
   EXPECT_EQ(count_lines(text), s.out) << err;
   expect_whole_json_lines(text);
   EXPECT_EQ(count_lines(slurp(errors)), s.failed);
+}
+
+TEST_F(CliProcess, SigtermWithFourThreadsWritesAPrefixOfTheFullOutput) {
+  std::string sample = slurp(WASMPLUG_SAMPLE_DATA);
+  auto input = dir_ / "big.jsonl";
+  {
+    std::ofstream big(input, std::ios::binary);
+    for (int i = 0; i < 100; ++i) {
+      big << sample;
+    }
+  }
+  // The whole run, on one thread: what an interrupted run's output must be a prefix of.
+  auto full = dir_ / "full.jsonl";
+  Exit whole = finish({"run", redact(), "--threads", "1", "--input", input.string(), "--output", full.string()});
+  ASSERT_EQ(whole.code, 0) << err_text();
+  const std::string expected = slurp(full);
+
+  auto out = dir_ / "out.jsonl";
+  int null_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+  pid_t pid = start({"run", redact(), "--threads", "4", "--input", input.string(), "--output", out.string()},
+                    null_fd);
+  ::close(null_fd);
+  ASSERT_GT(pid, 0);
+  for (int i = 0; i < 12000; ++i) {
+    std::error_code ec;
+    if (fs::exists(out, ec) && fs::file_size(out, ec) > 0) {
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  ASSERT_EQ(kill(pid, SIGTERM), 0);
+  Exit e = wait_for(pid);
+  std::string err = err_text();
+  EXPECT_EQ(e.signal, 0);
+  EXPECT_EQ(e.code, 143) << err;
+  Summary s = parse_summary(err);
+  ASSERT_TRUE(s.found) << err;
+  EXPECT_EQ(s.in, s.out + s.dropped + s.failed + s.not_processed) << err;
+  EXPECT_GT(s.not_processed, 0u) << "the signal landed after the end: " << err;
+  std::string text = slurp(out);
+  EXPECT_EQ(count_lines(text), s.out) << err;
+  ASSERT_LE(text.size(), expected.size());
+  EXPECT_TRUE(expected.compare(0, text.size(), text) == 0) << "the interrupted output is not a prefix";
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(err, m, std::regex(R"(interrupted by SIGTERM after input line (\d+))"))) << err;
+  EXPECT_EQ(std::stoull(m[1]), s.out) << "every line up to the one named was written (no blank lines here)";
 }
 
 TEST_F(CliProcess, OverlongLineIsALimitExceededRecordInBoundedMemory) {
