@@ -463,7 +463,7 @@ TEST_F(Cli, ManyThreadsWriteExactlyWhatOneThreadWrites) {
   for (int t = 0; t < 3; ++t) {
     auto out = dir_ / ("out" + std::to_string(t));
     auto err = dir_ / ("err" + std::to_string(t));
-    Outcome o = run("run " + guest("hostile") + " --format lines --threads " + threads[t] + " --input " +
+    Outcome o = run("run " + guest("hostile") + " --format lines --deadline-ms 10000 --threads " + threads[t] + " --input " +
                     input.string() + " --output " + out.string() + " --errors " + err.string());
     EXPECT_EQ(o.status, 1) << o.stderr_text;
     outputs[t] = slurp(out);
@@ -905,13 +905,16 @@ TEST_F(CliProcess, SigtermWithFourThreadsWritesAPrefixOfTheFullOutput) {
   }
   // The whole run, on one thread: what an interrupted run's output must be a prefix of.
   auto full = dir_ / "full.jsonl";
-  Exit whole = finish({"run", redact(), "--threads", "1", "--input", input.string(), "--output", full.string()});
+  // Generous deadlines: a loaded machine must not turn a record into a Timeout in one run only.
+  Exit whole = finish({"run", redact(), "--threads", "1", "--deadline-ms", "10000", "--input", input.string(),
+                       "--output", full.string()});
   ASSERT_EQ(whole.code, 0) << err_text();
   const std::string expected = slurp(full);
 
   auto out = dir_ / "out.jsonl";
   int null_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
-  pid_t pid = start({"run", redact(), "--threads", "4", "--input", input.string(), "--output", out.string()},
+  pid_t pid = start({"run", redact(), "--threads", "4", "--deadline-ms", "10000", "--input", input.string(),
+                     "--output", out.string()},
                     null_fd);
   ::close(null_fd);
   ASSERT_GT(pid, 0);
@@ -938,6 +941,33 @@ TEST_F(CliProcess, SigtermWithFourThreadsWritesAPrefixOfTheFullOutput) {
   std::smatch m;
   ASSERT_TRUE(std::regex_search(err, m, std::regex(R"(interrupted by SIGTERM after input line (\d+))"))) << err;
   EXPECT_EQ(std::stoull(m[1]), s.out) << "every line up to the one named was written (no blank lines here)";
+}
+
+TEST_F(CliProcess, AmplifyingPluginIsWrittenInPartsInBoundedMemory) {
+  // 600 tiny records, each answered with 256 KiB: 150 MiB of output. A batch
+  // (64 records) would hold 16 MiB of outputs and 6 batches are in flight; the
+  // CLI hands a batch back once it holds 1 MiB of outputs, so it stays small.
+  std::string text;
+  for (int i = 0; i < 600; ++i) {
+    text += static_cast<char>('A' + i % 26);
+    text += "\n";
+  }
+  auto input = write("in.txt", text);
+  auto out = dir_ / "out.txt";
+  Exit e = finish({"run", guest("amplify"), "--format", "lines", "--threads", "2", "--deadline-ms", "10000", "--input", input.string(),
+                   "--output", out.string()},
+                  "/dev/null", 80L << 10);
+  EXPECT_FALSE(e.watchdog) << "more than 80 MiB RSS";
+  EXPECT_EQ(e.code, 0) << err_text();
+  std::error_code ec;
+  EXPECT_EQ(fs::file_size(out, ec), 600u * ((256u << 10) + 1));
+  std::ifstream lines(out, std::ios::binary);
+  int n = 0;
+  for (std::string line; std::getline(lines, line); ++n) {
+    ASSERT_EQ(line.size(), 256u << 10);
+    ASSERT_EQ(line[0], static_cast<char>('A' + n % 26)) << "record " << n << " out of order";
+  }
+  EXPECT_EQ(n, 600);
 }
 
 TEST_F(CliProcess, OverlongLineIsALimitExceededRecordInBoundedMemory) {

@@ -48,7 +48,8 @@ struct Batch {
   std::string input;
   std::vector<Item> items;
   std::string output;
-  bool done = false;  ///< guarded by the pool's mutex
+  std::size_t delivered = 0;  ///< items the writer has written (the main thread's)
+  bool done = false;          ///< guarded by the pool's mutex
 
   [[nodiscard]] std::string_view text(const Item& item) const { return {input.data() + item.offset, item.length}; }
   [[nodiscard]] std::string_view out(const Item& item) const {

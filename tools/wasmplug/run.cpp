@@ -30,6 +30,10 @@ namespace {
 // keeps every worker busy, large enough that handing it over costs nothing.
 constexpr std::size_t kBatchRecords = 64;
 constexpr std::size_t kBatchBytes = 256u << 10;
+// Outputs a batch holds before its worker hands it back part-done: a plugin
+// that turns small records into 1 MiB outputs cannot multiply memory by the
+// batch size. (The writer writes that part and queues the rest again.)
+constexpr std::size_t kBatchOutputBytes = 1u << 20;
 constexpr std::size_t kPadding = simdjson::SIMDJSON_PADDING;
 
 struct Counts {
@@ -54,7 +58,10 @@ void process_batch(Batch& batch, Scratch& scratch, const Process& process, bool 
                    const std::atomic<bool>& stopping, const StopSignals& signals) {
   for (Item& item : batch.items) {
     if (item.state != Item::State::Pending) {
-      continue;  // failed by the reader (over the input limit)
+      continue;  // failed by the reader (over the input limit), or done in an earlier part
+    }
+    if (batch.output.size() >= kBatchOutputBytes) {
+      return;  // the rest stays Pending: the writer queues the batch again
     }
     // The record in flight finishes; the ones after it wait for a rerun.
     if (stopping.load(std::memory_order_relaxed) || signals.received() != 0) {
@@ -105,8 +112,15 @@ class Writer {
   Writer(OutFile& out, ErrorSink& errors, OutFile& alerts, bool alerts_human)
       : out_(out), errors_(errors), alerts_(alerts), alerts_human_(alerts_human) {}
 
-  void deliver(const Batch& batch) {
-    for (const Item& item : batch.items) {
+  /// Writes the batch's items from `batch.delivered` on. False when it
+  /// stopped at a record still pending (the worker handed back a part): the
+  /// batch must be processed further and delivered again.
+  bool deliver(Batch& batch) {
+    for (; batch.delivered < batch.items.size(); ++batch.delivered) {
+      const Item& item = batch.items[batch.delivered];
+      if (!cut_ && item.state == Item::State::Pending) {
+        return false;
+      }
       ++counts.in;
       if (cut_ || item.state == Item::State::Skipped || item.state == Item::State::Pending) {
         cut_ = true;
@@ -141,6 +155,7 @@ class Writer {
                                            "}");
       }
     }
+    return true;
   }
 
   Counts counts;
@@ -192,7 +207,7 @@ class Batches {
     for (Item& item : current_->items) {
       item.state = Item::State::Skipped;
     }
-    writer_.deliver(*current_);
+    (void)writer_.deliver(*current_);  // nothing is pending: always whole
     current_->items.clear();
   }
 
@@ -201,7 +216,13 @@ class Batches {
     std::unique_ptr<Batch> batch = std::move(in_flight_.front());
     in_flight_.pop_front();
     pool_.wait(*batch);
-    writer_.deliver(*batch);
+    while (!writer_.deliver(*batch)) {
+      // Handed back part-done (outputs over kBatchOutputBytes): written, the rest goes round again.
+      batch->output.clear();
+      batch->done = false;
+      pool_.submit(*batch);
+      pool_.wait(*batch);
+    }
     spare_.push_back(std::move(batch));
   }
   std::unique_ptr<Batch> fresh() {
@@ -214,6 +235,7 @@ class Batches {
     batch->items.clear();
     batch->output.clear();
     batch->done = false;
+    batch->delivered = 0;
     return batch;
   }
 
