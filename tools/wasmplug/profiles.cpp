@@ -107,6 +107,7 @@ std::string hook_list(const ProfileEntry& profile) {
 
 ProfileGuess guess_profile(const AdmissionReport& report) {
   std::vector<std::string> present;
+  present.reserve(report.exports.size() + report.imports.size());
   for (const ExternInfo& e : report.exports) {
     present.push_back("export " + e.name);
   }
