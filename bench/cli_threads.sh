@@ -32,8 +32,9 @@ best_of() {  # best wall seconds of $runs runs of: run --threads $1
   local best="" t0 t1 s
   for _ in $(seq "$runs"); do
     t0=$(date +%s.%N)
-    "$cli" run "$plugin" --isolation "$isolation" --threads "$1" --input "$work/events.jsonl" \
-      --output "$work/out.$1" 2>"$work/err.$1"
+    # A generous deadline: on a loaded machine a descheduled call must not become a Timeout.
+    "$cli" run "$plugin" --isolation "$isolation" --threads "$1" --deadline-ms 10000 \
+      --input "$work/events.jsonl" --output "$work/out.$1" 2>"$work/err.$1" || { cat "$work/err.$1" >&2; exit 1; }
     t1=$(date +%s.%N)
     s=$(echo "$t1 - $t0" | bc -l)
     if [ -z "$best" ] || [ "$(echo "$s < $best" | bc -l)" = 1 ]; then best=$s; fi
@@ -44,7 +45,7 @@ best_of() {  # best wall seconds of $runs runs of: run --threads $1
 if command -v hyperfine >/dev/null; then
   cmds=()
   for n in "${threads[@]}"; do
-    cmds+=("$cli run $plugin --isolation $isolation --threads $n --input $work/events.jsonl --output $work/out.$n")
+    cmds+=("$cli run $plugin --isolation $isolation --threads $n --deadline-ms 10000 --input $work/events.jsonl --output $work/out.$n")
   done
   hyperfine --warmup 1 --runs "$runs" "${cmds[@]}"
 fi
@@ -54,7 +55,8 @@ for n in "${threads[@]}"; do
   s=$(best_of "$n")
   [ -n "$base" ] || base=$s
   if ! cmp -s "$work/out.${threads[0]}" "$work/out.$n"; then
-    echo "output of --threads $n differs from --threads ${threads[0]}" >&2
+    echo "output of --threads $n differs from --threads ${threads[0]}:" >&2
+    cat "$work/err.$n" >&2
     exit 1
   fi
   printf 'threads %-3s best of %s: %.3f s  %8.0f events/s  speed-up %.2fx\n' "$n" "$runs" "$s" \
