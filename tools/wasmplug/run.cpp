@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <cstring>
 #include <deque>
+#include <exception>
 #include <memory>
 #include <optional>
 #include <simdjson.h>
@@ -78,7 +79,15 @@ void process_batch(Batch& batch, Scratch& scratch, const Process& process, bool 
       }
       scratch.parsed = true;
     }
-    auto result = process(text, scratch);
+    // An exception cannot leave a worker thread (it would terminate the
+    // process, losing the records written so far): the record fails instead.
+    Result<Processed> result = Error{};
+    try {
+      result = process(text, scratch);
+    } catch (const std::exception& e) {
+      fail(item, "InternalError", "call", std::string("the host failed: ") + e.what());
+      continue;
+    }
     if (!result) {
       const Error& e = result.error();
       fail(item, to_string(e.kind), to_string(e.phase), e.message);
