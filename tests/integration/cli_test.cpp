@@ -491,7 +491,7 @@ TEST_F(Cli, RunSummaryAndBenchResultsAsJson) {
 $)");
   EXPECT_TRUE(std::regex_search(o.stderr_text, summary)) << o.stderr_text;
 
-  Outcome b = run("bench " + redact() + " --seconds 0.2 --threads 2 --json");
+  Outcome b = run("bench " + redact() + " --seconds 0.2 --threads 2 --deadline-ms 10000 --json");
   EXPECT_EQ(b.status, 0) << b.stderr_text;
   std::regex results(
       R"(^\{"plugin":"[^"]+redact.wasm","abi":"native","hook":"transform","isolation":"fresh","threads":2,"distinct_records":1,"calls":[1-9][0-9]*,"seconds":[0-9.]+,"calls_per_second":[0-9]+,"failed":0,"latency_ns":\{"p50":[0-9]+,"p90":[0-9]+,"p99":[0-9]+,"max":[0-9]+\},"first_failure":null\}
