@@ -683,3 +683,38 @@ TEST_F(CliProcess, ConfigAndModuleFilesAreReadBoundedAndSayWhyTheyFail) {
 }
 
 }  // namespace
+
+// The compiled-code cache is on by default under $XDG_CACHE_HOME (or
+// ~/.cache), --cache-dir moves it, --no-cache turns it off.
+TEST_F(Cli, CompiledCodeCacheDefaultsAndFlags) {
+  auto input = write("in.txt", "a\n");
+  auto entries = [](const fs::path& d) {
+    std::size_t n = 0;
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator(d, ec)) {
+      n += e.path().extension() == ".cwasm" ? 1 : 0;
+    }
+    return n;
+  };
+  auto run_with = [&](const std::string& env, const std::string& flags) {
+    std::string cmd = env + " " + WASMPLUG_CLI + " run " + guest("echo") + " --format lines --input " +
+                      input.string() + " --output " + (dir_ / "out.txt").string() + " " + flags + " 2>" +
+                      (dir_ / "stderr").string();
+    const int raw = std::system(cmd.c_str());
+    EXPECT_TRUE(WIFEXITED(raw) && WEXITSTATUS(raw) == 0) << slurp(dir_ / "stderr");
+    EXPECT_EQ(slurp(dir_ / "out.txt"), "a\n");
+  };
+  run_with("XDG_CACHE_HOME=" + (dir_ / "xdg").string(), "");
+  EXPECT_EQ(entries(dir_ / "xdg" / "wasmplug" / "modules"), 1u);
+  run_with("env -u XDG_CACHE_HOME HOME=" + (dir_ / "home").string(), "");
+  EXPECT_EQ(entries(dir_ / "home" / ".cache" / "wasmplug" / "modules"), 1u);
+  run_with("XDG_CACHE_HOME=" + (dir_ / "xdg2").string(), "--cache-dir " + (dir_ / "mine").string());
+  EXPECT_EQ(entries(dir_ / "mine"), 1u);
+  EXPECT_FALSE(fs::exists(dir_ / "xdg2"));
+  run_with("XDG_CACHE_HOME=" + (dir_ / "xdg3").string(), "--no-cache");
+  EXPECT_FALSE(fs::exists(dir_ / "xdg3"));
+  // An unusable cache directory is one warning, not a failure.
+  write("file", "x");
+  run_with("", "--cache-dir " + (dir_ / "file" / "sub").string());
+  EXPECT_NE(slurp(dir_ / "stderr").find("compiled-code cache"), std::string::npos);
+}

@@ -1,12 +1,32 @@
 #include "loader.hpp"
 
 #include <cstdio>
+#include <cstdlib>
 
 #include "io.hpp"
 
 namespace wasmplug::cli {
 
 void complain(const std::string& message) { std::fprintf(stderr, "wasmplug: %s\n", message.c_str()); }
+
+std::filesystem::path cache_directory(const PluginSetup& setup) {
+  if (setup.no_cache) {
+    return {};
+  }
+  if (!setup.cache_dir.empty()) {
+    return std::filesystem::absolute(setup.cache_dir);
+  }
+  // XDG: a relative XDG_CACHE_HOME is invalid and ignored.
+  const char* xdg = std::getenv("XDG_CACHE_HOME");
+  if (xdg != nullptr && *xdg == '/') {
+    return std::filesystem::path(xdg) / "wasmplug" / "modules";
+  }
+  const char* home = std::getenv("HOME");
+  if (home != nullptr && *home == '/') {
+    return std::filesystem::path(home) / ".cache" / "wasmplug" / "modules";
+  }
+  return {};
+}
 
 std::optional<Loaded> load_plugin(const PluginSetup& setup) {
   Loaded loaded;
@@ -39,6 +59,7 @@ std::optional<Loaded> load_plugin(const PluginSetup& setup) {
                  static_cast<int>(to_string(r.level).size()), to_string(r.level).data(),
                  static_cast<int>(r.message.size()), r.message.data());
   };
+  config.module_cache.directory = cache_directory(setup);
   auto runtime = Runtime::create(config);
   if (!runtime) {
     complain(runtime.error().to_string());

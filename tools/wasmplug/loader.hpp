@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <filesystem>
 #include <memory>
 #include <optional>
 #include <string>
@@ -24,7 +25,14 @@ struct PluginSetup {
   std::uint32_t memory_mb = 16;
   std::uint32_t pool_size = 4;
   bool wasi = false;  ///< LoadOptions::wasi
+  std::string cache_dir;  ///< compiled-code cache; empty: the default location
+  bool no_cache = false;
 };
+
+/// Where the CLI keeps compiled code: `setup.cache_dir`, else
+/// $XDG_CACHE_HOME/wasmplug/modules, else $HOME/.cache/wasmplug/modules;
+/// empty (no cache) with --no-cache or when neither variable is set.
+[[nodiscard]] std::filesystem::path cache_directory(const PluginSetup& setup);
 
 struct Loaded {
   std::unique_ptr<Runtime> runtime;
