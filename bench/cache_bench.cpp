@@ -91,6 +91,9 @@ void run(benchmark::State& state, detail::ModuleCache& cache) {
   state.counters["module_KB"] = static_cast<double>(wasm.size()) / 1000.0;
   state.counters["hits"] = static_cast<double>(after.hits - before.hits);
   state.counters["compiles"] = static_cast<double>(after.compiles - before.compiles);
+  if (const auto entry = cache.entry_path(hash); !entry.empty()) {
+    state.counters["entry_KB"] = static_cast<double>(std::filesystem::file_size(entry)) / 1000.0;
+  }
 }
 
 void BM_Compile(benchmark::State& state) { run(state, *fixture().off); }
