@@ -718,3 +718,26 @@ TEST_F(Cli, CompiledCodeCacheDefaultsAndFlags) {
   run_with("", "--cache-dir " + (dir_ / "file" / "sub").string());
   EXPECT_NE(slurp(dir_ / "stderr").find("compiled-code cache"), std::string::npos);
 }
+
+// Several processes filling one cache directory at once: every run succeeds
+// without a cache warning, one complete entry remains, no temp file.
+TEST_F(Cli, ConcurrentProcessesShareOneCompiledCodeCache) {
+  auto input = write("in.txt", "a\nb\n");
+  const fs::path cache = dir_ / "cache";
+  std::string script = "for i in 1 2 3 4 5 6; do " + std::string(WASMPLUG_CLI) + " run " + guest("echo") +
+                       " --format lines --input " + input.string() + " --output " + (dir_ / "out").string() +
+                       "$i --cache-dir " + cache.string() + " 2>" + (dir_ / "err").string() + "$i & done; wait";
+  ASSERT_EQ(std::system(("sh -c '" + script + "'").c_str()), 0);
+  for (int i = 1; i <= 6; ++i) {
+    EXPECT_EQ(slurp(dir_ / ("out" + std::to_string(i))), "a\nb\n") << i;
+    EXPECT_EQ(slurp(dir_ / ("err" + std::to_string(i))).find("compiled-code cache"), std::string::npos)
+        << slurp(dir_ / ("err" + std::to_string(i)));
+  }
+  std::size_t entries = 0;
+  for (const auto& e : fs::directory_iterator(cache)) {
+    const std::string name = e.path().filename().string();
+    EXPECT_FALSE(name.starts_with(".tmp-")) << name;
+    entries += e.path().extension() == ".cwasm" ? 1 : 0;
+  }
+  EXPECT_EQ(entries, 1u);
+}
