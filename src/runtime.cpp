@@ -17,6 +17,7 @@
 #include "admission/cost.hpp"
 #include "admission/hash.hpp"
 #include "admission/sections.hpp"
+#include "cache/module_cache.hpp"
 #include "dispatch/call.hpp"
 #include "dispatch/plugin_code.hpp"
 #include "dispatch/retirer.hpp"
@@ -198,6 +199,9 @@ struct Runtime::State {
   /// guarded by `mutex`. A compiled module is immutable and shareable.
   static constexpr std::size_t kRecentModules = 4;
   std::deque<std::pair<std::string, ModuleHandle>> recent;
+  /// Compiles every module; with RuntimeConfig::module_cache, through the
+  /// on-disk cache (src/cache/). Set by create.
+  std::unique_ptr<ModuleCache> code_cache;
 
   /// The module hash, or "" for a module over the size limit (which
   /// compile_and_admit refuses before anything else: no need to hash it).
@@ -237,6 +241,8 @@ Result<std::unique_ptr<Runtime>> Runtime::create(RuntimeConfig config) {
     return std::move(engine).error();
   }
   auto state = std::make_unique<State>();
+  state->code_cache = std::make_unique<ModuleCache>((*engine)->config().module_cache,
+                                                    compile_settings((*engine)->config()), (*engine)->logs());
   constexpr AbiProfile kProfiles[] = {AbiProfile::Native, AbiProfile::CcLb, AbiProfile::Rustcdc, AbiProfile::Kestrel};
   // Embedder functions go into every profile's linker, so they must not
   // clash with a built-in of any profile.
@@ -289,6 +295,8 @@ bool Runtime::quiesce(std::chrono::milliseconds timeout) const {
 
 const RuntimeConfig& Runtime::config() const noexcept { return engine_->config(); }
 
+ModuleCacheStats Runtime::module_cache_stats() const noexcept { return state_->code_cache->stats(); }
+
 std::uint32_t Runtime::live_instances() const noexcept { return engine_->slots().used(); }
 
 namespace {
@@ -308,7 +316,8 @@ struct Compiled {
 
 Result<Compiled> compile_and_admit(const Engine& engine, std::span<const std::uint8_t> wasm,
                                    const LoadOptions& options, const ImportRules& imports,
-                                   std::string hash, ModuleHandle precompiled) {
+                                   std::string hash, ModuleHandle precompiled, ModuleCache& cache,
+                                   const std::string& module_hash) {
   auto fail = [&](ErrorKind kind, Phase phase, std::string message) {
     return Error{kind, phase, options.name, {}, std::move(message)};
   };
@@ -334,7 +343,7 @@ Result<Compiled> compile_and_admit(const Engine& engine, std::span<const std::ui
   }
   wasmtime_module_t* raw = precompiled.release();
   if (wasmtime_error_t* error =
-          raw != nullptr ? nullptr : wasmtime_module_new(engine.raw(), wasm.data(), wasm.size(), &raw)) {
+          raw != nullptr ? nullptr : cache.compile(engine.raw(), module_hash, wasm, &raw)) {
     std::string message = take_message(error);
     if (sections.ok()) {
       AdmissionReport policy;
@@ -373,7 +382,7 @@ Result<AdmissionReport> Runtime::inspect(std::span<const std::uint8_t> wasm, con
     const std::string module = state_->module_hash_within(wasm, engine_->config().max_module_bytes);
     auto compiled = compile_and_admit(*engine_, wasm, options, *rules,
                                       module.empty() ? std::string() : content_hash(module, options),
-                                      state_->recent_module(module));
+                                      state_->recent_module(module), *state_->code_cache, module);
     if (!compiled) {
       return std::move(compiled).error();
     }
@@ -451,7 +460,7 @@ Result<std::shared_ptr<const Plugin>> Runtime::load_checked(std::span<const std:
 
   State::Profile& profile = state_->profiles.at(options.abi);
   auto compiled = compile_and_admit(*engine_, wasm, options, *rules, std::move(hash),
-                                    state_->recent_module(module));
+                                    state_->recent_module(module), *state_->code_cache, module);
   if (!compiled) {
     return std::move(compiled).error();
   }

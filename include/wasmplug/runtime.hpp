@@ -60,6 +60,35 @@ struct CompileLimits {
   std::uint32_t max_globals = 10'000;          ///< globals the module defines
 };
 
+/// On-disk cache of compiled code (docs/operating.md, "Compiled-code cache";
+/// docs/security/cache.md). Off when `directory` is empty (the default).
+/// Entries are keyed by the module's SHA-256 and every engine setting that
+/// changes generated code; each is authenticated (HMAC-SHA-256 with a key
+/// kept in the directory) before Wasmtime sees it. A missing, corrupt,
+/// foreign or incompatible entry is a miss: the module is compiled and the
+/// entry replaced. I/O problems never fail a load; they are logged once.
+/// Admission always runs on the wasm bytes: the cache only skips compiling.
+struct ModuleCacheConfig {
+  /// Absolute path of the cache directory (created 0700 when missing; must be
+  /// owned by this user and not writable by group or others). Empty: no cache.
+  std::filesystem::path directory;
+  /// Bound on the bytes of all entries together (1 MiB..1 TiB). Past it the
+  /// least recently used entries are removed; an entry larger than the bound
+  /// is not written.
+  std::uint64_t max_bytes = 512ull << 20;
+};
+
+/// Counters of the compiled-code cache since the Runtime was created.
+struct ModuleCacheStats {
+  std::uint64_t hits = 0;       ///< modules deserialized from a verified entry
+  std::uint64_t misses = 0;     ///< lookups without a usable entry (cache on)
+  std::uint64_t rejected = 0;   ///< entries present but corrupt, foreign or incompatible
+  std::uint64_t stores = 0;     ///< entries written
+  std::uint64_t evictions = 0;  ///< entries removed to respect max_bytes
+  std::uint64_t errors = 0;     ///< I/O problems (each logged; the first with details)
+  std::uint64_t compiles = 0;   ///< modules compiled by the engine (cache on or off)
+};
+
 /// Engine-wide settings. Validated by Runtime::create; a bad value is an
 /// InvalidArgument error, never an abort.
 struct RuntimeConfig {
@@ -112,6 +141,8 @@ struct RuntimeConfig {
   /// (wasmplug, wasi_snapshot_preview1, wasi_unstable) or it has the name of
   /// a built-in host function of any profile (e.g. env.log).
   std::vector<HostFunction> host_functions;
+  /// On-disk compiled-code cache; off by default.
+  ModuleCacheConfig module_cache;
 };
 
 /// What a hook call produced.
@@ -200,6 +231,9 @@ class Runtime {
   [[nodiscard]] bool quiesce(std::chrono::milliseconds timeout = std::chrono::seconds(10)) const;
 
   [[nodiscard]] const RuntimeConfig& config() const noexcept;
+
+  /// Compiled-code cache counters (all zero but `compiles` when it is off).
+  [[nodiscard]] ModuleCacheStats module_cache_stats() const noexcept;
 
   /// For the library's own dispatch code.
   [[nodiscard]] const detail::Engine& engine() const noexcept { return *engine_; }

@@ -2,8 +2,10 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <fstream>
 #include <string>
 
+#include "admission/admission.hpp"
 #include "dispatch/retirer.hpp"
 
 namespace wasmplug::detail {
@@ -76,7 +78,46 @@ Result<void> validate(const RuntimeConfig& config) {
     return config_error("retire_queue_instances must be in 0..100000, got " +
                         std::to_string(config.retire_queue_instances));
   }
+  if (config.module_cache.max_bytes < (1u << 20) || config.module_cache.max_bytes > (1ULL << 40)) {
+    return config_error("module_cache.max_bytes must be in 1 MiB..1 TiB, got " +
+                        std::to_string(config.module_cache.max_bytes));
+  }
+  if (!config.module_cache.directory.empty() && !config.module_cache.directory.is_absolute()) {
+    return config_error("module_cache.directory must be an absolute path, got '" +
+                        config.module_cache.directory.string() + "'");
+  }
   return {};
+}
+
+std::string compile_settings(const RuntimeConfig& config) {
+  // Wasmtime also refuses (at deserialize) code built with other flags, for
+  // another CPU or by another version; the key makes those plain misses
+  // instead of rejected entries. The CPU's feature flags matter because
+  // Wasmtime compiles for the host CPU it detects.
+  static const std::string cpu = [] {
+    std::ifstream in("/proc/cpuinfo");
+    std::string line;
+    while (std::getline(in, line)) {
+      if (line.starts_with("flags") || line.starts_with("Features")) {
+        return line;
+      }
+    }
+    return std::string("unknown");
+  }();
+  return std::string("wasmtime ") + WASMTIME_VERSION + "\npolicy " + std::to_string(kPolicyVersion) +
+#if defined(__x86_64__)
+         "\ntarget x86_64-linux" +
+#elif defined(__aarch64__)
+         "\ntarget aarch64-linux" +
+#else
+         "\ntarget other" +
+#endif
+         "\ncpu " + cpu + "\nepoch_interruption 1\nfuel " + std::to_string(int{config.enable_fuel}) +
+         "\nmax_wasm_stack " + std::to_string(config.max_wasm_stack) +
+         "\nfeatures -shared_memory -multi_memory -memory64 -gc -function_references -stack_switching "
+         "-custom_page_sizes\nmemory_init_cow 1\nmemory_may_move 0\npooling max_memory_size " +
+         std::to_string(config.max_memory_bytes) + " table_elements " + std::to_string(config.max_table_elements) +
+         " memories_per_module 1 tables_per_module 1";
 }
 
 Result<std::unique_ptr<Engine>> Engine::create(RuntimeConfig config) {

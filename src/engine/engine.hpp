@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <string>
 #include <thread>
 
 #include "engine/cycle_clock.hpp"
@@ -74,6 +75,11 @@ class SlotLease {
 /// Checks every field of `config`; the first bad one is named in the error.
 /// Wasmtime aborts the process on a config it cannot use, so this runs first.
 [[nodiscard]] Result<void> validate(const RuntimeConfig& config);
+
+/// Every engine setting that changes the code Wasmtime generates, as text:
+/// part of the compiled-code cache key (src/cache/README.md). Lives next to
+/// Engine::create so that a new wasmtime_config_* call is added to both.
+[[nodiscard]] std::string compile_settings(const RuntimeConfig& config);
 
 class Engine {
  public:

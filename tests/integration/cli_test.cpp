@@ -1095,3 +1095,61 @@ TEST_F(CliProcess, ConfigAndModuleFilesAreReadBoundedAndSayWhyTheyFail) {
 }
 
 }  // namespace
+
+// The compiled-code cache is on by default under $XDG_CACHE_HOME (or
+// ~/.cache), --cache-dir moves it, --no-cache turns it off.
+TEST_F(Cli, CompiledCodeCacheDefaultsAndFlags) {
+  auto input = write("in.txt", "a\n");
+  auto entries = [](const fs::path& d) {
+    std::size_t n = 0;
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator(d, ec)) {
+      n += e.path().extension() == ".cwasm" ? 1 : 0;
+    }
+    return n;
+  };
+  auto run_with = [&](const std::string& env, const std::string& flags) {
+    std::string cmd = env + " " + WASMPLUG_CLI + " run " + guest("echo") + " --format lines --input " +
+                      input.string() + " --output " + (dir_ / "out.txt").string() + " " + flags + " 2>" +
+                      (dir_ / "stderr").string();
+    const int raw = std::system(cmd.c_str());
+    EXPECT_TRUE(WIFEXITED(raw) && WEXITSTATUS(raw) == 0) << slurp(dir_ / "stderr");
+    EXPECT_EQ(slurp(dir_ / "out.txt"), "a\n");
+  };
+  run_with("XDG_CACHE_HOME=" + (dir_ / "xdg").string(), "");
+  EXPECT_EQ(entries(dir_ / "xdg" / "wasmplug" / "modules"), 1u);
+  run_with("env -u XDG_CACHE_HOME HOME=" + (dir_ / "home").string(), "");
+  EXPECT_EQ(entries(dir_ / "home" / ".cache" / "wasmplug" / "modules"), 1u);
+  run_with("XDG_CACHE_HOME=" + (dir_ / "xdg2").string(), "--cache-dir " + (dir_ / "mine").string());
+  EXPECT_EQ(entries(dir_ / "mine"), 1u);
+  EXPECT_FALSE(fs::exists(dir_ / "xdg2"));
+  run_with("XDG_CACHE_HOME=" + (dir_ / "xdg3").string(), "--no-cache");
+  EXPECT_FALSE(fs::exists(dir_ / "xdg3"));
+  // An unusable cache directory is one warning, not a failure.
+  write("file", "x");
+  run_with("", "--cache-dir " + (dir_ / "file" / "sub").string());
+  EXPECT_NE(slurp(dir_ / "stderr").find("compiled-code cache"), std::string::npos);
+}
+
+// Several processes filling one cache directory at once: every run succeeds
+// without a cache warning, one complete entry remains, no temp file.
+TEST_F(Cli, ConcurrentProcessesShareOneCompiledCodeCache) {
+  auto input = write("in.txt", "a\nb\n");
+  const fs::path cache = dir_ / "cache";
+  std::string script = "for i in 1 2 3 4 5 6; do " + std::string(WASMPLUG_CLI) + " run " + guest("echo") +
+                       " --format lines --input " + input.string() + " --output " + (dir_ / "out").string() +
+                       "$i --cache-dir " + cache.string() + " 2>" + (dir_ / "err").string() + "$i & done; wait";
+  ASSERT_EQ(std::system(("sh -c '" + script + "'").c_str()), 0);
+  for (int i = 1; i <= 6; ++i) {
+    EXPECT_EQ(slurp(dir_ / ("out" + std::to_string(i))), "a\nb\n") << i;
+    EXPECT_EQ(slurp(dir_ / ("err" + std::to_string(i))).find("compiled-code cache"), std::string::npos)
+        << slurp(dir_ / ("err" + std::to_string(i)));
+  }
+  std::size_t entries = 0;
+  for (const auto& e : fs::directory_iterator(cache)) {
+    const std::string name = e.path().filename().string();
+    EXPECT_FALSE(name.starts_with(".tmp-")) << name;
+    entries += e.path().extension() == ".cwasm" ? 1 : 0;
+  }
+  EXPECT_EQ(entries, 1u);
+}

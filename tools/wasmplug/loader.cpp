@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 
 #include "io.hpp"
 #include "kestrel_events.hpp"
@@ -16,13 +17,14 @@ std::span<const std::uint8_t> as_bytes(std::string_view s) {
 
 std::string base_name(const std::string& path) { return path.substr(path.find_last_of('/') + 1); }
 
-std::unique_ptr<Runtime> make_runtime() {
+std::unique_ptr<Runtime> make_runtime(const PluginSetup& setup) {
   RuntimeConfig config;
   config.log_sink = [](const LogRecord& r) {
     std::fprintf(stderr, "[%.*s %.*s] %.*s\n", static_cast<int>(r.plugin.size()), r.plugin.data(),
                  static_cast<int>(to_string(r.level).size()), to_string(r.level).data(),
                  static_cast<int>(r.message.size()), r.message.data());
   };
+  config.module_cache.directory = cache_directory(setup);
   auto runtime = Runtime::create(config);
   if (!runtime) {
     complain(runtime.error().to_string());
@@ -45,6 +47,25 @@ bool config_accepted(const PluginSetup& setup, const ProfileEntry& profile) {
 }  // namespace
 
 void complain(const std::string& message) { std::fprintf(stderr, "wasmplug: %s\n", message.c_str()); }
+
+std::filesystem::path cache_directory(const PluginSetup& setup) {
+  if (setup.no_cache) {
+    return {};
+  }
+  if (!setup.cache_dir.empty()) {
+    return std::filesystem::absolute(setup.cache_dir);
+  }
+  // XDG: a relative XDG_CACHE_HOME is invalid and ignored.
+  const char* xdg = std::getenv("XDG_CACHE_HOME");
+  if (xdg != nullptr && *xdg == '/') {
+    return std::filesystem::path(xdg) / "wasmplug" / "modules";
+  }
+  const char* home = std::getenv("HOME");
+  if (home != nullptr && *home == '/') {
+    return std::filesystem::path(home) / ".cache" / "wasmplug" / "modules";
+  }
+  return {};
+}
 
 std::optional<Loaded> load_plugin(const PluginSetup& setup) {
   const ProfileEntry* profile = find_profile(setup.abi);
@@ -94,7 +115,7 @@ std::optional<Loaded> load_hook_plugin(const PluginSetup& setup, const ProfileEn
     }
     load.config.assign(config->begin(), config->end());
   }
-  loaded.runtime = make_runtime();
+  loaded.runtime = make_runtime(setup);
   if (!loaded.runtime) {
     return std::nullopt;
   }
@@ -147,7 +168,7 @@ std::optional<Loaded> load_kestrel_rule(const PluginSetup& setup, const ProfileE
     return std::nullopt;
   }
   Loaded loaded;
-  loaded.runtime = make_runtime();
+  loaded.runtime = make_runtime(setup);
   if (!loaded.runtime) {
     return std::nullopt;
   }

@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <filesystem>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -35,7 +36,14 @@ struct PluginSetup {
   std::uint32_t memory_mb = 16;
   std::uint32_t pool_size = 4;  ///< warm instances: one per calling thread
   bool wasi = false;            ///< LoadOptions::wasi
+  std::string cache_dir;        ///< compiled-code cache; empty: the default location
+  bool no_cache = false;        ///< --no-cache
 };
+
+/// Where the CLI keeps compiled code: `setup.cache_dir`, else
+/// $XDG_CACHE_HOME/wasmplug/modules, else $HOME/.cache/wasmplug/modules;
+/// empty (no cache) with --no-cache or when neither variable is set.
+[[nodiscard]] std::filesystem::path cache_directory(const PluginSetup& setup);
 
 /// What one record became.
 struct Processed {

@@ -53,6 +53,9 @@ void add_plugin_options(CLI::App& cmd, PluginSetup& setup) {
   cmd.add_flag("--wasi", setup.wasi,
                "Allow wasmplug's WASI capability set (stdout/stderr to the log, clocks, random; no files, "
                "sockets or environment): Go, Rust wasip1 and C stdio plugins need it");
+  cmd.add_option("--cache-dir", setup.cache_dir,
+                 "Compiled-code cache (default: $XDG_CACHE_HOME/wasmplug/modules or ~/.cache/wasmplug/modules)");
+  cmd.add_flag("--no-cache", setup.no_cache, "Compile the plugin without the compiled-code cache");
 }
 
 void add_json_flag(CLI::App& cmd, bool& json, const std::string& what) {
