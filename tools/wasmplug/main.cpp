@@ -33,7 +33,8 @@ int run_cli(int argc, char** argv) {
   run_cmd->add_option("--format", run_opts.format, "jsonl (validated) | lines")
       ->check(CLI::IsMember({"jsonl", "lines"}));
   run_cmd->add_option("--threads", run_opts.threads,
-                      "Worker threads (default: the hardware's); output keeps the input's order")
+                      "Threads doing the work, the one reading and writing included (default: the hardware's); "
+                      "output keeps the input's order")
       ->check(CLI::Range(1, 256));
   add_json_flag(*run_cmd, run_opts.json, "The summary (on stderr)");
   run_cmd->footer(

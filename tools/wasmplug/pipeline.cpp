@@ -3,8 +3,9 @@
 namespace wasmplug::cli {
 
 WorkerPool::WorkerPool(std::uint32_t threads, Work work) : work_(std::move(work)) {
-  threads_.reserve(threads);
-  for (std::uint32_t i = 0; i < threads; ++i) {
+  const std::uint32_t workers = threads > 1 ? threads - 1 : 0;
+  threads_.reserve(workers);
+  for (std::uint32_t i = 0; i < workers; ++i) {
     threads_.emplace_back([this] { work_loop(); });
   }
 }
@@ -13,6 +14,7 @@ WorkerPool::~WorkerPool() {
   {
     std::lock_guard lock(mutex_);
     closing_ = true;
+    queue_.clear();
   }
   queued_.notify_all();
   for (std::thread& t : threads_) {
@@ -28,9 +30,30 @@ void WorkerPool::submit(Batch& batch) {
   queued_.notify_one();
 }
 
+void WorkerPool::process(Batch& batch, Scratch& scratch, std::unique_lock<std::mutex>& lock) {
+  lock.unlock();
+  work_(batch, scratch);
+  lock.lock();
+  batch.done = true;
+  // Every waiter wakes: only the writer waits, on the oldest batch.
+  finished_.notify_all();
+}
+
 void WorkerPool::wait(const Batch& batch) {
   std::unique_lock lock(mutex_);
-  finished_.wait(lock, [&] { return batch.done; });
+  while (!batch.done) {
+    if (queue_.empty()) {
+      // `batch` is on a worker right now.
+      finished_.wait(lock, [&] { return batch.done || !queue_.empty(); });
+      continue;
+    }
+    // Help rather than sleep: any queued batch is progress towards `batch`
+    // (it is either queued or running), and with one thread this is the only
+    // place batches are processed.
+    Batch* next = queue_.front();
+    queue_.pop_front();
+    process(*next, caller_scratch_, lock);
+  }
 }
 
 void WorkerPool::work_loop() {
@@ -43,12 +66,7 @@ void WorkerPool::work_loop() {
     }
     Batch* batch = queue_.front();
     queue_.pop_front();
-    lock.unlock();
-    work_(*batch, scratch);
-    lock.lock();
-    batch->done = true;
-    // Every waiter wakes: only the writer waits, on the oldest batch.
-    finished_.notify_all();
+    process(*batch, scratch, lock);
   }
 }
 

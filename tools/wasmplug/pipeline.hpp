@@ -1,7 +1,10 @@
-// Records in batches through N worker threads, handed back in input order:
-// the reader fills a Batch, submit() queues it, any idle worker processes it
+// Records in batches through N threads, handed back in input order: the
+// reader fills a Batch, submit() queues it, any idle thread processes it
 // whole, and wait() on the oldest batch gives the writer its results in the
-// order the records came. The caller bounds how many batches are in flight.
+// order the records came. The calling thread is one of the N: while it waits
+// it processes queued batches itself, so `--threads 1` is one thread doing
+// everything and `--threads 2` is the caller plus one worker. The caller
+// bounds how many batches are in flight.
 #pragma once
 
 #include <condition_variable>
@@ -59,22 +62,27 @@ struct Batch {
 
 class WorkerPool {
  public:
-  /// Processes every item of a batch; called on a worker thread with that worker's Scratch.
+  /// Processes every item of a batch; called on a worker or the
+  /// waiting caller, with that thread's Scratch.
   using Work = std::function<void(Batch&, Scratch&)>;
 
+  /// `threads` counts the calling thread: threads - 1 workers are started.
   WorkerPool(std::uint32_t threads, Work work);
-  /// Finishes the queued batches, then joins the workers.
+  /// Joins the workers; batches still queued (their owner is gone) are not processed.
   ~WorkerPool();
   WorkerPool(const WorkerPool&) = delete;
   WorkerPool& operator=(const WorkerPool&) = delete;
 
   /// Queues `batch`; it must stay alive until wait() on it returned.
   void submit(Batch& batch);
-  /// Blocks until `batch` was processed.
+  /// Returns once `batch` was processed, processing queued batches on the
+  /// calling thread meanwhile.
   void wait(const Batch& batch);
 
  private:
   void work_loop();
+  /// Runs work_ on `batch` with the lock released, then marks it done.
+  void process(Batch& batch, Scratch& scratch, std::unique_lock<std::mutex>& lock);
 
   Work work_;
   std::mutex mutex_;
@@ -82,6 +90,7 @@ class WorkerPool {
   std::condition_variable finished_;
   std::deque<Batch*> queue_;
   bool closing_ = false;
+  Scratch caller_scratch_;  ///< the calling thread's, used inside wait()
   std::vector<std::thread> threads_;
 };
 

@@ -1,5 +1,5 @@
-// wasmplug run: records in, records out, through N worker threads in input
-// order; every failed record is written to the errors stream with its error,
+// wasmplug run: records in, records out, through N threads (the reader and
+// writer among them) in input order; every failed record is written to the errors stream with its error,
 // so nothing is lost silently. Every write is checked, every read is bounded,
 // and SIGINT/SIGTERM end the run on a record boundary with a summary that
 // accounts for every record read.
