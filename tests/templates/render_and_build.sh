@@ -2,7 +2,8 @@
 # Scaffolds a project with `wasmplug new NAME --lang <lang>` (the template
 # tools/wasmplug/templates/<lang>, embedded in the CLI), builds it with its own
 # toolchain as its README says, and runs it through the CLI on its sample
-# input. Also checks that the SDK copied into the template is the SDK in sdk/.
+# input. Also checks that the scaffold carries the SDK of sdk/ (embedded through
+# the template's `.include` files).
 #
 #   render_and_build.sh <lang: rust|assemblyscript> <wasmplug CLI> <scratch dir>
 set -euo pipefail
@@ -13,15 +14,16 @@ name=demo-plugin ident=demo_plugin
 proj="$scratch/$name"
 
 case $lang in
-  rust) cmp "$src_root/sdk/rust/src/lib.rs" "$template/wasmplug-sdk/src/lib.rs" ||
-          { echo "templates/rust/wasmplug-sdk/src/lib.rs differs from sdk/rust/src/lib.rs: copy it again" >&2; exit 1; } ;;
-  assemblyscript) cmp "$src_root/sdk/assemblyscript/assembly/index.ts" "$template/wasmplug-sdk/assembly/index.ts" ||
-          { echo "templates/assemblyscript/wasmplug-sdk/assembly/index.ts differs from sdk/assemblyscript: copy it again" >&2; exit 1; } ;;
+  rust) sdk_source=sdk/rust/src/lib.rs scaffold_copy=wasmplug-sdk/src/lib.rs ;;
+  assemblyscript) sdk_source=sdk/assemblyscript/assembly/index.ts scaffold_copy=wasmplug-sdk/assembly/index.ts ;;
   *) echo "unknown template language: $lang" >&2; exit 2 ;;
 esac
+[ -d "$template" ] || { echo "no template folder $template" >&2; exit 2; }
 
 rm -rf "$proj" && mkdir -p "$scratch"
 "$cli" new "$name" --lang "$lang" --dir "$proj" >/dev/null
+cmp "$src_root/$sdk_source" "$proj/$scaffold_copy" ||
+  { echo "the scaffold's $scaffold_copy is not $sdk_source (templates/$lang/$scaffold_copy.include)" >&2; exit 1; }
 
 cd "$proj"
 case $lang in

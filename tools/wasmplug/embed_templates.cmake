@@ -1,9 +1,11 @@
-# cmake -DTEMPLATE_DIR=... -DOUTPUT=... -DVERSION=... -P embed_templates.cmake
+# cmake -DTEMPLATE_DIR=... -DSOURCE_ROOT=... -DOUTPUT=... -DVERSION=... -P embed_templates.cmake
 #
 # Writes a C++ source holding every file under TEMPLATE_DIR/<language>/ (each
 # folder is one language of `wasmplug new`; files directly in TEMPLATE_DIR,
 # like README.md, are documentation and not embedded). Contents are stored as
-# \xHH escapes, so any byte is safe.
+# \xHH escapes, so any byte is safe. A file `X.include` holds a path relative
+# to SOURCE_ROOT and is embedded as X with that file's contents: a template
+# carries a guest SDK's sources without a second copy of them in the tree.
 file(GLOB languages LIST_DIRECTORIES true RELATIVE "${TEMPLATE_DIR}" "${TEMPLATE_DIR}/*")
 list(SORT languages)
 set(arrays "")
@@ -23,7 +25,16 @@ foreach(language IN LISTS languages)
     if(NOT path MATCHES "^[A-Za-z0-9_./{}+-]+$")
       message(FATAL_ERROR "template file name ${language}/${path}: use letters, digits, . _ - + / and {{placeholders}} only")
     endif()
-    file(READ "${TEMPLATE_DIR}/${language}/${path}" hex HEX)
+    set(source "${TEMPLATE_DIR}/${language}/${path}")
+    if(path MATCHES "\\.include$")
+      file(STRINGS "${source}" included LIMIT_COUNT 1)
+      set(source "${SOURCE_ROOT}/${included}")
+      string(REGEX REPLACE "\\.include$" "" path "${path}")
+      if(NOT EXISTS "${source}")
+        message(FATAL_ERROR "template file ${language}/${path}.include names ${included}, which does not exist")
+      endif()
+    endif()
+    file(READ "${source}" hex HEX)
     string(LENGTH "${hex}" hex_len)
     math(EXPR size "${hex_len} / 2")
     string(REGEX REPLACE "([0-9a-f][0-9a-f])" "\\\\x\\1" escaped "${hex}")
