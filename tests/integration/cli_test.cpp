@@ -1,6 +1,8 @@
 // End-to-end tests of the wasmplug CLI: the real binary on real files.
 #include <gtest/gtest.h>
 
+#include "cli_process.hpp"
+
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
@@ -26,18 +28,8 @@ namespace {
 
 namespace fs = std::filesystem;
 
-struct Outcome {
-  int status;
-  std::string stdout_text;
-  std::string stderr_text;
-};
-
-std::string slurp(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using wasmplug::test::Outcome;
+using wasmplug::test::slurp;
 
 std::size_t count_lines(const std::string& text) {
   return static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n'));
@@ -54,10 +46,7 @@ class Cli : public ::testing::Test {
   void TearDown() override { fs::remove_all(dir_); }
 
   Outcome run(const std::string& args) {
-    std::string cmd = std::string(WASMPLUG_CLI) + " " + args + " >" + (dir_ / "stdout").string() + " 2>" +
-                      (dir_ / "stderr").string();
-    int raw = std::system(cmd.c_str());
-    return {WIFEXITED(raw) ? WEXITSTATUS(raw) : -1, slurp(dir_ / "stdout"), slurp(dir_ / "stderr")};
+    return wasmplug::test::run_cli(WASMPLUG_CLI, args, dir_);
   }
   fs::path write(const std::string& name, const std::string& text) {
     std::ofstream(dir_ / name, std::ios::binary) << text;

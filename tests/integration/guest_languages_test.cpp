@@ -4,6 +4,8 @@
 // and a few lines are also checked against literal expectations).
 #include <gtest/gtest.h>
 
+#include "cli_process.hpp"
+
 #include <sys/wait.h>
 
 #include <cstdlib>
@@ -17,18 +19,8 @@ namespace {
 
 namespace fs = std::filesystem;
 
-struct Outcome {
-  int status;
-  std::string stdout_text;
-  std::string stderr_text;
-};
-
-std::string slurp(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using wasmplug::test::Outcome;
+using wasmplug::test::slurp;
 
 std::vector<std::string> languages() {
   std::vector<std::string> langs;
@@ -80,10 +72,7 @@ class GuestLanguages : public ::testing::Test {
   // machine a fresh call can miss the default 50 ms.
   Outcome run(const std::string& args) {
     std::string deadline = args.rfind("run ", 0) == 0 ? " --deadline-ms 10000" : "";
-    std::string cmd = std::string(WASMPLUG_CLI) + " " + args + deadline + " >" + (dir_ / "stdout").string() + " 2>" +
-                      (dir_ / "stderr").string();
-    int raw = std::system(cmd.c_str());
-    return {WIFEXITED(raw) ? WEXITSTATUS(raw) : -1, slurp(dir_ / "stdout"), slurp(dir_ / "stderr")};
+    return wasmplug::test::run_cli(WASMPLUG_CLI, args + deadline, dir_);
   }
   fs::path write(const std::string& name, const std::string& text) {
     std::ofstream(dir_ / name, std::ios::binary) << text;
