@@ -56,6 +56,22 @@ void WorkerPool::wait(const Batch& batch) {
   }
 }
 
+bool WorkerPool::done(const Batch& batch) {
+  std::lock_guard lock(mutex_);
+  return batch.done;
+}
+
+bool WorkerPool::help_one() {
+  std::unique_lock lock(mutex_);
+  if (queue_.empty()) {
+    return false;
+  }
+  Batch* next = queue_.front();
+  queue_.pop_front();
+  process(*next, caller_scratch_, lock);
+  return true;
+}
+
 void WorkerPool::work_loop() {
   Scratch scratch;
   std::unique_lock lock(mutex_);

@@ -78,6 +78,10 @@ class WorkerPool {
   /// Returns once `batch` was processed, processing queued batches on the
   /// calling thread meanwhile.
   void wait(const Batch& batch);
+  /// Whether `batch` was processed (it must have been submitted).
+  [[nodiscard]] bool done(const Batch& batch);
+  /// Processes one queued batch on the calling thread; false when none is queued.
+  bool help_one();
 
  private:
   void work_loop();

@@ -196,8 +196,16 @@ class Batches {
     pool_.submit(*current_);
     in_flight_.push_back(std::move(current_));
     current_ = fresh();
+    // Past the bound: write the oldest batch once it is done, help with a
+    // queued one meanwhile, and when none is queued (workers hold them all)
+    // read on rather than sleep — up to twice the bound, where waiting is
+    // the only way left to keep memory bounded.
     while (in_flight_.size() > max_in_flight_) {
-      write_oldest();
+      if (in_flight_.size() >= 2 * max_in_flight_ || pool_.done(*in_flight_.front())) {
+        write_oldest();  // waits (helping) only at twice the bound
+      } else if (!pool_.help_one()) {
+        break;
+      }
     }
   }
   /// Queues the current batch and writes every batch in flight.
