@@ -9,6 +9,8 @@
 #   <prefix>/<libdir>/pkgconfig/wasmplug.pc
 #   <prefix>/bin/wasmplug                 the CLI
 #   <prefix>/share/wasmplug/sdk/go/       the Go guest SDK (whole folder)
+#   <prefix>/share/wasmplug/sdk/rust/     the Rust guest SDK crate (whole folder)
+#   <prefix>/share/wasmplug/sdk/assemblyscript/  the AssemblyScript guest SDK package
 #   <prefix>/share/wasmplug/sdk/c/        the C/C++ guest SDK (whole folder) and
 #                                         WasmplugPlugin.cmake
 #   <prefix>/share/wasmplug/examples/     the example plugins (.wasm) and sample events
@@ -34,6 +36,10 @@ install(TARGETS wasmplug_cli RUNTIME DESTINATION "${CMAKE_INSTALL_BINDIR}" COMPO
 install(DIRECTORY sdk/c/ DESTINATION "${WASMPLUG_INSTALL_SDKDIR}" COMPONENT sdk)
 # The Go SDK (module wasmplug.dev/wasmplug) beside it, for `wasmplug new --lang go`.
 install(DIRECTORY sdk/go/ DESTINATION "${CMAKE_INSTALL_DATADIR}/wasmplug/sdk/go" COMPONENT sdk)
+install(DIRECTORY sdk/rust/ DESTINATION "${CMAKE_INSTALL_DATADIR}/wasmplug/sdk/rust" COMPONENT sdk
+        PATTERN "target" EXCLUDE PATTERN "Cargo.lock" EXCLUDE)
+install(DIRECTORY sdk/assemblyscript/ DESTINATION "${CMAKE_INSTALL_DATADIR}/wasmplug/sdk/assemblyscript" COMPONENT sdk
+        PATTERN "node_modules" EXCLUDE)
 install(DIRECTORY "${WASMPLUG_EXAMPLE_WASM_DIR}/" DESTINATION "${CMAKE_INSTALL_DATADIR}/wasmplug/examples"
         COMPONENT examples FILES_MATCHING PATTERN "*.wasm")
 install(FILES examples/data/events.jsonl DESTINATION "${CMAKE_INSTALL_DATADIR}/wasmplug/examples"

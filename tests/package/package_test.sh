@@ -30,7 +30,8 @@ install)
            $libdir/cmake/wasmplug/wasmplugTargets.cmake $libdir/pkgconfig/wasmplug.pc bin/wasmplug \
            share/wasmplug/sdk/c/WasmplugPlugin.cmake share/wasmplug/sdk/c/include/wasmplug/plugin.h \
            share/wasmplug/sdk/c/src/wasmplug_sdk.c share/wasmplug/examples/redact.wasm \
-           share/wasmplug/examples/events.jsonl; do
+           share/wasmplug/examples/events.jsonl share/wasmplug/sdk/go/go.mod share/wasmplug/sdk/rust/src/lib.rs \
+           share/wasmplug/sdk/assemblyscript/assembly/index.ts; do
     [[ -e "$prefix/$f" ]] || fail "cmake --install did not install $f"
   done
   # Nothing Wasmtime-internal is public.
