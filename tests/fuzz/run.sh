@@ -24,7 +24,7 @@ prepare() {  # target -> prints the scratch corpus dir
 case "${1:-smoke}" in
   smoke)
     seconds="${2:-30}"
-    for target in fuzz_load fuzz_guest; do
+    for target in fuzz_load fuzz_guest fuzz_json; do
       dir=$(prepare "$target")
       echo "== $target: ${seconds} s over tests/fuzz/corpus/$target"
       # The seed corpus is only read; new inputs go to the scratch corpus.
@@ -38,7 +38,7 @@ case "${1:-smoke}" in
     done
     ;;
   long)
-    target="${2:?target: fuzz_load or fuzz_guest}"
+    target="${2:?target: fuzz_load, fuzz_guest or fuzz_json}"
     seconds="${3:?seconds}"
     dir=$(prepare "$target")
     echo "== $target for ${seconds} s; findings in $dir/artifacts/, log $dir/log.txt"
