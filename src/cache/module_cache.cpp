@@ -201,7 +201,9 @@ bool ModuleCache::open_directory() {
   }
   const std::filesystem::path key_path = dir / "key";
   for (int attempt = 0; attempt < 2; ++attempt) {
-    Fd key(::open(key_path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+    // O_NONBLOCK: a FIFO planted in the cache directory must not block the open
+    // (the fstat that follows refuses anything but a regular file).
+    Fd key(::open(key_path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK));
     if (key.fd >= 0) {
       struct stat ks {};
       secret_.assign(kSecretBytes, 0);
@@ -290,7 +292,7 @@ wasmtime_error_t* ModuleCache::compile(wasm_engine_t* engine, const std::string&
 // sees any: wasmtime_module_deserialize trusts its input completely (it maps
 // the bytes as executable code).
 ModuleHandle ModuleCache::find(wasm_engine_t* engine, const Key& key, const std::filesystem::path& path) {
-  Fd fd(::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+  Fd fd(::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK));  // a FIFO must not block
   if (fd.fd < 0) {
     if (errno != ENOENT) {
       problem("cannot open " + path.string() + ": " + errno_text(errno));

@@ -112,6 +112,10 @@ struct CallState {
   /// stack is gone, so the ABI layer ends the call (abi_invoke) and the
   /// instance is never reused.
   bool exited = false;
+  /// Set when a guest call of this call ended in a trap (a guest trap, or a
+  /// host function failing the call): the guest was unwound mid-code, so its
+  /// state may be half-updated and the instance is never reused.
+  bool unwound = false;
   /// Set by a host function that fails the call (fail(), bad pointer ...);
   /// takes precedence over the trap it raises.
   std::optional<Error> host_error;

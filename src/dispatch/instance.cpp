@@ -159,6 +159,7 @@ void Instance::begin_call(std::optional<Hook> hook) {
   state_.hook = hook;
   state_.host_error.reset();
   state_.exited = false;
+  state_.unwound = false;
   state_.started = CycleClock::ticks();
   if (state_.cpu_budget) {
     state_.started_cpu = CallState::thread_cpu_time();
@@ -187,6 +188,7 @@ bool Instance::memory_at_limit() const noexcept {
 }
 
 Error Instance::classify(Phase phase, wasmtime_error_t* error, wasm_trap_t* trap) {
+  state_.unwound = true;  // every failed guest call unwound the guest
   Failure failure = take_failure(error, trap);
   if (state_.host_error) {
     Error host = std::move(*state_.host_error);

@@ -120,7 +120,10 @@ Result<Output> WarmPool::call(const Plugin& plugin, Hook hook, std::span<const s
   ++entry->calls;
   // An instance whose guest called proc_exit(0) answered normally but has no
   // stack left to serve another call.
-  const bool healthy = out.ok() ? !instance.state().exited : instance_untouched_by(out.error());
+  // A failed guest call (any error kind: a host function may fail it with
+  // InvalidArgument) unwound the guest mid-code.
+  const bool healthy =
+      out.ok() ? !instance.state().exited : !instance.state().unwound && instance_untouched_by(out.error());
   give_back(std::move(entry).value(), healthy);
   return out;
 }

@@ -49,7 +49,8 @@ Result<void> HostCallContext::write(std::uint32_t ptr, std::span<const std::uint
     return std::move(span).error();
   }
   if (!bytes.empty()) {
-    std::memcpy(span->data(), bytes.data(), bytes.size());
+    // memmove: `bytes` may itself be guest memory the guest made overlap.
+    std::memmove(span->data(), bytes.data(), bytes.size());
   }
   return {};
 }

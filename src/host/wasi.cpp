@@ -42,6 +42,10 @@ constexpr std::uint64_t kEventSize = 32;
 // Host work that grows with guest-chosen sizes looks at the deadline this
 // often (HostCall::check_deadline).
 constexpr std::size_t kDeadlineEveryItems = 1024;
+// poll_oneoff subscriptions in one call: the host copies them before writing
+// events (the arrays may overlap), so their count bounds host memory; wasi-libc
+// and Go pass one to a few.
+constexpr std::uint32_t kMaxSubscriptions = 4096;
 constexpr std::size_t kDeadlineEveryBytes = 1u << 20;
 
 bool is_output(std::uint32_t fd) { return fd == 1 || fd == 2; }
@@ -333,7 +337,7 @@ Result<std::int32_t> sched_yield(HostCall& /*call*/) { return kSuccess; }
 // Timeout at the deadline instead.
 Result<std::int32_t> poll_oneoff(HostCall& call, std::uint32_t in, std::uint32_t out, std::uint32_t nsubscriptions,
                                  std::uint32_t nevents_ptr) {
-  if (nsubscriptions == 0) {
+  if (nsubscriptions == 0 || nsubscriptions > kMaxSubscriptions) {
     return kInval;
   }
   auto subs = guest_range(call, "poll_oneoff", "subscriptions", in, std::uint64_t{nsubscriptions} * kSubscriptionSize);
@@ -357,7 +361,7 @@ Result<std::int32_t> poll_oneoff(HostCall& call, std::uint32_t in, std::uint32_t
     std::uint64_t wait_ns;  // clock subscriptions
   };
   std::vector<Pending> pending;
-  pending.reserve(std::min<std::uint32_t>(nsubscriptions, 4096));
+  pending.reserve(nsubscriptions);
   std::uint64_t shortest = std::numeric_limits<std::uint64_t>::max();
   bool any_ready = false;
   for (std::uint32_t i = 0; i < nsubscriptions; ++i) {

@@ -47,6 +47,9 @@ HostFunction shout(const std::shared_ptr<Seen>& seen) {
         if (*text == "fail") {
           return cx.error(ErrorKind::LimitExceeded, "quota of 3 lookups used up");
         }
+        if (*text == "invalid") {
+          return cx.error(ErrorKind::InvalidArgument, "no such key");
+        }
         std::string upper(*text);
         for (char& c : upper) {
           c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
@@ -196,6 +199,26 @@ TEST(HostApi, ErrorFromCallbackReachesTheCallerExactly) {
   auto good = rt->call(*plugin, Hook::Transform, bytes("ok"));
   ASSERT_TRUE(good.ok()) << good.error().to_string();
   EXPECT_EQ(good->text(), "OK");
+}
+
+// The guest was unwound mid-code by the failing host call, whatever kind of
+// error the embedder chose: a warm instance is never reused after it.
+TEST(HostApi, WarmInstanceIsDiscardedAfterACallbackFailsTheCall) {
+  auto seen = std::make_shared<Seen>();
+  auto rt = host_runtime(seen);
+  for (const char* input : {"invalid", "fail"}) {
+    LoadOptions options = granted("warm-fail");
+    options.isolation = Isolation::Warm;
+    options.pool.max_instances = 1;
+    auto plugin = load_guest(*rt, "host_api", options);
+    ASSERT_TRUE(plugin);
+    auto out = rt->call(*plugin, Hook::Transform, bytes(input));
+    ASSERT_FALSE(out.ok());
+    EXPECT_EQ(plugin->pool_stats().discarded, 1u) << input << ": " << out.error().to_string();
+    auto good = rt->call(*plugin, Hook::Transform, bytes("ok"));
+    ASSERT_TRUE(good.ok()) << good.error().to_string();
+    EXPECT_EQ(good->text(), "OK");
+  }
 }
 
 TEST(HostApi, ConcurrentCallsShareCapturedState) {

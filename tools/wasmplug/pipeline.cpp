@@ -32,7 +32,23 @@ void WorkerPool::submit(Batch& batch) {
 
 void WorkerPool::process(Batch& batch, Scratch& scratch, std::unique_lock<std::mutex>& lock) {
   lock.unlock();
-  work_(batch, scratch);
+  // work_ fails records, not batches; what still escapes it (an allocation
+  // failure while storing a result) fails the batch's unprocessed records, and
+  // the batch is marked done either way so that its waiter never hangs and no
+  // worker outlives a batch it was given.
+  try {
+    work_(batch, scratch);
+  } catch (...) {
+    for (Item& item : batch.items) {
+      if (item.state == Item::State::Pending) {
+        item.state = Item::State::Failed;
+        // Short enough for the strings' inline buffers: no allocation here.
+        item.kind = "InternalError";
+        item.phase = "call";
+        item.message = "host failure";
+      }
+    }
+  }
   lock.lock();
   batch.done = true;
   // Every waiter wakes: only the writer waits, on the oldest batch.

@@ -183,6 +183,16 @@ class Batches {
  public:
   Batches(WorkerPool& pool, Writer& writer, std::size_t max_in_flight)
       : pool_(pool), writer_(writer), max_in_flight_(max_in_flight), current_(fresh()) {}
+  /// Normally nothing is in flight here (drain or abandon ran). When an
+  /// exception unwinds the run, the batches still queued or on a worker are
+  /// waited for before they are freed.
+  ~Batches() {
+    for (const std::unique_ptr<Batch>& batch : in_flight_) {
+      pool_.wait(*batch);
+    }
+  }
+  Batches(const Batches&) = delete;
+  Batches& operator=(const Batches&) = delete;
 
   Batch& current() { return *current_; }
   [[nodiscard]] bool current_full() const {
