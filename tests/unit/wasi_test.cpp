@@ -263,5 +263,17 @@ TEST(Wasi, SleepIsBoundedByTheCallDeadline) {
   EXPECT_TRUE(rt->call(*plugin, Hook::Transform, bytes("fine")).ok());
 }
 
+// poll_oneoff copies the subscriptions into host memory before it writes
+// events (the arrays may overlap): their count is bounded.
+TEST(Wasi, PollSubscriptionsAreBounded) {
+  auto rt = make_runtime();
+  auto plugin = load_guest(*rt, "wasi_stdio", with_wasi());
+  ASSERT_TRUE(plugin);
+  auto out = rt->call(*plugin, Hook::Transform, bytes("subs"));
+  ASSERT_TRUE(out.ok()) << out.error().to_string();
+  EXPECT_EQ(out->text(), "4096:0 4097:28");  // 28: EINVAL
+  EXPECT_TRUE(rt->call(*plugin, Hook::Transform, bytes("fine")).ok());
+}
+
 }  // namespace
 }  // namespace wasmplug::test

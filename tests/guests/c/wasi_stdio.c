@@ -12,6 +12,8 @@
  *   "sleep"   sleeps 10 s (the call deadline bounds it)
  *   "pieces"  fd_write "piece ", "by ", "piece\n", then "tail" (no newline)
  *   "ctors"   how often the constructor ran in this instance (_initialize)
+ *   "subs"    poll_oneoff with 4096 and 4097 zero-timeout clock subscriptions:
+ *             emits "4096:<errno> 4097:<errno>"
  *   anything else: echoed
  * Config "exit0": wp_init calls exit(0). */
 #define _POSIX_C_SOURCE 200809L
@@ -114,6 +116,34 @@ static wp_status run(const uint8_t* in, size_t len, wp_buf* out) {
       }
     }
     wp_buf_puts(out, "written");
+    return WP_EMIT;
+  }
+  if (is(in, len, "subs")) {
+    static const uint32_t counts[] = {4096, 4097};
+    for (size_t c = 0; c < 2; c++) {
+      __wasi_subscription_t* subs = calloc(counts[c], sizeof *subs);
+      __wasi_event_t* events = calloc(counts[c], sizeof *events);
+      if (!subs || !events) {
+        wp_fail("out of memory");
+      }
+      for (uint32_t i = 0; i < counts[c]; i++) {
+        subs[i].userdata = i;
+        subs[i].u.tag = __WASI_EVENTTYPE_CLOCK;
+        subs[i].u.u.clock.id = __WASI_CLOCKID_MONOTONIC;
+      }
+      __wasi_size_t n = 0;
+      __wasi_errno_t err = __wasi_poll_oneoff(subs, events, counts[c], &n);
+      char text[32];
+      int w = 0;
+      for (uint32_t v = counts[c], d = 1000; d > 0; d /= 10) text[w++] = (char)('0' + v / d % 10);
+      text[w++] = ':';
+      if (err >= 10) text[w++] = (char)('0' + err / 10);
+      text[w++] = (char)('0' + err % 10);
+      text[w++] = c == 0 ? ' ' : '\0';
+      wp_buf_append(out, text, (size_t)(c == 0 ? w : w - 1));
+      free(subs);
+      free(events);
+    }
     return WP_EMIT;
   }
   if (is(in, len, "ctors")) {
