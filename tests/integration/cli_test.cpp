@@ -652,6 +652,17 @@ long rss_kb_of(pid_t pid) {
   return resident * (sysconf(_SC_PAGESIZE) / 1024);
 }
 
+// Returns once `out` has bytes in it (the CLI is producing output), or after a minute.
+void wait_for_output(const fs::path& out) {
+  for (int i = 0; i < 12000; ++i) {
+    std::error_code ec;
+    if (fs::exists(out, ec) && fs::file_size(out, ec) > 0) {
+      return;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+}
+
 Exit wait_for(pid_t pid, std::chrono::seconds limit = std::chrono::seconds(120), long rss_limit_kb = 1L << 20) {
   Exit e;
   const auto until = std::chrono::steady_clock::now() + limit;
@@ -861,13 +872,7 @@ TEST_F(CliProcess, SigtermMidRunFlushesWholeRecordsAndAccountsForTheRest) {
   ::close(null_fd);
   ASSERT_GT(pid, 0);
   // Signal once the CLI is producing output.
-  for (int i = 0; i < 12000; ++i) {
-    std::error_code ec;
-    if (fs::exists(out, ec) && fs::file_size(out, ec) > 0) {
-      break;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
+  wait_for_output(out);
   ASSERT_EQ(kill(pid, SIGTERM), 0);
   Exit e = wait_for(pid);
   std::string err = err_text();
@@ -907,13 +912,7 @@ TEST_F(CliProcess, SigtermWithFourThreadsWritesAPrefixOfTheFullOutput) {
                     null_fd);
   ::close(null_fd);
   ASSERT_GT(pid, 0);
-  for (int i = 0; i < 12000; ++i) {
-    std::error_code ec;
-    if (fs::exists(out, ec) && fs::file_size(out, ec) > 0) {
-      break;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
+  wait_for_output(out);
   ASSERT_EQ(kill(pid, SIGTERM), 0);
   Exit e = wait_for(pid);
   std::string err = err_text();

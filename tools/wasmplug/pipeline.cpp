@@ -57,18 +57,13 @@ void WorkerPool::process(Batch& batch, Scratch& scratch, std::unique_lock<std::m
 
 void WorkerPool::wait(const Batch& batch) {
   std::unique_lock lock(mutex_);
+  // Help rather than sleep: any queued batch is progress towards `batch` (it
+  // is either queued or running), and with one thread this is the only place
+  // batches are processed. Sleep only while `batch` is on a worker.
   while (!batch.done) {
-    if (queue_.empty()) {
-      // `batch` is on a worker right now.
+    if (!process_next(caller_scratch_, lock)) {
       finished_.wait(lock, [&] { return batch.done || !queue_.empty(); });
-      continue;
     }
-    // Help rather than sleep: any queued batch is progress towards `batch`
-    // (it is either queued or running), and with one thread this is the only
-    // place batches are processed.
-    Batch* next = queue_.front();
-    queue_.pop_front();
-    process(*next, caller_scratch_, lock);
   }
 }
 
@@ -79,12 +74,16 @@ bool WorkerPool::done(const Batch& batch) {
 
 bool WorkerPool::help_one() {
   std::unique_lock lock(mutex_);
+  return process_next(caller_scratch_, lock);
+}
+
+bool WorkerPool::process_next(Scratch& scratch, std::unique_lock<std::mutex>& lock) {
   if (queue_.empty()) {
     return false;
   }
   Batch* next = queue_.front();
   queue_.pop_front();
-  process(*next, caller_scratch_, lock);
+  process(*next, scratch, lock);
   return true;
 }
 
@@ -93,12 +92,9 @@ void WorkerPool::work_loop() {
   std::unique_lock lock(mutex_);
   for (;;) {
     queued_.wait(lock, [&] { return closing_ || !queue_.empty(); });
-    if (queue_.empty()) {
+    if (!process_next(scratch, lock)) {
       return;  // closing, and nothing left
     }
-    Batch* batch = queue_.front();
-    queue_.pop_front();
-    process(*batch, scratch, lock);
   }
 }
 

@@ -85,6 +85,9 @@ class WorkerPool {
 
  private:
   void work_loop();
+  /// Pops the oldest queued batch and processes it (lock held on entry and
+  /// return); false when none is queued.
+  bool process_next(Scratch& scratch, std::unique_lock<std::mutex>& lock);
   /// Runs work_ on `batch` with the lock released, then marks it done.
   void process(Batch& batch, Scratch& scratch, std::unique_lock<std::mutex>& lock);
 
