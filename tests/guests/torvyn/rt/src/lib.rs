@@ -1,0 +1,88 @@
+//! What every no_std torvyn test guest needs and std would otherwise bring:
+//! a global allocator (dlmalloc on linear memory: no WASI import), a panic
+//! handler (a trap: `unreachable`), and a reader for the flat JSON configs the
+//! guests take in `lifecycle.init`.
+#![no_std]
+
+extern crate alloc;
+
+use alloc::string::String;
+
+#[global_allocator]
+static ALLOCATOR: dlmalloc::GlobalDlmalloc = dlmalloc::GlobalDlmalloc;
+
+/// The canonical ABI's allocator export. On wasm32-wasip2 wit-bindgen expects
+/// std (wasi-libc) to provide it; a no_std guest provides its own.
+///
+/// # Safety
+/// Called by the component runtime with a pointer it got from here (or null)
+/// and the size and alignment of that allocation.
+#[no_mangle]
+pub unsafe extern "C" fn cabi_realloc(old_ptr: *mut u8, old_len: usize, align: usize, new_len: usize) -> *mut u8 {
+    use alloc::alloc::{alloc, handle_alloc_error, realloc, Layout};
+    let Ok(layout) = Layout::from_size_align(new_len, align) else { core::arch::wasm32::unreachable() };
+    if new_len == 0 {
+        return align as *mut u8;
+    }
+    let ptr = if old_len == 0 {
+        alloc(layout)
+    } else {
+        realloc(old_ptr, Layout::from_size_align_unchecked(old_len, align), new_len)
+    };
+    if ptr.is_null() {
+        handle_alloc_error(layout);
+    }
+    ptr
+}
+
+#[panic_handler]
+fn panic(_info: &core::panic::PanicInfo) -> ! {
+    core::arch::wasm32::unreachable()
+}
+
+/// Why a config was refused; the guests put it in `process-error.invalid-input`.
+pub type ConfigError = String;
+
+/// The value of `"key": <unsigned integer>` in a flat JSON object, or None if
+/// the key is absent. A present key with anything but digits is an error.
+pub fn config_u64(config: &str, key: &str) -> Result<Option<u64>, ConfigError> {
+    let Some(rest) = value_of(config, key) else { return Ok(None) };
+    let digits: &str = rest.split(|c: char| !c.is_ascii_digit()).next().unwrap_or("");
+    if digits.is_empty() {
+        return Err(alloc::format!("config: \"{key}\" must be an unsigned integer"));
+    }
+    digits
+        .parse::<u64>()
+        .map(Some)
+        .map_err(|_| alloc::format!("config: \"{key}\" is out of range"))
+}
+
+/// The value of `"key": "<string>"` (escapes `\"` and `\\` only), or None.
+pub fn config_str(config: &str, key: &str) -> Result<Option<String>, ConfigError> {
+    let Some(rest) = value_of(config, key) else { return Ok(None) };
+    let Some(body) = rest.strip_prefix('"') else {
+        return Err(alloc::format!("config: \"{key}\" must be a string"));
+    };
+    let mut out = String::new();
+    let mut chars = body.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' => return Ok(Some(out)),
+            '\\' => match chars.next() {
+                Some(e @ ('"' | '\\')) => out.push(e),
+                _ => return Err(alloc::format!("config: \"{key}\": only \\\" and \\\\ escapes are supported")),
+            },
+            _ => out.push(c),
+        }
+    }
+    Err(alloc::format!("config: \"{key}\": unterminated string"))
+}
+
+/// The text after `"key":` (whitespace skipped). The configs are flat and
+/// written by the tests, so a plain search is enough.
+fn value_of<'a>(config: &'a str, key: &str) -> Option<&'a str> {
+    let quoted = alloc::format!("\"{key}\"");
+    let at = config.find(quoted.as_str())?;
+    let rest = config[at + quoted.len()..].trim_start();
+    Some(rest.strip_prefix(':')?.trim_start())
+}
