@@ -35,6 +35,35 @@ pub unsafe extern "C" fn cabi_realloc(old_ptr: *mut u8, old_len: usize, align: u
     ptr
 }
 
+/// `memcmp` for compiled slice comparisons: on wasm32-wasip2 it comes from
+/// wasi-libc, which a no_std guest does not link (memcpy/memset are bulk
+/// memory instructions there; memcmp is not). Without it the module would
+/// import `env::memcmp` and the component would not encode.
+///
+/// # Safety
+/// `a` and `b` are valid for `n` bytes.
+#[no_mangle]
+pub unsafe extern "C" fn memcmp(a: *const u8, b: *const u8, n: usize) -> i32 {
+    let mut i = 0;
+    while i < n {
+        let (x, y) = (*a.add(i), *b.add(i));
+        if x != y {
+            return i32::from(x) - i32::from(y);
+        }
+        i += 1;
+    }
+    0
+}
+
+/// `bcmp` (equality only), which LLVM emits for `==` on slices.
+///
+/// # Safety
+/// As for [`memcmp`].
+#[no_mangle]
+pub unsafe extern "C" fn bcmp(a: *const u8, b: *const u8, n: usize) -> i32 {
+    memcmp(a, b, n)
+}
+
 #[panic_handler]
 fn panic(_info: &core::panic::PanicInfo) -> ! {
     core::arch::wasm32::unreachable()
