@@ -90,7 +90,8 @@ function(wasmplug_add_component_guests target)
   get_filename_component(ws "${P_WORKSPACE}" ABSOLUTE)
   get_property(stems GLOBAL PROPERTY WASMPLUG_COMPONENT_GUESTS)
   file(GLOB_RECURSE srcs CONFIGURE_DEPENDS "${ws}/*.rs" "${ws}/*.toml" "${ws}/*.wit"
-    "${PROJECT_SOURCE_DIR}/wit/torvyn-streaming/*.wit")
+    "${PROJECT_SOURCE_DIR}/wit/torvyn-streaming/*.wit" "${PROJECT_SOURCE_DIR}/sdk/rust-torvyn/*.rs"
+    "${PROJECT_SOURCE_DIR}/sdk/rust-torvyn/Cargo.toml")
   set(cargo_out "${WASMPLUG_GUEST_CARGO_DIR}/wasm32-wasip2/release")
   set(outputs "")
   set(check_and_copy "")

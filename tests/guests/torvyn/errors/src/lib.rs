@@ -6,9 +6,8 @@
 #![no_std]
 
 extern crate alloc;
-use torvyn_guest_rt as _;
 
-wit_bindgen::generate!({ world: "transform", path: "../../../../wit/torvyn-streaming" });
+torvyn_guest::bindings!("transform");
 
 use exports::torvyn::streaming::processor::Guest;
 use torvyn::streaming::buffer_allocator;

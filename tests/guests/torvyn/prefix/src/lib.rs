@@ -6,12 +6,11 @@
 #![no_std]
 
 extern crate alloc;
-use torvyn_guest_rt as _;
 
 use alloc::string::String;
 use core::cell::RefCell;
 
-wit_bindgen::generate!({ world: "managed-transform", path: "../../../../wit/torvyn-streaming" });
+torvyn_guest::bindings!("managed-transform");
 
 use exports::torvyn::streaming::lifecycle::Guest as Lifecycle;
 use exports::torvyn::streaming::processor::Guest as Processor;
@@ -37,7 +36,7 @@ impl Lifecycle for Prefix {
         if state.initialized_once {
             return Err(ProcessError::InvalidInput(String::from("init called twice")));
         }
-        let prefix = torvyn_guest_rt::config_str(&config, "prefix")
+        let prefix = torvyn_guest::config_str(&config, "prefix")
             .map_err(ProcessError::InvalidInput)?
             .ok_or_else(|| ProcessError::InvalidInput(String::from("config: missing string field \"prefix\"")))?;
         state.prefix = Some(prefix);

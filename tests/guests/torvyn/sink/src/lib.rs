@@ -9,12 +9,11 @@
 #![no_std]
 
 extern crate alloc;
-use torvyn_guest_rt as _;
 
 use alloc::string::String;
 use core::cell::RefCell;
 
-wit_bindgen::generate!({ world: "data-sink", path: "../../../../wit/torvyn-streaming" });
+torvyn_guest::bindings!("data-sink");
 
 use exports::torvyn::streaming::lifecycle::Guest as Lifecycle;
 use exports::torvyn::streaming::sink::Guest as Sink;
@@ -36,8 +35,8 @@ struct Counter;
 
 impl Lifecycle for Counter {
     fn init(config: String) -> Result<(), ProcessError> {
-        let pause_every = torvyn_guest_rt::config_u64(&config, "pause_every").map_err(ProcessError::InvalidInput)?;
-        let expect = torvyn_guest_rt::config_u64(&config, "expect").map_err(ProcessError::InvalidInput)?;
+        let pause_every = torvyn_guest::config_u64(&config, "pause_every").map_err(ProcessError::InvalidInput)?;
+        let expect = torvyn_guest::config_u64(&config, "expect").map_err(ProcessError::InvalidInput)?;
         let mut state = STATE.0.borrow_mut();
         *state = State { initialized: true, pause_every: pause_every.unwrap_or(0), expect, received: 0 };
         Ok(())

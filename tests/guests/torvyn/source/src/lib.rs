@@ -11,12 +11,11 @@
 #![no_std]
 
 extern crate alloc;
-use torvyn_guest_rt as _;
 
 use alloc::string::String;
 use core::cell::RefCell;
 
-wit_bindgen::generate!({ world: "data-source", path: "../../../../wit/torvyn-streaming" });
+torvyn_guest::bindings!("data-source");
 
 use exports::torvyn::streaming::lifecycle::Guest as Lifecycle;
 use exports::torvyn::streaming::source::Guest as Source;
@@ -43,7 +42,7 @@ fn parse_count(config: &str) -> Result<u64, String> {
     if !trimmed.is_empty() && trimmed.bytes().all(|b| b.is_ascii_digit()) {
         return trimmed.parse::<u64>().map_err(|_| String::from("config: count is out of range"));
     }
-    torvyn_guest_rt::config_u64(config, "count")?
+    torvyn_guest::config_u64(config, "count")?
         .ok_or_else(|| String::from("config: expected {\"count\":N} or N (an unsigned integer)"))
 }
 

@@ -4,7 +4,8 @@
 #![no_std]
 
 extern crate alloc;
-use torvyn_guest_rt as _;
+// The no_std runtime only; the bindings come from the private WIT.
+use torvyn_guest as _;
 
 wit_bindgen::generate!({ world: "transform", path: "wit" });
 

@@ -3,7 +3,8 @@
 #![no_std]
 
 extern crate alloc;
-use torvyn_guest_rt as _;
+// The no_std runtime only; the bindings come from the private WIT.
+use torvyn_guest as _;
 
 use alloc::string::String;
 use alloc::vec::Vec;

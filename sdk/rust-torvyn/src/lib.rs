@@ -1,13 +1,35 @@
-//! What every no_std torvyn test guest needs and std would otherwise bring:
-//! a global allocator (dlmalloc on linear memory: no WASI import), a panic
-//! handler (a trap: `unreachable`), and a reader for the flat JSON configs the
-//! guests take in `lifecycle.init`.
+//! Guest SDK for `torvyn:streaming@0.1.0` components (wasmplug's torvyn
+//! profile).
+//!
+//! - [`bindings!`] generates the `wit-bindgen` bindings of one of the four
+//!   worlds from the project's `wit/torvyn-streaming`, embedded at build time.
+//! - The `runtime` feature (default) supplies what a `#![no_std]` component
+//!   needs and std / wasi-libc would otherwise bring, without importing WASI:
+//!   a global allocator (dlmalloc on linear memory), a panic handler that
+//!   traps (`unreachable`), `cabi_realloc` and `memcmp`/`bcmp`.
+//! - [`config_u64`] / [`config_str`] read the flat JSON configs that
+//!   `lifecycle.init` receives.
+//!
+//! ```ignore
+//! #![no_std]
+//! extern crate alloc;
+//! torvyn_guest::bindings!("transform");
+//! struct Upper;
+//! impl exports::torvyn::streaming::processor::Guest for Upper { /* ... */ }
+//! export!(Upper);
+//! ```
 #![no_std]
 
 extern crate alloc;
 
 use alloc::string::String;
 
+#[doc(hidden)]
+pub use wit_bindgen as __wit_bindgen;
+
+include!(concat!(env!("OUT_DIR"), "/bindings_macro.rs"));
+
+#[cfg(feature = "runtime")]
 #[global_allocator]
 static ALLOCATOR: dlmalloc::GlobalDlmalloc = dlmalloc::GlobalDlmalloc;
 
@@ -17,6 +39,7 @@ static ALLOCATOR: dlmalloc::GlobalDlmalloc = dlmalloc::GlobalDlmalloc;
 /// # Safety
 /// Called by the component runtime with a pointer it got from here (or null)
 /// and the size and alignment of that allocation.
+#[cfg(feature = "runtime")]
 #[no_mangle]
 pub unsafe extern "C" fn cabi_realloc(old_ptr: *mut u8, old_len: usize, align: usize, new_len: usize) -> *mut u8 {
     use alloc::alloc::{alloc, handle_alloc_error, realloc, Layout};
@@ -42,6 +65,7 @@ pub unsafe extern "C" fn cabi_realloc(old_ptr: *mut u8, old_len: usize, align: u
 ///
 /// # Safety
 /// `a` and `b` are valid for `n` bytes.
+#[cfg(feature = "runtime")]
 #[no_mangle]
 pub unsafe extern "C" fn memcmp(a: *const u8, b: *const u8, n: usize) -> i32 {
     let mut i = 0;
@@ -59,11 +83,13 @@ pub unsafe extern "C" fn memcmp(a: *const u8, b: *const u8, n: usize) -> i32 {
 ///
 /// # Safety
 /// As for [`memcmp`].
+#[cfg(feature = "runtime")]
 #[no_mangle]
 pub unsafe extern "C" fn bcmp(a: *const u8, b: *const u8, n: usize) -> i32 {
     memcmp(a, b, n)
 }
 
+#[cfg(feature = "runtime")]
 #[panic_handler]
 fn panic(_info: &core::panic::PanicInfo) -> ! {
     core::arch::wasm32::unreachable()
