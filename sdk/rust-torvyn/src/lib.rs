@@ -29,7 +29,7 @@ pub use wit_bindgen as __wit_bindgen;
 
 include!(concat!(env!("OUT_DIR"), "/bindings_macro.rs"));
 
-#[cfg(feature = "runtime")]
+#[cfg(all(feature = "runtime", target_arch = "wasm32"))]
 #[global_allocator]
 static ALLOCATOR: dlmalloc::GlobalDlmalloc = dlmalloc::GlobalDlmalloc;
 
@@ -39,7 +39,7 @@ static ALLOCATOR: dlmalloc::GlobalDlmalloc = dlmalloc::GlobalDlmalloc;
 /// # Safety
 /// Called by the component runtime with a pointer it got from here (or null)
 /// and the size and alignment of that allocation.
-#[cfg(feature = "runtime")]
+#[cfg(all(feature = "runtime", target_arch = "wasm32"))]
 #[no_mangle]
 pub unsafe extern "C" fn cabi_realloc(old_ptr: *mut u8, old_len: usize, align: usize, new_len: usize) -> *mut u8 {
     use alloc::alloc::{alloc, handle_alloc_error, realloc, Layout};
@@ -65,7 +65,7 @@ pub unsafe extern "C" fn cabi_realloc(old_ptr: *mut u8, old_len: usize, align: u
 ///
 /// # Safety
 /// `a` and `b` are valid for `n` bytes.
-#[cfg(feature = "runtime")]
+#[cfg(all(feature = "runtime", target_arch = "wasm32"))]
 #[no_mangle]
 pub unsafe extern "C" fn memcmp(a: *const u8, b: *const u8, n: usize) -> i32 {
     let mut i = 0;
@@ -83,13 +83,13 @@ pub unsafe extern "C" fn memcmp(a: *const u8, b: *const u8, n: usize) -> i32 {
 ///
 /// # Safety
 /// As for [`memcmp`].
-#[cfg(feature = "runtime")]
+#[cfg(all(feature = "runtime", target_arch = "wasm32"))]
 #[no_mangle]
 pub unsafe extern "C" fn bcmp(a: *const u8, b: *const u8, n: usize) -> i32 {
     memcmp(a, b, n)
 }
 
-#[cfg(feature = "runtime")]
+#[cfg(all(feature = "runtime", target_arch = "wasm32"))]
 #[panic_handler]
 fn panic(_info: &core::panic::PanicInfo) -> ! {
     core::arch::wasm32::unreachable()
