@@ -42,15 +42,14 @@ if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknow
   fi
 fi
 
-# The torvyn profile's test components (tests/guests/torvyn) build for
-# wasm32-wasip2; rustc >= 1.95 ships the component linker (wasm-component-ld).
+# The torvyn profile's test guests are WebAssembly components built by rustc
+# for wasm32-wasip2 (rustc >= 1.95 links them with wasm-component-ld).
 if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-wasip2; then
-  echo "setup: adding the Rust target wasm32-wasip2 (torvyn test components)"
+  echo "setup: adding the Rust target wasm32-wasip2 (guest components of the torvyn profile)"
   if ! command -v rustup >/dev/null || ! rustup target add wasm32-wasip2; then
     echo "setup: cannot add the Rust target wasm32-wasip2 (needs rustup and network access to the" \
-         "Rust distribution server); the torvyn test components cannot be built. Install it with" \
-         "'rustup target add wasm32-wasip2', or configure with -DWASMPLUG_GUEST_LANGS=assemblyscript" \
-         "to build without Rust guests." >&2
+         "Rust distribution server); the torvyn test components cannot be built. Install it, or configure with" \
+         "-DWASMPLUG_GUEST_LANGS=assemblyscript to build without Rust guests." >&2
     exit 1
   fi
 fi
