@@ -3,7 +3,9 @@
 # clang-19 + lld-19 + wasi-libc (+ libc++ for C++ guests) for guest plugins,
 # wabt for WAT, libclang-rt-19-dev for the libFuzzer targets) and checks
 # for cargo (Wasmtime is built from the Rust crate registry by CMake);
-# dpkg-dev (dpkg-shlibdeps) and file for the .deb that cpack makes.
+# dpkg-dev (dpkg-shlibdeps) and file for the .deb that cpack makes;
+# libcpp-httplib-dev for the metrics HTTP server, and prometheus (promtool and
+# the server) + curl for the tests that validate and scrape /metrics.
 set -euo pipefail
 
 packages=(
@@ -11,6 +13,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev libssl-dev libcli11-dev libsimdjson-dev libre2-dev
   clang-tidy-19 clang-19 lld-19 wasi-libc libclang-rt-19-dev-wasm32 libc++-19-dev-wasm32 libc++abi-19-dev-wasm32 wabt
   libclang-rt-19-dev
+  libcpp-httplib-dev prometheus curl
 )
 
 missing=()
