@@ -19,6 +19,7 @@
 #include <algorithm>
 #include <array>
 #include <cerrno>
+#include <cstdlib>
 #include <condition_variable>
 #include <cstring>
 #include <deque>
@@ -233,19 +234,18 @@ Result<Endpoint> resolve(const std::string& address) {
 }
 
 Result<void> validate(const MetricsServerConfig& c) {
-  auto range = [](const char* field, long long value, long long lo, long long hi) -> Result<void> {
+  auto check = [](const char* field, auto value, auto lo, auto hi, const char* unit) -> Result<void> {
     if (value < lo || value > hi) {
       return invalid(std::string("MetricsServerConfig::") + field + " must be in " + std::to_string(lo) + ".." +
-                     std::to_string(hi) + ", got " + std::to_string(value));
+                     std::to_string(hi) + unit + ", got " + std::to_string(value));
     }
     return {};
   };
   for (const Result<void>& r :
-       {range("threads", c.threads, 1, 16), range("max_connections", c.max_connections, 1, 4096),
-        range("max_request_bytes", static_cast<long long>(std::min<std::size_t>(c.max_request_bytes, 1u << 30)), 1024,
-              1 << 20),
-        range("read_timeout (ms)", c.read_timeout.count(), 1, 600'000),
-        range("write_timeout (ms)", c.write_timeout.count(), 1, 600'000)}) {
+       {check("threads", c.threads, 1u, 16u, ""), check("max_connections", c.max_connections, 1u, 4096u, ""),
+        check("max_request_bytes", c.max_request_bytes, std::size_t{1024}, std::size_t{1} << 20, " bytes"),
+        check("read_timeout", c.read_timeout.count(), 1LL, 600'000LL, " ms"),
+        check("write_timeout", c.write_timeout.count(), 1LL, 600'000LL, " ms")}) {
     if (!r) {
       return r;
     }
@@ -395,7 +395,9 @@ struct MetricsServer::State {
     try {
       http.serve(stream);
     } catch (...) {
-      // httplib failed (allocation): the connection is closed without an answer.
+      // httplib failed (allocation): the connection is dropped without an
+      // answer rather than the exception ending the process on this thread.
+      ::shutdown(fd, SHUT_RDWR);
     }
     ::shutdown(fd, SHUT_WR);
     const auto linger_end = Clock::now() + kLinger;
