@@ -46,7 +46,9 @@ constexpr const char kRefused[] =
     "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: 44\r\n"
     "Connection: close\r\n\r\nmetrics server: too many open connections.\r\n";
 
-Error invalid(std::string message) { return Error{ErrorKind::InvalidArgument, Phase::Config, "", "", std::move(message)}; }
+Error invalid(std::string message) {
+  return Error{ErrorKind::InvalidArgument, Phase::Config, "", "", std::move(message)};
+}
 
 int remaining_ms(Clock::time_point deadline) {
   const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
@@ -214,8 +216,8 @@ Result<Endpoint> resolve(const std::string& address) {
   if (host.empty()) {
     return invalid(what + " has no host: give e.g. 127.0.0.1:9464, or 0.0.0.0:9464 for every interface");
   }
-  if (port.empty() || port.size() > 5 || !std::all_of(port.begin(), port.end(), [](char c) { return c >= '0' && c <= '9'; }) ||
-      std::stoul(port) > 65535) {
+  const bool digits = std::all_of(port.begin(), port.end(), [](char c) { return c >= '0' && c <= '9'; });
+  if (port.empty() || port.size() > 5 || !digits || std::stoul(port) > 65535) {
     return invalid(what + ": the port must be a number in 0..65535, got '" + port + "'");
   }
   addrinfo hints{};

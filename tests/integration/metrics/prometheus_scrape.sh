@@ -28,6 +28,8 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
+trap 'exit 143' TERM
+trap 'exit 130' INT
 fail() {
   echo "FAIL: $*"
   [[ -f "$work/prometheus.log" ]] && { echo "--- prometheus log:"; tail -20 "$work/prometheus.log"; }
@@ -55,7 +57,7 @@ for attempt in 1 2 3 4 5; do
   web_port=$((20000 + RANDOM % 40000))
   curl -s --max-time 1 -o /dev/null "http://127.0.0.1:$web_port/" && continue
   prometheus --config.file="$work/prometheus.yml" --storage.tsdb.path="$work/data" \
-    --web.listen-address="127.0.0.1:$web_port" >"$work/prometheus.log" 2>&1 &
+    --web.listen-address="127.0.0.1:$web_port" >"$work/prometheus.log" 2>&1 3>&- &
   prom_pid=$!
   ready=""
   for _ in $(seq 600); do

@@ -14,6 +14,8 @@ source "$(dirname "$0")/run_with_metrics.sh"
 rm -rf "$work"
 mkdir -p "$work"
 trap 'kill_run; rm -rf "$work"' EXIT
+trap 'exit 143' TERM
+trap 'exit 130' INT
 
 start_run
 feed 3 one two "Unreachable here" "Fail me" three

@@ -13,7 +13,7 @@ start_run() {
   # Read-write: opening does not block, and the run sees EOF only when fd 3 closes.
   exec 3<>"$work/in"
   "$cli" run "$plugin" --format lines --input "$work/in" --output "$work/out" --errors "$work/errors" \
-    --threads 2 --metrics-addr 127.0.0.1:0 2>"$work/stderr" &
+    --threads 2 --metrics-addr 127.0.0.1:0 2>"$work/stderr" 3>&- &
   run_pid=$!
   metrics_url=""
   for _ in $(seq 300); do
