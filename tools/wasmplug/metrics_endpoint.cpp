@@ -13,10 +13,10 @@ void add_metrics_option(CLI::App& cmd, std::string& address) {
 
 std::optional<MetricsEndpoint> start_metrics_endpoint(const std::string& address) {
   MetricsEndpoint endpoint;
-  endpoint.metrics = std::make_shared<PrometheusMetrics>();
   if (address.empty()) {
-    return endpoint;
+    return endpoint;  // no sink either: a run without the flag records nothing
   }
+  endpoint.metrics = std::make_shared<PrometheusMetrics>();
   MetricsServerConfig config;
   config.address = address;
   auto server = MetricsServer::start(config, endpoint.metrics);

@@ -18,10 +18,11 @@ namespace wasmplug::cli {
 void add_metrics_option(CLI::App& cmd, std::string& address);
 
 /// What a command needs for --metrics-addr: the sink for its RuntimeConfig
-/// (set even without the option, so the command need not care) and the server.
+/// and the server serving it. Both null without the option (no sink: the
+/// calls record nothing), so a command can pass `metrics` on unconditionally.
 struct MetricsEndpoint {
-  std::shared_ptr<PrometheusMetrics> metrics;
-  std::unique_ptr<MetricsServer> server;  ///< null without --metrics-addr
+  std::shared_ptr<PrometheusMetrics> metrics;  ///< null without --metrics-addr
+  std::unique_ptr<MetricsServer> server;       ///< null without --metrics-addr
 };
 
 /// Starts serving `address` (nothing when empty). On failure prints one line
