@@ -1,0 +1,324 @@
+//! The host side of `types` and `buffer-allocator`: buffers live in host
+//! memory (a ResourceTable per instance), never in the guest's.
+
+use super::bindings::{buffer_allocator, types};
+use types::BufferError;
+use wasmtime::component::{Resource, ResourceTable};
+use wasmtime::{ResourceLimiter, Result, format_err};
+
+/// What every buffer costs against the budget beyond its bytes: the table
+/// entry and the allocation headers. Makes a flood of empty buffers hit the
+/// budget like large ones do.
+pub const BUFFER_OVERHEAD: u64 = 64;
+/// Longest content-type string the host keeps; longer ones trap the call.
+pub const MAX_CONTENT_TYPE: usize = 256;
+
+pub struct Buffer {
+    pub bytes: Vec<u8>,
+    pub content_type: String,
+    /// What this buffer holds of the instance's budget.
+    pub charge: u64,
+}
+
+pub struct MutableBuffer {
+    pub bytes: Vec<u8>,
+    pub capacity: u64,
+    pub content_type: String,
+    pub charge: u64,
+}
+
+/// The flow context of the element being processed. The values live in
+/// `HostState::flow` (one per call); the resource is only a handle to them.
+pub struct FlowContext;
+
+#[derive(Default)]
+pub struct Flow {
+    pub trace_id: String,
+    pub span_id: String,
+    pub flow_id: String,
+    /// Absolute deadline of the element (0 = none), as CLOCK_MONOTONIC ns.
+    pub deadline_ns: u64,
+}
+
+/// Linear memory and table bounds of one instance (all its core instances
+/// together), and what it uses.
+pub struct Limiter {
+    pub max_memory: usize,
+    pub max_table_elements: usize,
+    pub memory_used: usize,
+    pub memory_denied: bool,
+}
+
+impl ResourceLimiter for Limiter {
+    fn memory_growing(&mut self, current: usize, desired: usize, _maximum: Option<usize>) -> Result<bool> {
+        let grow = desired.saturating_sub(current);
+        if self.memory_used.saturating_add(grow) > self.max_memory {
+            self.memory_denied = true;
+            return Ok(false);
+        }
+        self.memory_used += grow;
+        Ok(true)
+    }
+
+    fn table_growing(&mut self, _current: usize, desired: usize, _maximum: Option<usize>) -> Result<bool> {
+        Ok(desired <= self.max_table_elements)
+    }
+
+    fn instances(&self) -> usize {
+        32
+    }
+    fn tables(&self) -> usize {
+        32
+    }
+    fn memories(&self) -> usize {
+        8
+    }
+}
+
+pub struct HostState {
+    pub table: ResourceTable,
+    pub limiter: Limiter,
+    /// Largest buffer (bytes) a component may allocate or grow to.
+    pub max_buffer: u64,
+    /// Bytes all live buffers of this instance may hold together.
+    pub budget: u64,
+    pub budget_used: u64,
+    pub budget_denials: u64,
+    pub flow: Flow,
+    /// Wall-clock deadline of the current call.
+    pub call_deadline: Option<std::time::Instant>,
+    /// Why the host failed the call (a trap it raised), for the error message.
+    pub host_fault: Option<(u32, String)>,
+}
+
+/// Host faults: the kind the C++ side reports.
+pub const FAULT_ABI: u32 = 1;
+
+impl HostState {
+    fn fault(&mut self, kind: u32, message: String) -> wasmtime::Error {
+        let err = format_err!("{message}");
+        self.host_fault = Some((kind, message));
+        err
+    }
+
+    fn charge(&mut self, bytes: u64) -> Result<u64, BufferError> {
+        let cost = bytes.saturating_add(BUFFER_OVERHEAD);
+        if self.budget_used.saturating_add(cost) > self.budget {
+            self.budget_denials += 1;
+            return Err(BufferError::AllocationFailed(format!(
+                "buffer memory budget exhausted: {} of {} bytes held by live buffers, {} more requested",
+                self.budget_used, self.budget, cost
+            )));
+        }
+        self.budget_used += cost;
+        Ok(cost)
+    }
+
+    pub fn refund(&mut self, charge: u64) {
+        self.budget_used = self.budget_used.saturating_sub(charge);
+    }
+
+    fn check_content_type(&mut self, value: &str) -> Result<()> {
+        if value.len() > MAX_CONTENT_TYPE {
+            return Err(self.fault(
+                FAULT_ABI,
+                format!("content-type of {} bytes is longer than the {} bytes allowed", value.len(), MAX_CONTENT_TYPE),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Makes `bytes` the bytes of a mutable buffer that holds `needed`
+    /// bytes, growing its capacity (and its charge) when needed.
+    fn ensure_capacity(&mut self, buf: &Resource<MutableBuffer>, needed: u64) -> Result<Result<(), BufferError>> {
+        let (capacity, charge) = {
+            let b = self.table.get(buf)?;
+            (b.capacity, b.charge)
+        };
+        if needed <= capacity {
+            return Ok(Ok(()));
+        }
+        if needed > self.max_buffer {
+            return Ok(Err(BufferError::CapacityExceeded));
+        }
+        let extra = needed - capacity;
+        if self.budget_used.saturating_add(extra) > self.budget {
+            self.budget_denials += 1;
+            return Ok(Err(BufferError::AllocationFailed(format!(
+                "buffer memory budget exhausted: {} of {} bytes held by live buffers, {} more requested",
+                self.budget_used, self.budget, extra
+            ))));
+        }
+        self.budget_used += extra;
+        let b = self.table.get_mut(buf)?;
+        b.capacity = needed;
+        b.charge = charge + extra;
+        Ok(Ok(()))
+    }
+
+    fn new_mutable(&mut self, bytes: Vec<u8>, capacity: u64, content_type: String) -> Result<Result<Resource<MutableBuffer>, BufferError>> {
+        if capacity > self.max_buffer {
+            return Ok(Err(BufferError::CapacityExceeded));
+        }
+        let charge = match self.charge(capacity) {
+            Ok(c) => c,
+            Err(e) => return Ok(Err(e)),
+        };
+        match self.table.push(MutableBuffer { bytes, capacity, content_type, charge }) {
+            Ok(r) => Ok(Ok(r)),
+            Err(e) => {
+                self.refund(charge);
+                Err(e.into())
+            }
+        }
+    }
+}
+
+/// u64 offset/length from the guest as a host index; buffers never exceed
+/// 16 MiB, so anything past u32 is simply out of range.
+fn fit(value: u64) -> Option<usize> {
+    u32::try_from(value).ok().map(|v| v as usize)
+}
+
+impl types::Host for HostState {}
+
+impl types::HostBuffer for HostState {
+    fn size(&mut self, this: Resource<Buffer>) -> Result<u64> {
+        Ok(self.table.get(&this)?.bytes.len() as u64)
+    }
+
+    fn content_type(&mut self, this: Resource<Buffer>) -> Result<String> {
+        Ok(self.table.get(&this)?.content_type.clone())
+    }
+
+    fn read(&mut self, this: Resource<Buffer>, offset: u64, len: u64) -> Result<Vec<u8>> {
+        let bytes = &self.table.get(&this)?.bytes;
+        let start = fit(offset).unwrap_or(usize::MAX).min(bytes.len());
+        let len = fit(len).unwrap_or(u32::MAX as usize);
+        let end = start.saturating_add(len).min(bytes.len());
+        Ok(bytes[start..end].to_vec())
+    }
+
+    fn read_all(&mut self, this: Resource<Buffer>) -> Result<Vec<u8>> {
+        Ok(self.table.get(&this)?.bytes.clone())
+    }
+
+    fn drop(&mut self, rep: Resource<Buffer>) -> Result<()> {
+        let b = self.table.delete(rep)?;
+        self.refund(b.charge);
+        Ok(())
+    }
+}
+
+impl types::HostMutableBuffer for HostState {
+    fn write(&mut self, this: Resource<MutableBuffer>, offset: u64, bytes: Vec<u8>) -> Result<Result<(), BufferError>> {
+        let size = self.table.get(&this)?.bytes.len();
+        let Some(offset) = fit(offset).filter(|o| *o <= size) else {
+            return Ok(Err(BufferError::OutOfBounds));
+        };
+        let end = offset as u64 + bytes.len() as u64;
+        if let Err(e) = self.ensure_capacity(&this, end)? {
+            return Ok(Err(e));
+        }
+        let b = self.table.get_mut(&this)?;
+        let overlap = (b.bytes.len() - offset).min(bytes.len());
+        b.bytes[offset..offset + overlap].copy_from_slice(&bytes[..overlap]);
+        b.bytes.extend_from_slice(&bytes[overlap..]);
+        Ok(Ok(()))
+    }
+
+    fn append(&mut self, this: Resource<MutableBuffer>, bytes: Vec<u8>) -> Result<Result<(), BufferError>> {
+        let size = self.table.get(&this)?.bytes.len() as u64;
+        if let Err(e) = self.ensure_capacity(&this, size + bytes.len() as u64)? {
+            return Ok(Err(e));
+        }
+        self.table.get_mut(&this)?.bytes.extend_from_slice(&bytes);
+        Ok(Ok(()))
+    }
+
+    fn size(&mut self, this: Resource<MutableBuffer>) -> Result<u64> {
+        Ok(self.table.get(&this)?.bytes.len() as u64)
+    }
+
+    fn capacity(&mut self, this: Resource<MutableBuffer>) -> Result<u64> {
+        Ok(self.table.get(&this)?.capacity)
+    }
+
+    fn set_content_type(&mut self, this: Resource<MutableBuffer>, content_type: String) -> Result<()> {
+        self.check_content_type(&content_type)?;
+        self.table.get_mut(&this)?.content_type = content_type;
+        Ok(())
+    }
+
+    fn freeze(&mut self, this: Resource<MutableBuffer>) -> Result<Resource<Buffer>> {
+        let m = self.table.delete(this)?;
+        // A frozen buffer holds its bytes, not its spare capacity.
+        let charge = m.bytes.len() as u64 + BUFFER_OVERHEAD;
+        self.refund(m.charge.saturating_sub(charge));
+        let mut bytes = m.bytes;
+        bytes.shrink_to_fit();
+        Ok(self.table.push(Buffer { bytes, content_type: m.content_type, charge: charge.min(m.charge) })?)
+    }
+
+    fn drop(&mut self, rep: Resource<MutableBuffer>) -> Result<()> {
+        let b = self.table.delete(rep)?;
+        self.refund(b.charge);
+        Ok(())
+    }
+}
+
+impl types::HostFlowContext for HostState {
+    fn trace_id(&mut self, _this: Resource<FlowContext>) -> Result<String> {
+        Ok(self.flow.trace_id.clone())
+    }
+    fn span_id(&mut self, _this: Resource<FlowContext>) -> Result<String> {
+        Ok(self.flow.span_id.clone())
+    }
+    fn deadline_ns(&mut self, _this: Resource<FlowContext>) -> Result<u64> {
+        if self.flow.deadline_ns == 0 {
+            return Ok(0);
+        }
+        // Remaining time; 1 when it has passed (0 would mean "no deadline").
+        let now = monotonic_ns();
+        Ok(self.flow.deadline_ns.saturating_sub(now).max(1))
+    }
+    fn flow_id(&mut self, _this: Resource<FlowContext>) -> Result<String> {
+        Ok(self.flow.flow_id.clone())
+    }
+    fn drop(&mut self, rep: Resource<FlowContext>) -> Result<()> {
+        self.table.delete(rep)?;
+        Ok(())
+    }
+}
+
+impl buffer_allocator::Host for HostState {
+    fn allocate(&mut self, capacity_hint: u64) -> Result<Result<Resource<MutableBuffer>, BufferError>> {
+        self.new_mutable(Vec::new(), capacity_hint, String::new())
+    }
+
+    fn clone_into_mutable(&mut self, source: Resource<Buffer>) -> Result<Result<Resource<MutableBuffer>, BufferError>> {
+        let (bytes, content_type) = {
+            let b = self.table.get(&source)?;
+            (b.bytes.clone(), b.content_type.clone())
+        };
+        let capacity = bytes.len() as u64;
+        self.new_mutable(bytes, capacity, content_type)
+    }
+}
+
+pub fn monotonic_ns() -> u64 {
+    let mut ts = libc_timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: clock_gettime writes one timespec to a valid pointer.
+    unsafe { clock_gettime(1, &mut ts) };
+    (ts.tv_sec as u64).wrapping_mul(1_000_000_000).wrapping_add(ts.tv_nsec as u64)
+}
+
+#[repr(C)]
+struct libc_timespec {
+    tv_sec: i64,
+    tv_nsec: i64,
+}
+
+unsafe extern "C" {
+    fn clock_gettime(clock: i32, ts: *mut libc_timespec) -> i32;
+}
