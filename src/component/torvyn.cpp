@@ -690,7 +690,7 @@ MemoryUsage Instance::memory_usage() const noexcept {
     return MemoryUsage{0, 0, s.limits.buffer_budget_bytes, 0};
   }
   wasmplug_tv_memory m{};
-  wasmplug_tv_memory(s.instance.get(), &m);
+  wasmplug_tv_memory_usage(s.instance.get(), &m);
   return MemoryUsage{m.linear_memory_bytes, m.buffer_bytes, m.buffer_budget_bytes, m.budget_denials};
 }
 

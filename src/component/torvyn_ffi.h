@@ -132,7 +132,7 @@ uint32_t wasmplug_tv_teardown(wasmplug_tv_instance* instance, wasmplug_tv_outcom
 
 bool wasmplug_tv_set_fuel(wasmplug_tv_instance* instance, uint64_t fuel);
 bool wasmplug_tv_fuel_remaining(const wasmplug_tv_instance* instance, uint64_t* out);
-void wasmplug_tv_memory(const wasmplug_tv_instance* instance, wasmplug_tv_memory* out);
+void wasmplug_tv_memory_usage(const wasmplug_tv_instance* instance, wasmplug_tv_memory* out);
 
 #ifdef __cplusplus
 }

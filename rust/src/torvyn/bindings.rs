@@ -23,8 +23,8 @@ pub mod transform {
         world: "torvyn:streaming/transform",
         imports: { default: trappable },
         with: {
-            "torvyn:streaming/types": super::managed::torvyn::streaming::types,
-            "torvyn:streaming/buffer-allocator": super::managed::torvyn::streaming::buffer_allocator,
+            "torvyn:streaming/types": crate::torvyn::bindings::managed::torvyn::streaming::types,
+            "torvyn:streaming/buffer-allocator": crate::torvyn::bindings::managed::torvyn::streaming::buffer_allocator,
         },
     });
 }
@@ -35,8 +35,8 @@ pub mod source {
         world: "torvyn:streaming/data-source",
         imports: { default: trappable },
         with: {
-            "torvyn:streaming/types": super::managed::torvyn::streaming::types,
-            "torvyn:streaming/buffer-allocator": super::managed::torvyn::streaming::buffer_allocator,
+            "torvyn:streaming/types": crate::torvyn::bindings::managed::torvyn::streaming::types,
+            "torvyn:streaming/buffer-allocator": crate::torvyn::bindings::managed::torvyn::streaming::buffer_allocator,
         },
     });
 }
@@ -47,7 +47,7 @@ pub mod sink {
         world: "torvyn:streaming/data-sink",
         imports: { default: trappable },
         with: {
-            "torvyn:streaming/types": super::managed::torvyn::streaming::types,
+            "torvyn:streaming/types": crate::torvyn::bindings::managed::torvyn::streaming::types,
         },
     });
 }

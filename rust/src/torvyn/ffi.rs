@@ -111,7 +111,7 @@ pub unsafe extern "C" fn wasmplug_tv_compile(
             true
         }
         Err(e) => {
-            set_text(error, format!("{e:?}"));
+            set_text(error, one_line(&format!("{e:#}")));
             false
         }
     }
@@ -135,7 +135,7 @@ pub unsafe extern "C" fn wasmplug_tv_deserialize(
             true
         }
         Err(e) => {
-            set_text(error, format!("{e:?}"));
+            set_text(error, one_line(&format!("{e:#}")));
             false
         }
     }
@@ -149,7 +149,7 @@ pub unsafe extern "C" fn wasmplug_tv_serialize(component: *const WpTvComponent, 
             true
         }
         Err(e) => {
-            set_text(error, format!("{e:?}"));
+            set_text(error, one_line(&format!("{e:#}")));
             false
         }
     }
@@ -201,6 +201,8 @@ fn item_kind(item: &wasmtime::component::types::ComponentItem) -> &'static str {
         I::ComponentInstance(_) => "instance",
         I::Type(_) => "type",
         I::Resource(_) => "resource",
+        #[allow(unreachable_patterns)]
+        _ => "other",
     }
 }
 
@@ -238,7 +240,7 @@ pub unsafe extern "C" fn wasmplug_tv_admit(component: *mut WpTvComponent, world:
     let mut problems = Vec::new();
     let granted: Vec<String> = world_imports(world).iter().map(|i| full(i)).collect();
     for (name, item) in ty.imports(&c.engine) {
-        lines.push_str(&format!("import\t{name}\t{}\n", item_kind(&item)));
+        lines.push_str(&format!("import\t{name}\t{}\n", item_kind(&item.ty)));
         if !granted.iter().any(|g| g == name) {
             let why = if name.starts_with("wasi:") {
                 ": WASI imports are refused (the torvyn profile grants no WASI interface)"
@@ -249,7 +251,7 @@ pub unsafe extern "C" fn wasmplug_tv_admit(component: *mut WpTvComponent, world:
         }
     }
     let exported: Vec<String> = ty.exports(&c.engine).map(|(n, item)| {
-        lines.push_str(&format!("export\t{n}\t{}\n", item_kind(&item)));
+        lines.push_str(&format!("export\t{n}\t{}\n", item_kind(&item.ty)));
         n.to_string()
     }).collect();
     for required in world_exports(world) {
@@ -460,12 +462,17 @@ fn trap_code(trap: &Trap) -> u32 {
 const TRAP_HOST: u32 = 13;
 const TRAP_OTHER: u32 = 14;
 
+/// Wasmtime's messages carry a multi-line wasm backtrace; errors are one line.
+fn one_line(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
 /// (status, detail, message) of a failed guest call.
 fn classify(store: &mut Store<HostState>, e: wasmtime::Error) -> (u32, u32, String) {
     if let Some((kind, message)) = store.data_mut().host_fault.take() {
         return (STATUS_HOST_FAULT, kind, message);
     }
-    let mut message = format!("{e:?}");
+    let mut message = one_line(&format!("{e:#}"));
     if message.len() > 4096 {
         let mut cut = 4096;
         while !message.is_char_boundary(cut) {
@@ -836,7 +843,7 @@ pub struct WpTvMemory {
 }
 
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn wasmplug_tv_memory(inst: *const WpTvInstance, out: *mut WpTvMemory) {
+pub unsafe extern "C" fn wasmplug_tv_memory_usage(inst: *const WpTvInstance, out: *mut WpTvMemory) {
     let d = unsafe { &*inst }.store.data();
     unsafe {
         *out = WpTvMemory {

@@ -307,18 +307,18 @@ impl buffer_allocator::Host for HostState {
 }
 
 pub fn monotonic_ns() -> u64 {
-    let mut ts = libc_timespec { tv_sec: 0, tv_nsec: 0 };
+    let mut ts = Timespec { tv_sec: 0, tv_nsec: 0 };
     // SAFETY: clock_gettime writes one timespec to a valid pointer.
     unsafe { clock_gettime(1, &mut ts) };
     (ts.tv_sec as u64).wrapping_mul(1_000_000_000).wrapping_add(ts.tv_nsec as u64)
 }
 
 #[repr(C)]
-struct libc_timespec {
+struct Timespec {
     tv_sec: i64,
     tv_nsec: i64,
 }
 
 unsafe extern "C" {
-    fn clock_gettime(clock: i32, ts: *mut libc_timespec) -> i32;
+    fn clock_gettime(clock: i32, ts: *mut Timespec) -> i32;
 }
