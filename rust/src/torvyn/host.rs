@@ -25,6 +25,8 @@ pub struct MutableBuffer {
     pub capacity: u64,
     pub content_type: String,
     pub charge: u64,
+    /// freeze() moved the bytes out: writes fail from now on.
+    pub frozen: bool,
 }
 
 /// The flow context of the element being processed. The values live in
@@ -132,7 +134,7 @@ impl HostState {
     /// bytes, growing its capacity (and its charge) when needed.
     fn ensure_capacity(&mut self, buf: &Resource<MutableBuffer>, needed: u64) -> Result<Result<(), BufferError>> {
         let (capacity, charge) = {
-            let b = self.table.get(buf)?;
+            let b = self.table.get(buf).map_err(|e| format_err!("ensure_capacity: {e}"))?;
             (b.capacity, b.charge)
         };
         if needed <= capacity {
@@ -150,7 +152,7 @@ impl HostState {
             ))));
         }
         self.budget_used += extra;
-        let b = self.table.get_mut(buf)?;
+        let b = self.table.get_mut(buf).map_err(|e| format_err!("ensure_capacity: {e}"))?;
         b.capacity = needed;
         b.charge = charge + extra;
         Ok(Ok(()))
@@ -164,7 +166,7 @@ impl HostState {
             Ok(c) => c,
             Err(e) => return Ok(Err(e)),
         };
-        match self.table.push(MutableBuffer { bytes, capacity, content_type, charge }) {
+        match self.table.push(MutableBuffer { bytes, capacity, content_type, charge, frozen: false }) {
             Ok(r) => Ok(Ok(r)),
             Err(e) => {
                 self.refund(charge);
@@ -172,6 +174,10 @@ impl HostState {
             }
         }
     }
+}
+
+fn frozen_error() -> BufferError {
+    BufferError::AllocationFailed("the mutable-buffer was frozen; it takes no more bytes".into())
 }
 
 /// u64 offset/length from the guest as a host index; buffers never exceed
@@ -184,15 +190,15 @@ impl types::Host for HostState {}
 
 impl types::HostBuffer for HostState {
     fn size(&mut self, this: Resource<Buffer>) -> Result<u64> {
-        Ok(self.table.get(&this)?.bytes.len() as u64)
+        Ok(self.table.get(&this).map_err(|e| format_err!("size: {e}"))?.bytes.len() as u64)
     }
 
     fn content_type(&mut self, this: Resource<Buffer>) -> Result<String> {
-        Ok(self.table.get(&this)?.content_type.clone())
+        Ok(self.table.get(&this).map_err(|e| format_err!("content_type: {e}"))?.content_type.clone())
     }
 
     fn read(&mut self, this: Resource<Buffer>, offset: u64, len: u64) -> Result<Vec<u8>> {
-        let bytes = &self.table.get(&this)?.bytes;
+        let bytes = &self.table.get(&this).map_err(|e| format_err!("read: {e}"))?.bytes;
         let start = fit(offset).unwrap_or(usize::MAX).min(bytes.len());
         let len = fit(len).unwrap_or(u32::MAX as usize);
         let end = start.saturating_add(len).min(bytes.len());
@@ -200,11 +206,11 @@ impl types::HostBuffer for HostState {
     }
 
     fn read_all(&mut self, this: Resource<Buffer>) -> Result<Vec<u8>> {
-        Ok(self.table.get(&this)?.bytes.clone())
+        Ok(self.table.get(&this).map_err(|e| format_err!("read_all: {e}"))?.bytes.clone())
     }
 
     fn drop(&mut self, rep: Resource<Buffer>) -> Result<()> {
-        let b = self.table.delete(rep)?;
+        let b = self.table.delete(rep).map_err(|e| format_err!("drop: {e}"))?;
         self.refund(b.charge);
         Ok(())
     }
@@ -212,7 +218,11 @@ impl types::HostBuffer for HostState {
 
 impl types::HostMutableBuffer for HostState {
     fn write(&mut self, this: Resource<MutableBuffer>, offset: u64, bytes: Vec<u8>) -> Result<Result<(), BufferError>> {
-        let size = self.table.get(&this)?.bytes.len();
+        let b = self.table.get(&this).map_err(|e| format_err!("write: {e}"))?;
+        if b.frozen {
+            return Ok(Err(frozen_error()));
+        }
+        let size = b.bytes.len();
         let Some(offset) = fit(offset).filter(|o| *o <= size) else {
             return Ok(Err(BufferError::OutOfBounds));
         };
@@ -220,7 +230,7 @@ impl types::HostMutableBuffer for HostState {
         if let Err(e) = self.ensure_capacity(&this, end)? {
             return Ok(Err(e));
         }
-        let b = self.table.get_mut(&this)?;
+        let b = self.table.get_mut(&this).map_err(|e| format_err!("write: {e}"))?;
         let overlap = (b.bytes.len() - offset).min(bytes.len());
         b.bytes[offset..offset + overlap].copy_from_slice(&bytes[..overlap]);
         b.bytes.extend_from_slice(&bytes[overlap..]);
@@ -228,40 +238,56 @@ impl types::HostMutableBuffer for HostState {
     }
 
     fn append(&mut self, this: Resource<MutableBuffer>, bytes: Vec<u8>) -> Result<Result<(), BufferError>> {
-        let size = self.table.get(&this)?.bytes.len() as u64;
+        let b = self.table.get(&this).map_err(|e| format_err!("append: {e}"))?;
+        if b.frozen {
+            return Ok(Err(frozen_error()));
+        }
+        let size = b.bytes.len() as u64;
         if let Err(e) = self.ensure_capacity(&this, size + bytes.len() as u64)? {
             return Ok(Err(e));
         }
-        self.table.get_mut(&this)?.bytes.extend_from_slice(&bytes);
+        self.table.get_mut(&this).map_err(|e| format_err!("append: {e}"))?.bytes.extend_from_slice(&bytes);
         Ok(Ok(()))
     }
 
     fn size(&mut self, this: Resource<MutableBuffer>) -> Result<u64> {
-        Ok(self.table.get(&this)?.bytes.len() as u64)
+        Ok(self.table.get(&this).map_err(|e| format_err!("size: {e}"))?.bytes.len() as u64)
     }
 
     fn capacity(&mut self, this: Resource<MutableBuffer>) -> Result<u64> {
-        Ok(self.table.get(&this)?.capacity)
+        Ok(self.table.get(&this).map_err(|e| format_err!("capacity: {e}"))?.capacity)
     }
 
     fn set_content_type(&mut self, this: Resource<MutableBuffer>, content_type: String) -> Result<()> {
         self.check_content_type(&content_type)?;
-        self.table.get_mut(&this)?.content_type = content_type;
+        self.table.get_mut(&this).map_err(|e| format_err!("set_content_type: {e}"))?.content_type = content_type;
         Ok(())
     }
 
     fn freeze(&mut self, this: Resource<MutableBuffer>) -> Result<Resource<Buffer>> {
-        let m = self.table.delete(this)?;
+        // WIT methods borrow `self`: the guest keeps its handle and drops it
+        // later, so the entry stays (empty, frozen) until then and the bytes
+        // move to a new immutable buffer.
+        let m = self.table.get_mut(&this).map_err(|e| format_err!("freeze: {e}"))?;
+        if m.frozen {
+            return Err(self.fault(FAULT_ABI, "freeze of a mutable-buffer that was frozen already".into()));
+        }
+        m.frozen = true;
+        let mut bytes = std::mem::take(&mut m.bytes);
+        let content_type = std::mem::take(&mut m.content_type);
+        let old_charge = std::mem::replace(&mut m.charge, 0);
+        m.capacity = 0;
         // A frozen buffer holds its bytes, not its spare capacity.
-        let charge = m.bytes.len() as u64 + BUFFER_OVERHEAD;
-        self.refund(m.charge.saturating_sub(charge));
-        let mut bytes = m.bytes;
+        let charge = (bytes.len() as u64 + BUFFER_OVERHEAD).min(old_charge);
+        self.refund(old_charge - charge);
         bytes.shrink_to_fit();
-        Ok(self.table.push(Buffer { bytes, content_type: m.content_type, charge: charge.min(m.charge) })?)
+        self.table
+            .push(Buffer { bytes, content_type, charge })
+            .map_err(|e| format_err!("freeze: {e}"))
     }
 
     fn drop(&mut self, rep: Resource<MutableBuffer>) -> Result<()> {
-        let b = self.table.delete(rep)?;
+        let b = self.table.delete(rep).map_err(|e| format_err!("drop: {e}"))?;
         self.refund(b.charge);
         Ok(())
     }
@@ -286,7 +312,7 @@ impl types::HostFlowContext for HostState {
         Ok(self.flow.flow_id.clone())
     }
     fn drop(&mut self, rep: Resource<FlowContext>) -> Result<()> {
-        self.table.delete(rep)?;
+        self.table.delete(rep).map_err(|e| format_err!("drop: {e}"))?;
         Ok(())
     }
 }
@@ -298,7 +324,7 @@ impl buffer_allocator::Host for HostState {
 
     fn clone_into_mutable(&mut self, source: Resource<Buffer>) -> Result<Result<Resource<MutableBuffer>, BufferError>> {
         let (bytes, content_type) = {
-            let b = self.table.get(&source)?;
+            let b = self.table.get(&source).map_err(|e| format_err!("clone_into_mutable: {e}"))?;
             (b.bytes.clone(), b.content_type.clone())
         };
         let capacity = bytes.len() as u64;
