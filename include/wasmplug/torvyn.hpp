@@ -251,6 +251,7 @@ class Instance {
   [[nodiscard]] Result<const wasmplug_tv_outcome*> guest_call(std::string_view hook, Call&& call);
   [[nodiscard]] Result<const wasmplug_tv_outcome*> classify(std::string_view hook);
   [[nodiscard]] Result<void> teardown_now();
+  void drop_guest_instance() noexcept;
 
   std::shared_ptr<const Component> component_;
   std::unique_ptr<detail::TorvynInstanceState> state_;

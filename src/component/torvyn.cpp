@@ -491,7 +491,7 @@ Result<const wasmplug_tv_outcome*> Instance::classify(std::string_view hook) {
         if (has_lifecycle(c.world())) {
           static_cast<void>(teardown_now());
         }
-        s.instance.reset();
+        drop_guest_instance();
         s.slot.reset();
         s.slot_held = false;
         return e;
@@ -506,7 +506,7 @@ Result<const wasmplug_tv_outcome*> Instance::classify(std::string_view hook) {
   if (out.status == WASMPLUG_TV_TRAP || out.status == WASMPLUG_TV_DEAD) {
     // Wasmtime does not enter a component instance again after a trap: the
     // next call gets a new one.
-    s.instance.reset();
+    drop_guest_instance();
     ++s.stats.restarts;
   }
   return e;
@@ -616,6 +616,15 @@ Result<void> Instance::complete() {
   return {};
 }
 
+void Instance::drop_guest_instance() noexcept {
+  TorvynInstanceState& s = *state_;
+  std::uint64_t fuel = 0;
+  if (s.instance && s.engine->config().enable_fuel && wasmplug_tv_fuel_remaining(s.instance.get(), &fuel)) {
+    s.fuel_left = fuel;
+  }
+  s.instance.reset();
+}
+
 Result<void> Instance::teardown_now() {
   TorvynInstanceState& s = *state_;
   const Component& c = *component_;
@@ -681,7 +690,7 @@ Result<std::uint64_t> Instance::fuel_remaining() const {
   if (s.instance && wasmplug_tv_fuel_remaining(s.instance.get(), &fuel)) {
     return fuel;
   }
-  return s.limits.fuel;
+  return s.fuel_left.value_or(s.limits.fuel);
 }
 
 MemoryUsage Instance::memory_usage() const noexcept {

@@ -53,7 +53,8 @@ struct TorvynInstanceState {
   std::optional<torvyn::ProcessErrorCase> last_case;
   std::uint32_t consecutive_unavailable = 0;
   std::chrono::steady_clock::time_point breaker_open_until{};
-  bool initialized = false;  ///< init ran (and must run again on a new instance)
+  /// Fuel the last guest instance had left when it was dropped (a trap).
+  std::optional<std::uint64_t> fuel_left;
   bool fatal = false;        ///< fatal returned: torn down, takes nothing more
   bool torn_down = false;
 };

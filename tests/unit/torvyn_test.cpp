@@ -2,6 +2,7 @@
 // tests/guests/torvyn (README there says what each guest does).
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <random>
@@ -380,7 +381,10 @@ TEST_F(Torvyn, StackOverflowTraps) {
   auto r = i->process(element("stack-overflow"));
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().kind, ErrorKind::Trap);
-  EXPECT_EQ(r.error().trap, TrapCode::StackOverflow);
+  // Rust's shadow stack runs below address 0 (out of bounds) before the
+  // native stack guard is hit, depending on frame sizes: either is a trap.
+  EXPECT_TRUE(r.error().trap == TrapCode::StackOverflow || r.error().trap == TrapCode::MemoryOutOfBounds)
+      << r.error().to_string();
   EXPECT_EQ(text_of(i->process(element("fine"))), "fine");
 }
 
@@ -557,20 +561,29 @@ TEST_F(Torvyn, ComponentsUseTheCompiledCodeCache) {
 }
 
 TEST_F(Torvyn, InstancesTakeSlotsOfTheEngine) {
+  // A component instance takes one pool slot per core module it instantiates
+  // (upper: a few), so a small pool holds only a few of them.
   RuntimeConfig config;
-  config.max_instances = 1;
+  config.max_instances = 8;
   runtime_ = Runtime::create(std::move(config)).value();
   auto c = load("upper", World::Transform);
   ASSERT_TRUE(c);
-  auto first = c->instantiate();
-  ASSERT_TRUE(first.ok()) << first.error().to_string();
-  EXPECT_EQ(runtime_->live_instances(), 1u);
-  auto second = c->instantiate();
-  ASSERT_FALSE(second.ok());
-  EXPECT_EQ(second.error().kind, ErrorKind::PoolSaturated);
-  first->reset();
-  EXPECT_EQ(runtime_->live_instances(), 0u);
-  EXPECT_TRUE(c->instantiate().ok());
+  std::vector<std::unique_ptr<torvyn::Instance>> live;
+  Result<std::unique_ptr<torvyn::Instance>> next = c->instantiate();
+  while (next.ok() && live.size() < 8) {
+    live.push_back(std::move(next).value());
+    next = c->instantiate();
+  }
+  ASSERT_FALSE(next.ok());
+  EXPECT_EQ(next.error().kind, ErrorKind::PoolSaturated) << next.error().to_string();
+  EXPECT_EQ(next.error().phase, Phase::Instantiate);
+  ASSERT_GE(live.size(), 1u);
+  EXPECT_EQ(runtime_->live_instances(), live.size());
+  live.pop_back();
+  EXPECT_EQ(runtime_->live_instances(), live.size());
+  auto again = c->instantiate();
+  ASSERT_TRUE(again.ok()) << again.error().to_string();
+  EXPECT_EQ(text_of((*again)->process(element("x"))), "X");
 }
 
 TEST_F(Torvyn, OneInstancePerThread) {

@@ -9,7 +9,8 @@ use super::bindings::types::{
 use super::bindings::{buffer_allocator, managed, sink, source, transform, types};
 use super::host::{Buffer, Flow, FlowContext, HostState, Limiter, MAX_CONTENT_TYPE};
 use std::time::{Duration, Instant};
-use wasmtime::component::{Component, HasSelf, Linker, Resource, ResourceTable};
+use wasmtime::component::types::ComponentItem;
+use wasmtime::component::{Component, ComponentNamedList, HasSelf, InstancePre, Lift, Linker, Lower, Resource, ResourceTable};
 use wasmtime::{Engine, Store, Trap, UpdateDeadline};
 
 pub const WORLD_TRANSFORM: u32 = 0;
@@ -213,11 +214,56 @@ fn linker(engine: &Engine) -> wasmtime::Result<Linker<HostState>> {
     Ok(linker)
 }
 
+/// Wasmtime's typed bindings check an interface export's function types only
+/// when an instance is made; admission checks them here, without running
+/// guest code, so that a mismatch is refused naming the export.
+fn check_func<P, R>(pre: &InstancePre<HostState>, world: u32, iface: &str, func: &str) -> Result<(), String>
+where
+    P: ComponentNamedList + Lower,
+    R: ComponentNamedList + Lift,
+{
+    let name = full(iface);
+    let component = pre.component();
+    let Some((_, instance)) = component.get_export(None, name.as_str()) else {
+        return Err(format!("export `{name}` required by world {} is missing", world_name(world)));
+    };
+    let Some((item, _)) = component.get_export(Some(&instance), func) else {
+        return Err(format!("export `{name}` has no function `{func}` (world {})", world_name(world)));
+    };
+    match item {
+        ComponentItem::ComponentFunc(f) => f.typecheck::<P, R>(&pre.instance_type()).map_err(|e| {
+            format!("export `{name}` function `{func}` does not have the type world {} requires: {e:#}", world_name(world))
+        }),
+        _ => Err(format!("export `{name}` item `{func}` is not a function")),
+    }
+}
+
+fn check_exports(pre: &InstancePre<HostState>, world: u32) -> Result<(), String> {
+    type Pe = ProcessError;
+    if matches!(world, WORLD_TRANSFORM | WORLD_MANAGED_TRANSFORM) {
+        check_func::<(&StreamElement,), (Result<ProcessResult, Pe>,)>(pre, world, "processor", "process")?;
+    }
+    if world == WORLD_DATA_SOURCE {
+        check_func::<(), (Result<Option<OutputElement>, Pe>,)>(pre, world, "source", "pull")?;
+        check_func::<(BackpressureSignal,), ()>(pre, world, "source", "notify-backpressure")?;
+    }
+    if world == WORLD_DATA_SINK {
+        check_func::<(&StreamElement,), (Result<BackpressureSignal, Pe>,)>(pre, world, "sink", "push")?;
+        check_func::<(), (Result<(), Pe>,)>(pre, world, "sink", "complete")?;
+    }
+    if world != WORLD_TRANSFORM {
+        check_func::<(&str,), (Result<(), Pe>,)>(pre, world, "lifecycle", "init")?;
+        check_func::<(), ()>(pre, world, "lifecycle", "teardown")?;
+    }
+    Ok(())
+}
+
 fn make_pre(c: &WpTvComponent, world: u32) -> Result<Pre, String> {
-    let linker = linker(&c.engine).map_err(|e| format!("{e:?}"))?;
+    let linker = linker(&c.engine).map_err(|e| format!("{e:#}"))?;
     let pre = linker.instantiate_pre(&c.component).map_err(|e| {
         format!("an import does not have the type world {} grants: {e:#}", world_name(world))
     })?;
+    check_exports(&pre, world)?;
     let wrong = |e: wasmtime::Error| format!("an export does not have the type world {} requires: {e:#}", world_name(world));
     Ok(match world {
         WORLD_TRANSFORM => Pre::Transform(transform::TransformPre::new(pre).map_err(wrong)?),
