@@ -6,6 +6,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <filesystem>
+#include <unistd.h>
 #include <fstream>
 #include <iterator>
 #include <string>
@@ -96,6 +98,40 @@ void BM_TorvynInstantiate(benchmark::State& state) {
   report(state, samples);
 }
 BENCHMARK(BM_TorvynInstantiate);
+
+// Loading a component (compile + admit) without and with a warm
+// compiled-code cache (RuntimeConfig::module_cache): the cache-hit load is a
+// verified read + deserialize + admission.
+void load_component(benchmark::State& state, bool cached) {
+  wasmplug::RuntimeConfig config;
+  const auto dir = std::filesystem::temp_directory_path() / ("wasmplug-torvyn-bench-" + std::to_string(::getpid()));
+  if (cached) {
+    config.module_cache.directory = dir;
+  }
+  auto rt = wasmplug::Runtime::create(config).value();
+  const auto bytes = read_component("upper");
+  wasmplug::torvyn::ComponentOptions options;
+  options.name = "upper";
+  if (cached && !rt->load_component(bytes, options).ok()) {  // fills the cache
+    state.SkipWithError("load failed");
+    return;
+  }
+  for (auto _ : state) {
+    auto c = rt->load_component(bytes, options);
+    if (!c) {
+      state.SkipWithError(c.error().to_string().c_str());
+      return;
+    }
+    benchmark::DoNotOptimize(c);
+  }
+  state.counters["component_KB"] = static_cast<double>(bytes.size()) / 1000.0;
+  state.counters["hits"] = static_cast<double>(rt->module_cache_stats().hits);
+  std::filesystem::remove_all(dir);
+}
+void BM_TorvynLoadCompile(benchmark::State& state) { load_component(state, false); }
+void BM_TorvynLoadCacheHit(benchmark::State& state) { load_component(state, true); }
+BENCHMARK(BM_TorvynLoadCompile)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_TorvynLoadCacheHit)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 }  // namespace
 
