@@ -503,7 +503,7 @@ Result<const wasmplug_tv_outcome*> Instance::classify(std::string_view hook) {
   if (e.kind == ErrorKind::Timeout) {
     ++s.stats.timeouts;
   }
-  if (out.status == WASMPLUG_TV_TRAP || out.status == WASMPLUG_TV_DEAD) {
+  if (out.dead != 0 || out.status == WASMPLUG_TV_DEAD) {
     // Wasmtime does not enter a component instance again after a trap: the
     // next call gets a new one.
     drop_guest_instance();

@@ -80,6 +80,8 @@ typedef struct wasmplug_tv_outcome {
   uint32_t detail; /* OK: 0 emit/some/ready/done, 1 drop/none/pause */
   uint32_t memory_denied;
   uint32_t has_output;
+  uint32_t dead; /* the call trapped: this instance cannot be entered again */
+  uint32_t reserved;
   uint64_t sequence;
   uint64_t timestamp_ns;
   const uint8_t* payload;

@@ -480,6 +480,21 @@ TEST_F(Torvyn, LinearMemoryStopsAtItsLimit) {
   EXPECT_EQ(text_of(i->process(element("fine"))), "fine");
 }
 
+TEST_F(Torvyn, LongContentTypeIsAnAbiViolation) {
+  auto i = instance("upper", World::Transform);
+  ASSERT_TRUE(i);
+  const std::string long_type(300, 't');  // upper copies the input's content-type with set-content-type
+  auto r = i->process(element("x", long_type));
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().kind, ErrorKind::AbiViolation);
+  EXPECT_EQ(r.error().phase, Phase::Call);
+  EXPECT_NE(r.error().message.find("content-type of 300 bytes is longer than the 256 bytes allowed"),
+            std::string::npos)
+      << r.error().message;
+  EXPECT_EQ(text_of(i->process(element("ok"))), "OK");
+  EXPECT_EQ(i->stats().restarts, 1u);
+}
+
 TEST_F(Torvyn, InputAndOutputLimits) {
   ComponentOptions o;
   o.limits.max_input_bytes = 8;
@@ -584,6 +599,36 @@ TEST_F(Torvyn, InstancesTakeSlotsOfTheEngine) {
   auto again = c->instantiate();
   ASSERT_TRUE(again.ok()) << again.error().to_string();
   EXPECT_EQ(text_of((*again)->process(element("x"))), "X");
+}
+
+class CountingSink : public MetricsSink {
+ public:
+  void on_call(const CallEvent& e) noexcept override {
+    ++calls;
+    failed += e.error != nullptr ? 1 : 0;
+    last_hook = e.hook;
+  }
+  void on_instantiate(std::string_view) noexcept override { ++instantiated; }
+  void on_pool_saturated(std::string_view) noexcept override {}
+  void on_swap(std::string_view) noexcept override {}
+  void on_fallback(std::string_view, Hook) noexcept override {}
+  std::atomic<int> calls{0}, failed{0}, instantiated{0};
+  Hook last_hook = Hook::Filter;
+};
+
+TEST_F(Torvyn, CallsAndInstancesReachTheMetricsSink) {
+  auto sink = std::make_shared<CountingSink>();
+  RuntimeConfig config;
+  config.metrics = sink;
+  runtime_ = Runtime::create(std::move(config)).value();
+  auto i = instance("errors", World::Transform);
+  ASSERT_TRUE(i);
+  EXPECT_EQ(sink->instantiated.load(), 1);
+  ASSERT_TRUE(i->process(element("fine")).ok());
+  ASSERT_FALSE(i->process(element("internal")).ok());
+  EXPECT_EQ(sink->calls.load(), 2);
+  EXPECT_EQ(sink->failed.load(), 1);
+  EXPECT_EQ(sink->last_hook, Hook::Transform);
 }
 
 TEST_F(Torvyn, OneInstancePerThread) {

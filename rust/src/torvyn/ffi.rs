@@ -359,6 +359,9 @@ pub struct WpTvOutcome {
     /// A trap after linear memory was refused growth.
     pub memory_denied: u32,
     pub has_output: u32,
+    /// The call trapped: this guest instance cannot be entered again.
+    pub dead: u32,
+    pub reserved: u32,
     pub sequence: u64,
     pub timestamp_ns: u64,
     pub payload: *const u8,
@@ -538,6 +541,8 @@ fn empty_outcome() -> WpTvOutcome {
         detail: 0,
         memory_denied: 0,
         has_output: 0,
+        dead: 0,
+        reserved: 0,
         sequence: 0,
         timestamp_ns: 0,
         payload: std::ptr::null(),
@@ -566,6 +571,7 @@ impl WpTvInstance {
         self.message = message;
         // Wasmtime refuses to enter a component instance again after a trap.
         self.dead = true;
+        out.dead = 1;
         self.finish(out, status, detail)
     }
 
