@@ -564,7 +564,11 @@ Result<std::optional<Emitted>> Instance::process(const Element& element) {
   if (!v) {
     return std::move(v).error();
   }
-  return *v ? std::optional<Emitted>(owned(**v)) : std::nullopt;
+  const std::optional<EmittedView>& emitted = *v;
+  if (!emitted.has_value()) {
+    return std::optional<Emitted>();
+  }
+  return std::optional<Emitted>(owned(*emitted));
 }
 
 Result<std::optional<EmittedView>> Instance::pull_view() {
@@ -583,7 +587,11 @@ Result<std::optional<Emitted>> Instance::pull() {
   if (!v) {
     return std::move(v).error();
   }
-  return *v ? std::optional<Emitted>(owned(**v)) : std::nullopt;
+  const std::optional<EmittedView>& emitted = *v;
+  if (!emitted.has_value()) {
+    return std::optional<Emitted>();
+  }
+  return std::optional<Emitted>(owned(*emitted));
 }
 
 Result<void> Instance::notify_backpressure(Backpressure signal) {
