@@ -511,6 +511,21 @@ fn trap_code(trap: &Trap) -> u32 {
 const TRAP_HOST: u32 = 13;
 const TRAP_OTHER: u32 = 14;
 
+/// Messages a guest chooses (process-error text) are cut to 4 KiB, marked.
+fn truncate(mut message: String) -> String {
+    const MAX: usize = 4096;
+    if message.len() > MAX {
+        let total = message.len();
+        let mut cut = MAX;
+        while !message.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        message.truncate(cut);
+        message.push_str(&format!("... [truncated {} bytes]", total - cut));
+    }
+    message
+}
+
 /// Wasmtime's messages carry a multi-line wasm backtrace; errors are one line.
 fn one_line(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
@@ -521,14 +536,7 @@ fn classify(store: &mut Store<HostState>, e: wasmtime::Error) -> (u32, u32, Stri
     if let Some((kind, message)) = store.data_mut().host_fault.take() {
         return (STATUS_HOST_FAULT, kind, message);
     }
-    let mut message = one_line(&format!("{e:#}"));
-    if message.len() > 4096 {
-        let mut cut = 4096;
-        while !message.is_char_boundary(cut) {
-            cut -= 1;
-        }
-        message.truncate(cut);
-    }
+    let message = truncate(one_line(&format!("{e:#}")));
     match e.downcast_ref::<Trap>() {
         Some(t) => (STATUS_TRAP, trap_code(t), message),
         None => (STATUS_TRAP, if message.contains("host") { TRAP_HOST } else { TRAP_OTHER }, message),
@@ -583,7 +591,7 @@ impl WpTvInstance {
             ProcessError::DeadlineExceeded => (3, String::new()),
             ProcessError::Fatal(m) => (4, m),
         };
-        self.message = message;
+        self.message = truncate(message);
         self.finish(out, STATUS_PROCESS_ERROR, case)
     }
 
