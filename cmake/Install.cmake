@@ -101,7 +101,7 @@ set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 set(CPACK_DEBIAN_PACKAGE_SECTION "devel")
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 set(CPACK_DEBIAN_PACKAGE_RECOMMENDS
-    "libssl-dev, libre2-dev, libsimdjson-dev, pkg-config, clang-19, lld-19, wasi-libc, libclang-rt-19-dev-wasm32")
+    "libssl-dev, libre2-dev, libcpp-httplib-dev, libsimdjson-dev, pkg-config, clang-19, lld-19, wasi-libc, libclang-rt-19-dev-wasm32")
 set(CPACK_DEBIAN_PACKAGE_SUGGESTS "libc++-19-dev-wasm32, cmake (>= 3.25)")
 set(CPACK_PACKAGING_INSTALL_PREFIX "/usr")
 set(CPACK_STRIP_FILES "${CMAKE_INSTALL_BINDIR}/wasmplug")

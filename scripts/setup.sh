@@ -3,7 +3,9 @@
 # clang-19 + lld-19 + wasi-libc (+ libc++ for C++ guests) for guest plugins,
 # wabt for WAT, libclang-rt-19-dev for the libFuzzer targets) and checks
 # for cargo (Wasmtime is built from the Rust crate registry by CMake);
-# dpkg-dev (dpkg-shlibdeps) and file for the .deb that cpack makes.
+# dpkg-dev (dpkg-shlibdeps) and file for the .deb that cpack makes;
+# libcpp-httplib-dev for the metrics HTTP server, and prometheus (promtool and
+# the server) + curl for the tests that validate and scrape /metrics.
 set -euo pipefail
 
 packages=(
@@ -12,6 +14,7 @@ packages=(
   libtomlplusplus-dev
   clang-tidy-19 clang-19 lld-19 wasi-libc libclang-rt-19-dev-wasm32 libc++-19-dev-wasm32 libc++abi-19-dev-wasm32 wabt
   libclang-rt-19-dev
+  libcpp-httplib-dev prometheus curl
 )
 
 missing=()

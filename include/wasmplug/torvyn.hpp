@@ -8,13 +8,16 @@
 // lifecycle init at creation and teardown at the end.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "wasmplug/error.hpp"
@@ -255,6 +258,36 @@ class Instance {
 
   std::shared_ptr<const Component> component_;
   std::unique_ptr<detail::TorvynInstanceState> state_;
+};
+
+/// Hot-swap for components: the current version of a component under one
+/// name. swap() and rollback() replace it at once; instances already made
+/// keep running on the version they were made from (an Instance holds its
+/// Component), so a stage that wants the new version compares version()
+/// with the one it instantiated (one atomic load per check) and makes a new
+/// instance. Thread-safe.
+class ComponentSlot {
+ public:
+  /// InvalidArgument when `initial` is null.
+  [[nodiscard]] static Result<std::unique_ptr<ComponentSlot>> create(std::shared_ptr<const Component> initial);
+
+  [[nodiscard]] std::shared_ptr<const Component> current() const;
+  /// Starts at 1; increases with every swap and rollback.
+  [[nodiscard]] std::uint64_t version() const noexcept { return version_.load(std::memory_order_acquire); }
+  /// Makes `next` current (the old one becomes the rollback target); returns
+  /// the new version. InvalidArgument when `next` is null or of another world.
+  [[nodiscard]] Result<std::uint64_t> swap(std::shared_ptr<const Component> next);
+  /// Makes the previous component current again. InvalidArgument when there is none.
+  [[nodiscard]] Result<std::uint64_t> rollback();
+  /// An instance of the current component, and the version it belongs to.
+  [[nodiscard]] Result<std::pair<std::unique_ptr<Instance>, std::uint64_t>> instantiate() const;
+
+ private:
+  explicit ComponentSlot(std::shared_ptr<const Component> initial);
+  mutable std::mutex mutex_;
+  std::shared_ptr<const Component> current_;
+  std::shared_ptr<const Component> previous_;
+  std::atomic<std::uint64_t> version_{1};
 };
 
 }  // namespace wasmplug::torvyn

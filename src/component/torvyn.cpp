@@ -717,4 +717,59 @@ std::optional<ProcessErrorCase> Instance::last_process_error() const noexcept { 
 
 bool Instance::usable() const noexcept { return !state_->fatal && !state_->torn_down; }
 
+Result<std::unique_ptr<ComponentSlot>> ComponentSlot::create(std::shared_ptr<const Component> initial) {
+  if (!initial) {
+    return Error{ErrorKind::InvalidArgument, Phase::Config, "", "", "ComponentSlot needs a component", TrapCode::None};
+  }
+  return std::unique_ptr<ComponentSlot>(new ComponentSlot(std::move(initial)));
+}
+
+ComponentSlot::ComponentSlot(std::shared_ptr<const Component> initial) : current_(std::move(initial)) {}
+
+std::shared_ptr<const Component> ComponentSlot::current() const {
+  std::lock_guard lock(mutex_);
+  return current_;
+}
+
+Result<std::uint64_t> ComponentSlot::swap(std::shared_ptr<const Component> next) {
+  std::lock_guard lock(mutex_);
+  if (!next || next->world() != current_->world()) {
+    return Error{ErrorKind::InvalidArgument, Phase::Config, current_->name(), "",
+                 next ? "cannot swap in a component of world " + std::string(to_string(next->world())) +
+                            " for one of world " + std::string(to_string(current_->world()))
+                      : std::string("cannot swap in a null component"),
+                 TrapCode::None};
+  }
+  previous_ = std::exchange(current_, std::move(next));
+  if (const auto& m = current_->code().engine->config().metrics) {
+    m->on_swap(current_->name());
+  }
+  return version_.fetch_add(1, std::memory_order_acq_rel) + 1;
+}
+
+Result<std::uint64_t> ComponentSlot::rollback() {
+  std::lock_guard lock(mutex_);
+  if (!previous_) {
+    return Error{ErrorKind::InvalidArgument, Phase::Config, current_->name(), "", "no previous component to roll back to",
+                 TrapCode::None};
+  }
+  std::swap(current_, previous_);
+  return version_.fetch_add(1, std::memory_order_acq_rel) + 1;
+}
+
+Result<std::pair<std::unique_ptr<Instance>, std::uint64_t>> ComponentSlot::instantiate() const {
+  std::shared_ptr<const Component> component;
+  std::uint64_t version = 0;
+  {
+    std::lock_guard lock(mutex_);
+    component = current_;
+    version = version_.load(std::memory_order_acquire);
+  }
+  auto instance = component->instantiate();
+  if (!instance) {
+    return std::move(instance).error();
+  }
+  return std::pair{std::move(instance).value(), version};
+}
+
 }  // namespace wasmplug::torvyn

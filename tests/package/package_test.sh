@@ -86,7 +86,7 @@ deb)
   dpkg-deb -f "$deb" Package Version Maintainer Depends Recommends
   [[ "$(dpkg-deb -f "$deb" Package)" == wasmplug ]] || fail "package name"
   depends=$(dpkg-deb -f "$deb" Depends)
-  for lib in libc6 libstdc++6 libssl3 libre2 libsimdjson; do
+  for lib in libc6 libstdc++6 libssl3 libre2 libsimdjson libcpp-httplib; do
     grep -q "$lib" <<<"$depends" || fail "Depends lacks $lib: $depends"
   done
   root="$work/root"

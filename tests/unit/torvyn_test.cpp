@@ -631,6 +631,29 @@ TEST_F(Torvyn, CallsAndInstancesReachTheMetricsSink) {
   EXPECT_EQ(sink->last_hook, Hook::Transform);
 }
 
+TEST_F(Torvyn, ComponentSlotSwapsAndRollsBack) {
+  auto upper = load("upper", World::Transform);
+  auto filter = load("filter", World::Transform);
+  auto sink = load("sink", World::DataSink);
+  ASSERT_TRUE(upper && filter && sink);
+  auto slot = torvyn::ComponentSlot::create(upper).value();
+  EXPECT_EQ(slot->version(), 1u);
+  auto [old_instance, old_version] = slot->instantiate().value();
+  EXPECT_EQ(old_version, 1u);
+  EXPECT_EQ(slot->swap(filter).value(), 2u);
+  auto [new_instance, new_version] = slot->instantiate().value();
+  EXPECT_EQ(new_version, 2u);
+  EXPECT_EQ(text_of(new_instance->process(element("drop this"))), "(none)");  // filter
+  EXPECT_EQ(text_of(old_instance->process(element("drop this"))), "DROP THIS");  // still upper
+  auto wrong = slot->swap(sink);
+  ASSERT_FALSE(wrong.ok());
+  EXPECT_EQ(wrong.error().kind, ErrorKind::InvalidArgument);
+  EXPECT_EQ(slot->version(), 2u);
+  EXPECT_EQ(slot->rollback().value(), 3u);
+  EXPECT_EQ(slot->current().get(), upper.get());
+  EXPECT_EQ(torvyn::ComponentSlot::create(nullptr).error().kind, ErrorKind::InvalidArgument);
+}
+
 TEST_F(Torvyn, OneInstancePerThread) {
   auto c = load("upper", World::Transform);
   ASSERT_TRUE(c);
