@@ -551,3 +551,42 @@ TEST_F(PipelineTest, MetricsRenderEveryStage) {
     EXPECT_NE(text.find(line), std::string::npos) << line << "\nin:\n" << text;
   }
 }
+
+TEST_F(PipelineTest, AKestrelRuleKeepsOrDropsAndItsAlertsAreWritten) {
+  write("schema.json", R"({"process.name": {"id": 1, "type": "string"}, "process.pid": {"id": 2, "type": "i64"},
+                          "is_root": {"id": 5, "type": "bool"}})");
+  write("in.jsonl",
+        "{\"process\":{\"name\":\"bash\",\"pid\":4242},\"is_root\":true}\n"
+        "{\"process\":{\"name\":\"vim\",\"pid\":4243},\"is_root\":true}\n"
+        "{\"process\":{\"name\":\"zsh\",\"pid\":\"x\"}}\n"
+        "not json\n"
+        "{\"process\":{\"name\":\"sh\",\"pid\":5000},\"is_root\":true}\n");
+  auto st = run_toml("[pipeline]\ndead_letter = \"dead.jsonl\"\n[source]\npath = \"in.jsonl\"\n"
+                     "[[processor]]\nname = \"shells\"\nabi = \"kestrel\"\nschema = \"schema.json\"\n"
+                     "alerts = \"alerts.jsonl\"\npath = \"" +
+                     guest("kestrel_pred") + "\"\n[sink]\npath = \"out.jsonl\"\n");
+  ASSERT_TRUE(st) << st.error().to_string();
+  EXPECT_EQ(st->stages[1].type, "plugin:kestrel");
+  EXPECT_EQ(st->out, 2u);
+  EXPECT_EQ(st->dropped, 1u);
+  EXPECT_EQ(st->failed, 2u);
+  expect_accounted(*st);
+  auto out = lines_of(slurp(dir_ / "out.jsonl"));
+  ASSERT_EQ(out.size(), 2u);
+  EXPECT_NE(out[0].find("bash"), std::string::npos);
+  auto alerts = lines_of(slurp(dir_ / "alerts.jsonl"));
+  ASSERT_EQ(alerts.size(), 2u);
+  EXPECT_EQ(alerts[0].rfind("{\"stage\":\"shells\",\"rule\":\"shells\",\"code\":42,\"record\":", 0), 0u) << alerts[0];
+  auto dead = lines_of(slurp(dir_ / "dead.jsonl"));
+  ASSERT_EQ(dead.size(), 2u);
+  EXPECT_NE(dead[0].find("\"position\":3,\"stage\":\"shells\",\"kind\":\"InvalidArgument\""), std::string::npos)
+      << dead[0];
+  EXPECT_NE(dead[1].find("malformed JSON"), std::string::npos) << dead[1];
+  // Keys of other profiles are refused for a rule, and a rule needs its schema.
+  auto spec = parse_pipeline("[source]\npath = \"x\"\n[[processor]]\nabi = \"kestrel\"\npath = \"r.wasm\"\n"
+                             "[sink]\npath = \"y\"\n",
+                             "p.toml");
+  ASSERT_FALSE(spec);
+  EXPECT_NE(spec.error().message.find("with abi \"kestrel\" needs key 'schema'"), std::string::npos)
+      << spec.error().message;
+}
