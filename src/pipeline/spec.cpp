@@ -298,7 +298,7 @@ Result<PipelineSpec> parse_pipeline(std::string_view text, const std::string& fi
     }
     const std::string where = "[pipeline]";
     if (auto e = r.only(*t, where, {"threads", "batch_records", "batch_bytes", "queue_batches", "dead_letter",
-                                    "max_dead_letter_record_bytes"})) {
+                                    "max_dead_letter_record_bytes", "max_batch_output_bytes"})) {
       return *e;
     }
     PipelineOptions& o = spec.options;
@@ -306,6 +306,7 @@ Result<PipelineSpec> parse_pipeline(std::string_view text, const std::string& fi
                    r.integer(*t, where, "batch_records", 1, 1'000'000, o.batch_records),
                    r.integer(*t, where, "batch_bytes", 1024, 64 << 20, o.batch_bytes),
                    r.integer(*t, where, "max_dead_letter_record_bytes", 0, 16 << 20, o.max_dead_letter_record_bytes),
+                   r.integer(*t, where, "max_batch_output_bytes", 1 << 20, 1 << 30, o.max_batch_output_bytes),
                    r.string(*t, where, "dead_letter", o.dead_letter)}) {
       if (e) {
         return *e;
