@@ -328,7 +328,8 @@ class Pipeline {
 /// is waited out; `fatal` ends the source with that error.
 /// InvalidArgument unless the component's world is data-source; the
 /// instantiate error (init refused its config ...) otherwise.
-[[nodiscard]] Result<std::unique_ptr<Source>> make_component_source(std::shared_ptr<const torvyn::Component> component);
+[[nodiscard]] Result<std::unique_ptr<Source>> make_component_source(
+    const std::shared_ptr<const torvyn::Component>& component);
 
 /// A processor backed by a transform / managed-transform component: one
 /// instance per worker thread that calls it at once, each made on first
@@ -348,7 +349,7 @@ class Pipeline {
 /// trap fails that record only (dead-letter); `fatal` ends the pipeline
 /// (the records not yet accepted count failed). complete() at the end
 /// (its error fails the run), then teardown.
-[[nodiscard]] Result<std::unique_ptr<Sink>> make_component_sink(std::shared_ptr<const torvyn::Component> component,
+[[nodiscard]] Result<std::unique_ptr<Sink>> make_component_sink(const std::shared_ptr<const torvyn::Component>& component,
                                                                 std::chrono::milliseconds pause);
 
 // ---- Pipeline files (TOML) --------------------------------------------------

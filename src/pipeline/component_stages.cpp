@@ -6,6 +6,7 @@
 #include <atomic>
 #include <chrono>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include "wasmplug/pipeline.hpp"
@@ -69,11 +70,12 @@ class ComponentSource final : public Source {
       Result<std::optional<torvyn::EmittedView>> pulled = instance_->pull_view();
       if (pulled) {
         failures_in_a_row_ = 0;
-        if (!pulled->has_value()) {
+        const std::optional<torvyn::EmittedView>& element = *pulled;
+        if (!element.has_value()) {
           finish();  // none: the source is exhausted
           return PullStatus::End;
         }
-        batch.add(text_of((*pulled)->payload), next_sequence_++);
+        batch.add(text_of(element->payload), next_sequence_++);
         continue;
       }
       Error e = std::move(pulled).error();
@@ -164,8 +166,8 @@ class ComponentProcessor final : public Processor {
       return e;
     }
     Verdict verdict = Verdict::Drop;
-    if (result->has_value()) {
-      out.append(text_of((*result)->payload));
+    if (const std::optional<torvyn::EmittedView>& emitted = *result; emitted.has_value()) {
+      out.append(text_of(emitted->payload));
       verdict = Verdict::Emit;
     }
     release(std::move(instance));
@@ -322,7 +324,7 @@ class ComponentSink final : public Sink {
 
 }  // namespace
 
-Result<std::unique_ptr<Source>> make_component_source(std::shared_ptr<const Component> component) {
+Result<std::unique_ptr<Source>> make_component_source(const std::shared_ptr<const Component>& component) {
   if (!component) {
     return Error{ErrorKind::InvalidArgument, Phase::Config, "", "", "make_component_source: no component",
                  TrapCode::None};
@@ -353,7 +355,7 @@ Result<std::unique_ptr<Processor>> make_component_processor(std::shared_ptr<cons
       std::make_unique<ComponentProcessor>(std::move(component), std::move(instance).value()));
 }
 
-Result<std::unique_ptr<Sink>> make_component_sink(std::shared_ptr<const Component> component,
+Result<std::unique_ptr<Sink>> make_component_sink(const std::shared_ptr<const Component>& component,
                                                   std::chrono::milliseconds pause) {
   if (!component) {
     return Error{ErrorKind::InvalidArgument, Phase::Config, "", "", "make_component_sink: no component",
