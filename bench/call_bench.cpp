@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "abi/abi.hpp"
-#include "dispatch/instance.hpp"
+#include "instance/instance.hpp"
 #include "wasmplug/runtime.hpp"
 
 namespace {

@@ -10,7 +10,7 @@
 #include <string_view>
 #include <vector>
 
-#include "dispatch/instance.hpp"
+#include "instance/instance.hpp"
 #include "engine/types.hpp"
 #include "wasmplug/plugin.hpp"
 #include "wasmplug/runtime.hpp"

@@ -8,7 +8,7 @@
 #include <string_view>
 #include <vector>
 
-#include "dispatch/instance.hpp"
+#include "instance/instance.hpp"
 #include "wasmplug/runtime.hpp"
 #include "wasmplug/error.hpp"
 

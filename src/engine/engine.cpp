@@ -6,7 +6,7 @@
 #include <string>
 
 #include "admission/admission.hpp"
-#include "dispatch/retirer.hpp"
+#include "isolation/retirer.hpp"
 
 namespace wasmplug::detail {
 

@@ -1,4 +1,4 @@
-#include "dispatch/warm_pool.hpp"
+#include "isolation/warm_pool.hpp"
 
 #include <sched.h>
 
@@ -7,7 +7,7 @@
 #include <thread>
 
 #include "abi/abi.hpp"
-#include "dispatch/retirer.hpp"
+#include "isolation/retirer.hpp"
 #include "engine/engine.hpp"
 
 namespace wasmplug::detail {

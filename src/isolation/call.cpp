@@ -1,10 +1,10 @@
-#include "dispatch/call.hpp"
+#include "isolation/call.hpp"
 
 #include <chrono>
 #include <string>
 
-#include "dispatch/fresh.hpp"
-#include "dispatch/plugin_code.hpp"
+#include "isolation/fresh.hpp"
+#include "instance/plugin_code.hpp"
 
 namespace wasmplug::detail {
 

@@ -13,7 +13,7 @@
 #include <optional>
 #include <vector>
 
-#include "dispatch/warm_pool.hpp"
+#include "isolation/warm_pool.hpp"
 #include "engine/engine.hpp"
 #include "engine/handle.hpp"
 

@@ -21,8 +21,8 @@
 #include <span>
 #include <vector>
 
-#include "dispatch/fresh.hpp"
-#include "dispatch/instance.hpp"
+#include "isolation/fresh.hpp"
+#include "instance/instance.hpp"
 #include "wasmplug/error.hpp"
 #include "wasmplug/plugin.hpp"
 #include "wasmplug/runtime.hpp"

@@ -1,9 +1,9 @@
-#include "dispatch/instance.hpp"
+#include "instance/instance.hpp"
 
 #include <limits>
 #include <string>
 
-#include "dispatch/plugin_code.hpp"
+#include "instance/plugin_code.hpp"
 #include "engine/failure.hpp"
 #include "engine/native_stack.hpp"
 

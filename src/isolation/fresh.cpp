@@ -1,9 +1,9 @@
-#include "dispatch/fresh.hpp"
+#include "isolation/fresh.hpp"
 
 #include <string>
 
 #include "abi/abi.hpp"
-#include "dispatch/instance.hpp"
+#include "instance/instance.hpp"
 
 namespace wasmplug::detail {
 

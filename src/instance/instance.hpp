@@ -16,8 +16,8 @@
 
 #include <wasmtime.h>
 
-#include "dispatch/call_state.hpp"
-#include "dispatch/guest_memory.hpp"
+#include "instance/call_state.hpp"
+#include "instance/guest_memory.hpp"
 #include "engine/engine.hpp"
 #include "engine/handle.hpp"
 #include "wasmplug/error.hpp"
