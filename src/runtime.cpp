@@ -21,6 +21,7 @@
 #include "isolation/call.hpp"
 #include "instance/plugin_code.hpp"
 #include "isolation/retirer.hpp"
+#include "isolation/warm_pool.hpp"
 #include "engine/engine.hpp"
 #include "engine/failure.hpp"
 #include "host/core.hpp"

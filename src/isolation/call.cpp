@@ -4,6 +4,7 @@
 #include <string>
 
 #include "isolation/fresh.hpp"
+#include "isolation/warm_pool.hpp"
 #include "instance/plugin_code.hpp"
 
 namespace wasmplug::detail {

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "instance/plugin_code.hpp"
+#include "isolation/warm_pool.hpp"
 #include "engine/guarded_ptr.hpp"
 
 namespace wasmplug {
