@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "abi/abi.hpp"
+#include "abi/invoke.hpp"
 #include "instance/instance.hpp"
 #include "wasmplug/runtime.hpp"
 

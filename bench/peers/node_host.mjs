@@ -11,7 +11,7 @@
 //
 // Prints `NAME p50_ns p99_ns p999_ns mean_ns failures calls`. Per-call times
 // from process.hrtime.bigint() minus the median cost of an empty timer pair;
-// the mean is the total time over the calls (no per-call timer in it).
+// the mean is over the per-call samples up to p99.9.
 import { readFileSync } from 'node:fs';
 
 const INPUT = new TextEncoder().encode('{"id":42,"user":"ann","level":"info","msg":"hello wasm plug!!!"}');
@@ -47,7 +47,13 @@ function measure(name, calls, call) {
   }
   samples.sort();
   const at = (q) => samples[Math.floor((calls - 1) * q)];
-  console.log(`${name} ${at(0.5).toFixed(1)} ${at(0.99).toFixed(1)} ${at(0.999).toFixed(1)} ${mean.toFixed(1)} ${failures} ${2 * calls}`);
+  // The mean of the per-call samples up to p99.9, as every host here (a
+  // wall-clock mean on a VM that deschedules the process measures the scheduler).
+  const kept = Math.max(1, Math.floor((calls * 999) / 1000));
+  let sum = 0;
+  for (let i = 0; i < kept; i++) sum += samples[i];
+  const trimmed = sum / kept;
+  console.log(`${name} ${at(0.5).toFixed(1)} ${at(0.99).toFixed(1)} ${at(0.999).toFixed(1)} ${trimmed.toFixed(1)} ${failures} ${2 * calls}`);
 }
 
 function sameBytes(a, b) {

@@ -121,8 +121,13 @@ def section(header, timed, threads, cg, svg_name):
       "crate 48.0.8 with epoch interruption (`bench/peers/rust`; `fresh` = new store per call from an "
       "`InstancePre` on the pooling allocator tuned as wasmplug's engine, `fresh_seed` = the cc-lb seed's "
       "way: new store, `Linker::instantiate`, exports by name, default allocator), Node.js/V8 "
-      "(`bench/peers/node_host.mjs`), and native C++. Percentiles are per call (TSC or hrtime pair, "
-      "the median cost of an empty pair subtracted); the mean is total time / calls. Figures are medians "
+      "(`bench/peers/node_host.mjs`), and native C++. The guest logs one debug line per call: every host "
+      "bounds-checks it and drops it (wasmplug: `RuntimeConfig::min_log_level = Info`, "
+      "`bench/peers/wasmplug_peer.cpp`). `wasmplug_warm_metrics`: PrometheusMetrics on, every call counted and timed "
+      "(two TSC reads, duration sum and histogram bucket per call). Percentiles are per call (TSC or hrtime pair, "
+      "the median cost of an empty pair subtracted); the mean is over the per-call samples up to p99.9 "
+      "(a wall-clock mean on this shared VM, which deschedules processes for milliseconds, measures the "
+      "scheduler). Figures are medians "
       "over the runs; failures are summed over all runs (a failed call is counted, never fatal).")
     a("")
     a(f"![per-call latency]({svg_name})")

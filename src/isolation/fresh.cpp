@@ -3,6 +3,7 @@
 #include <string>
 
 #include "abi/abi.hpp"
+#include "abi/invoke.hpp"
 #include "instance/instance.hpp"
 
 namespace wasmplug::detail {

@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "abi/abi.hpp"
+#include "abi/invoke.hpp"
 #include "isolation/retirer.hpp"
 #include "engine/engine.hpp"
 

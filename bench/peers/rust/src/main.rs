@@ -228,7 +228,12 @@ fn measure(name: &str, calls: usize, mut call: impl FnMut() -> bool) {
     ticks.sort_unstable();
     let k = ns_per_tick();
     let at = |q: f64| ticks[((ticks.len() - 1) as f64 * q) as usize] as f64 * k;
-    let mean = total.as_nanos() as f64 / calls as f64 - overhead as f64 * k;
+    // The mean of the per-call samples up to p99.9 (as every host here): on a
+    // VM that deschedules the process for milliseconds, a wall-clock mean
+    // measures the scheduler.
+    let _ = total;
+    let kept = (ticks.len() * 999 / 1000).max(1);
+    let mean = ticks[..kept].iter().map(|&t| t as f64).sum::<f64>() / kept as f64 * k;
     println!("{name} {:.1} {:.1} {:.1} {:.1} {failures} {calls}", at(0.50), at(0.99), at(0.999), mean);
 }
 
