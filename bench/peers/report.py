@@ -171,10 +171,15 @@ def section(header, timed, threads, cg, svg_name):
         one, two = threads.get((f"wasmplug_{mode}_threads", 1)), threads.get((f"wasmplug_{mode}_threads", 2))
         if one and two:
             scal = [t[0] / o[0] for o, t in zip(one, two)]
-            cpu = [t[1] for t in two]
-            a(f"| {mode} 1 → 2 threads ≥ 1.9× in every run | "
-              f"{', '.join(f'{s:.2f}×' for s in scal)} (CPU per wall second with 2 threads: "
-              f"{', '.join(f'{c:.2f}' for c in cpu)}) | {'met' if min(scal) >= 1.9 else '**not met**'} |")
+            # Calls per CPU-second: 2 threads doing as much per CPU-second as 1
+            # means nothing serializes them, whatever CPU the VM granted.
+            per_cpu = [(t[0] / max(t[1], 1e-9)) / (o[0] / max(o[1], 1e-9)) for o, t in zip(one, two)]
+            starved = min(o[1] for o in one) < 0.9
+            verdict_text = ("**not measurable here**: the VM gave one busy thread less than 0.9 CPU per wall second"
+                            if starved else ("met" if min(scal) >= 1.9 else "**not met**"))
+            a(f"| {mode} 1 → 2 threads ≥ 1.9× in every run | wall: {', '.join(f'{x:.2f}×' for x in scal)}; "
+              f"CPU per wall second 1 / 2 threads: {', '.join(f'{o[1]:.2f} / {t[1]:.2f}' for o, t in zip(one, two))}; "
+              f"calls per CPU-second, 2 threads vs 1: {', '.join(f'{x:.2f}×' for x in per_cpu)} | {verdict_text} |")
     a("")
     if cg:
         a("Callgrind, instructions per warm round trip (difference of a 5,000- and a 10,000-call run, "
