@@ -67,6 +67,9 @@ class WarmPool {
   struct Entry {
     ReadyInstance ready;  // destroying an Entry frees its runtime slot
     std::uint64_t calls = 0;
+    // The shard of the CPU the lease was taken on: give_back returns it there
+    // (one sched_getcpu per call, not two; any shard is correct).
+    std::size_t home = 0;
     [[nodiscard]] Instance& instance() const noexcept { return *ready.instance; }
   };
   // Held for a vector push or pop only, and almost never contended (one
