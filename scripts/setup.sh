@@ -5,7 +5,8 @@
 # for cargo (Wasmtime is built from the Rust crate registry by CMake);
 # dpkg-dev (dpkg-shlibdeps) and file for the .deb that cpack makes;
 # libcpp-httplib-dev for the metrics HTTP server, and prometheus (promtool and
-# the server) + curl for the tests that validate and scrape /metrics.
+# the server) + curl for the tests that validate and scrape /metrics; valgrind
+# and python3 for bench/peers/run.sh (callgrind counts, the report).
 set -euo pipefail
 
 packages=(
@@ -15,6 +16,7 @@ packages=(
   clang-tidy-19 clang-19 lld-19 wasi-libc libclang-rt-19-dev-wasm32 libc++-19-dev-wasm32 libc++abi-19-dev-wasm32 wabt
   libclang-rt-19-dev
   libcpp-httplib-dev prometheus curl
+  valgrind python3
 )
 
 missing=()

@@ -120,6 +120,10 @@ struct RuntimeConfig {
   std::size_t memory_keep_resident = 128u << 10;
   /// Where guest log lines go; default: stderr, one line each.
   LogSink log_sink;
+  /// Guest log lines below this level are dropped where the guest makes them,
+  /// before they are copied, escaped or queued (the line's bounds are still
+  /// checked), and count against no log budget. Trace (default): all lines.
+  LogLevel min_log_level = LogLevel::Trace;
   /// Longest guest log message kept; longer ones are cut and marked
   /// "... [truncated N bytes]". Control bytes in it are escaped as \xNN.
   std::size_t max_log_message_bytes = 4096;

@@ -62,6 +62,7 @@ struct PipelineCommandOptions {
   bool json = false;     ///< the summary as one JSON object
   std::string cache_dir;
   bool no_cache = false;
+  std::string metrics_addr;  ///< run: --metrics-addr (empty: off)
 };
 /// Runs the pipeline; exit status as `run`: 0, 1 some record failed, 2 setup
 /// or I/O error, 128 + signo when stopped by SIGINT/SIGTERM (after draining).

@@ -74,6 +74,7 @@ int run_cli(int argc, char** argv) {
     sub->add_flag("--no-cache", pipe_opts.no_cache, "Do not use the compiled-code cache");
   }
   pipe_run->add_flag("--dry-run", pipe_opts.dry_run, "Only check the file (as `pipeline check`)");
+  add_metrics_option(*pipe_run, pipe_opts.metrics_addr);
   add_json_flag(*pipe_run, pipe_opts.json, "The summary (on stderr)");
   pipe_run->footer(
       "Exit status: 0 every record out or dropped, 1 some record failed (it is in the dead-letter file), 2 setup\n"

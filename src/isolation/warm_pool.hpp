@@ -21,8 +21,8 @@
 #include <span>
 #include <vector>
 
-#include "dispatch/fresh.hpp"
-#include "dispatch/instance.hpp"
+#include "isolation/fresh.hpp"
+#include "instance/instance.hpp"
 #include "wasmplug/error.hpp"
 #include "wasmplug/plugin.hpp"
 #include "wasmplug/runtime.hpp"
@@ -67,6 +67,9 @@ class WarmPool {
   struct Entry {
     ReadyInstance ready;  // destroying an Entry frees its runtime slot
     std::uint64_t calls = 0;
+    // The shard of the CPU the lease was taken on: give_back returns it there
+    // (one sched_getcpu per call, not two; any shard is correct).
+    std::size_t home = 0;
     [[nodiscard]] Instance& instance() const noexcept { return *ready.instance; }
   };
   // Held for a vector push or pop only, and almost never contended (one

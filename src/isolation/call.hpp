@@ -4,7 +4,7 @@
 #include <cstdint>
 #include <span>
 
-#include "dispatch/call_state.hpp"
+#include "instance/call_state.hpp"
 #include "engine/engine.hpp"
 #include "wasmplug/error.hpp"
 #include "wasmplug/plugin.hpp"

@@ -1,12 +1,12 @@
-#include "dispatch/retirer.hpp"
+#include "isolation/retirer.hpp"
 
 #include <string>
 #include <utility>
 
 #include "abi/abi.hpp"
-#include "dispatch/instance.hpp"
-#include "dispatch/plugin_code.hpp"
-#include "dispatch/warm_pool.hpp"
+#include "instance/instance.hpp"
+#include "instance/plugin_code.hpp"
+#include "isolation/warm_pool.hpp"
 #include "engine/engine.hpp"
 #include "engine/log_queue.hpp"
 

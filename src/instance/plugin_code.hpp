@@ -13,11 +13,14 @@
 #include <optional>
 #include <vector>
 
-#include "dispatch/warm_pool.hpp"
 #include "engine/engine.hpp"
 #include "engine/handle.hpp"
 
 namespace wasmplug::detail {
+
+// isolation/ (above this folder) defines it; PluginCode is destroyed only
+// where it is complete (runtime.cpp).
+class WarmPool;
 
 /// Named counters a guest keeps through host functions (rustcdc's
 /// get_metric/record_metric), shared by all instances of one plugin version.

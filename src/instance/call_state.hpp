@@ -10,7 +10,7 @@
 
 #include <wasmtime.h>
 
-#include "dispatch/guest_memory.hpp"
+#include "instance/guest_memory.hpp"
 #include "engine/cycle_clock.hpp"
 #include "engine/log_queue.hpp"
 

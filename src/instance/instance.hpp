@@ -16,10 +16,11 @@
 
 #include <wasmtime.h>
 
-#include "dispatch/call_state.hpp"
-#include "dispatch/guest_memory.hpp"
+#include "instance/call_state.hpp"
+#include "instance/guest_memory.hpp"
 #include "engine/engine.hpp"
 #include "engine/handle.hpp"
+#include "engine/native_stack.hpp"
 #include "wasmplug/error.hpp"
 #include "wasmplug/plugin.hpp"
 
@@ -62,8 +63,8 @@ class Instance {
   /// exactly at admission). Any trap or error becomes an Error for `phase`.
   template <class R, class... A>
   [[nodiscard]] Result<R> call(const wasmtime_func_t& func, Phase phase, A... args) {
-    if (auto stack = check_native_stack(phase); !stack) {
-      return std::move(stack).error();
+    if (const auto left = native_stack_left(); left && *left < stack_needed_) [[unlikely]] {
+      return stack_error(phase, *left);
     }
     constexpr std::size_t kResults = std::is_void_v<R> ? 0 : 1;
     constexpr std::size_t kSlots = std::max<std::size_t>({sizeof...(A), kResults, 1});
@@ -90,6 +91,8 @@ class Instance {
   /// InvalidArgument when this thread has too little native stack left to
   /// enter wasm safely (max_wasm_stack + kHostStackHeadroom).
   [[nodiscard]] Result<void> check_native_stack(Phase phase) const;
+  /// The InvalidArgument of check_native_stack for `left` bytes of stack.
+  [[nodiscard]] Error stack_error(Phase phase, std::size_t left) const;
 
  private:
   Instance(const Engine& engine, const Plugin& plugin);
@@ -116,6 +119,7 @@ class Instance {
   wasmtime_instance_t instance_{};
   std::vector<std::optional<wasmtime_func_t>> funcs_;
   std::uint64_t deadline_epochs_;  // epoch ticks first armed for a call
+  std::size_t stack_needed_;       // max_wasm_stack + kHostStackHeadroom
 };
 
 }  // namespace wasmplug::detail

@@ -7,7 +7,7 @@
 #include <optional>
 #include <span>
 
-#include "dispatch/call_state.hpp"
+#include "instance/call_state.hpp"
 #include "engine/engine.hpp"
 #include "wasmplug/error.hpp"
 #include "wasmplug/plugin.hpp"

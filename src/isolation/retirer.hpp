@@ -24,7 +24,7 @@
 #include <mutex>
 #include <thread>
 
-#include "dispatch/fresh.hpp"
+#include "isolation/fresh.hpp"
 #include "wasmplug/plugin.hpp"
 
 namespace wasmplug::detail {

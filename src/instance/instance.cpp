@@ -1,9 +1,9 @@
-#include "dispatch/instance.hpp"
+#include "instance/instance.hpp"
 
 #include <limits>
 #include <string>
 
-#include "dispatch/plugin_code.hpp"
+#include "instance/plugin_code.hpp"
 #include "engine/failure.hpp"
 #include "engine/native_stack.hpp"
 
@@ -68,7 +68,8 @@ wasmtime_error_t* on_epoch_deadline(wasmtime_context_t* /*context*/, void* data,
 }  // namespace
 
 Instance::Instance(const Engine& engine, const Plugin& plugin)
-    : engine_(&engine), plugin_(&plugin), deadline_epochs_(engine.epoch_ticks(plugin.limits().deadline)) {
+    : engine_(&engine), plugin_(&plugin), deadline_epochs_(engine.epoch_ticks(plugin.limits().deadline)),
+      stack_needed_(engine.config().max_wasm_stack + kHostStackHeadroom) {
   state_.plugin = &plugin;
   state_.config = &engine.config();
   state_.logs = &engine.logs();
@@ -81,14 +82,17 @@ Instance::Instance(const Engine& engine, const Plugin& plugin)
 }
 
 Result<void> Instance::check_native_stack(Phase phase) const {
-  const std::size_t needed = engine_->config().max_wasm_stack + kHostStackHeadroom;
   const std::optional<std::size_t> left = native_stack_left();
-  if (!left || *left >= needed) {
+  if (!left || *left >= stack_needed_) {
     return {};
   }
+  return stack_error(phase, *left);
+}
+
+Error Instance::stack_error(Phase phase, std::size_t left) const {
   return state_.error(ErrorKind::InvalidArgument,
-                      "the calling thread has " + std::to_string(*left >> 10) +
-                          " KiB of native stack left; entering wasm needs " + std::to_string(needed >> 10) +
+                      "the calling thread has " + std::to_string(left >> 10) +
+                          " KiB of native stack left; entering wasm needs " + std::to_string(stack_needed_ >> 10) +
                           " KiB (RuntimeConfig::max_wasm_stack " +
                           std::to_string(engine_->config().max_wasm_stack >> 10) + " KiB + " +
                           std::to_string(kHostStackHeadroom >> 10) +

@@ -1,4 +1,4 @@
-#include "dispatch/warm_pool.hpp"
+#include "isolation/warm_pool.hpp"
 
 #include <sched.h>
 
@@ -7,7 +7,8 @@
 #include <thread>
 
 #include "abi/abi.hpp"
-#include "dispatch/retirer.hpp"
+#include "abi/invoke.hpp"
+#include "isolation/retirer.hpp"
 #include "engine/engine.hpp"
 
 namespace wasmplug::detail {
@@ -81,6 +82,7 @@ std::optional<WarmPool::Entry> WarmPool::take_idle() {
     if (!shard.idle.empty()) {
       Entry entry = std::move(shard.idle.back());
       shard.idle.pop_back();
+      entry.home = home;
       return entry;
     }
   }
@@ -187,7 +189,7 @@ Result<WarmPool::Entry> WarmPool::create(const Plugin& plugin, Hook hook) {
     }
     return std::move(ready).error();
   }
-  return Entry{std::move(ready).value(), 0};
+  return Entry{std::move(ready).value(), 0, home_shard()};
 }
 
 void WarmPool::give_back(Entry entry, bool healthy) {
@@ -199,7 +201,7 @@ void WarmPool::give_back(Entry entry, bool healthy) {
     keep = false;
   }
   if (keep) {
-    Shard& shard = *shards_[home_shard()];
+    Shard& shard = *shards_[entry.home % shards_.size()];
     {
       std::lock_guard lock(shard.mutex);
       shard.idle.push_back(std::move(entry));

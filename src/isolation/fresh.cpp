@@ -1,9 +1,10 @@
-#include "dispatch/fresh.hpp"
+#include "isolation/fresh.hpp"
 
 #include <string>
 
 #include "abi/abi.hpp"
-#include "dispatch/instance.hpp"
+#include "abi/invoke.hpp"
+#include "instance/instance.hpp"
 
 namespace wasmplug::detail {
 
