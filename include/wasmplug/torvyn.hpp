@@ -93,7 +93,7 @@ struct ComponentOptions {
   std::string config;
   /// Grants WASI 0.2 (off by default: any `wasi:` import is Rejected). On:
   /// the component may import the WASI 0.2 interfaces Wasmtime's own
-  /// implementation (wasmtime-wasi, p2) provides, scoped: no files (no
+  /// WASI 0.2 implementation provides, scoped: no files (no
   /// preopens), no environment, no arguments, empty stdin, no network
   /// (TCP, UDP and name lookup denied); clocks and random allowed (a clock
   /// wait ends by the call's deadline; at most 1 MiB of random per request).
