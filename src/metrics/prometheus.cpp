@@ -4,9 +4,13 @@
 #include <array>
 #include <cstdio>
 
+#include "metrics/text_format.hpp"
 #include "wasmplug/metrics.hpp"
 
 namespace wasmplug {
+
+using detail::escape_label;
+using detail::sample_value;
 
 namespace {
 
@@ -18,26 +22,7 @@ constexpr std::array<std::uint64_t, 12> kBucketsNs = {1'000,     2'500,      5'0
                                                       25'000,    50'000,     100'000,     250'000,
                                                       1'000'000, 10'000'000, 100'000'000, 1'000'000'000};
 
-std::string escape_label(std::string_view value) {
-  std::string out;
-  for (char c : value) {
-    if (c == '\\' || c == '"') {
-      out += '\\';
-      out += c;
-    } else if (c == '\n') {
-      out += "\\n";
-    } else {
-      out += c;
-    }
-  }
-  return out;
-}
-
-std::string seconds(std::uint64_t ns) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.9g", static_cast<double>(ns) / 1e9);
-  return buf;
-}
+std::string seconds(std::uint64_t ns) { return sample_value(static_cast<double>(ns) / 1e9); }
 
 }  // namespace
 

@@ -6,6 +6,7 @@
 
 #include <mutex>
 
+#include "pipeline/errors.hpp"
 #include "pipeline/dead_letter.hpp"
 #include "pipeline/io.hpp"
 #include "pipeline/json_out.hpp"
@@ -20,11 +21,7 @@ namespace {
 constexpr std::size_t kAlertRecordBytes = 256;
 
 Error input_error(std::string message) {
-  Error e;
-  e.kind = ErrorKind::InvalidArgument;
-  e.phase = Phase::Call;
-  e.message = std::move(message);
-  return e;
+  return pipeline::pipeline_error(ErrorKind::InvalidArgument, Phase::Call, std::move(message));
 }
 
 class KestrelProcessor final : public pipeline::Processor {

@@ -20,7 +20,9 @@
 #include <optional>
 #include <thread>
 
+#include "metrics/text_format.hpp"
 #include "pipeline/dead_letter.hpp"
+#include "pipeline/errors.hpp"
 #include "pipeline/io.hpp"
 #include "wasmplug/pipeline.hpp"
 
@@ -32,14 +34,6 @@ using Clock = std::chrono::steady_clock;
 
 std::uint64_t nanos_since(Clock::time_point start) {
   return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - start).count());
-}
-
-Error invalid(std::string message) {
-  Error e;
-  e.kind = ErrorKind::InvalidArgument;
-  e.phase = Phase::Config;
-  e.message = std::move(message);
-  return e;
 }
 
 struct StageCounters {
@@ -393,36 +387,36 @@ Result<std::unique_ptr<Pipeline>> Pipeline::create(PipelineOptions options, std:
                                                    std::unique_ptr<Sink> sink, std::string source_type,
                                                    std::string sink_type) {
   if (options.threads > 256) {
-    return invalid("PipelineOptions::threads must be 0..256 (0 = one per core), got " +
+    return config_error("PipelineOptions::threads must be 0..256 (0 = one per core), got " +
                    std::to_string(options.threads));
   }
   if (options.batch_records < 1 || options.batch_records > 1'000'000) {
-    return invalid("PipelineOptions::batch_records must be 1..1000000, got " + std::to_string(options.batch_records));
+    return config_error("PipelineOptions::batch_records must be 1..1000000, got " + std::to_string(options.batch_records));
   }
   if (options.batch_bytes < 1024 || options.batch_bytes > (64u << 20)) {
-    return invalid("PipelineOptions::batch_bytes must be 1 KiB..64 MiB, got " + std::to_string(options.batch_bytes));
+    return config_error("PipelineOptions::batch_bytes must be 1 KiB..64 MiB, got " + std::to_string(options.batch_bytes));
   }
   if (options.queue_batches != 0 && (options.queue_batches < 2 || options.queue_batches > 4096)) {
-    return invalid("PipelineOptions::queue_batches must be 2..4096 (0 = 2 x threads + 2), got " +
+    return config_error("PipelineOptions::queue_batches must be 2..4096 (0 = 2 x threads + 2), got " +
                    std::to_string(options.queue_batches));
   }
   if (options.max_batch_output_bytes < (1u << 20) || options.max_batch_output_bytes > (1u << 30)) {
-    return invalid("PipelineOptions::max_batch_output_bytes must be 1 MiB..1 GiB, got " +
+    return config_error("PipelineOptions::max_batch_output_bytes must be 1 MiB..1 GiB, got " +
                    std::to_string(options.max_batch_output_bytes));
   }
   if (options.max_dead_letter_record_bytes > (16u << 20)) {
-    return invalid("PipelineOptions::max_dead_letter_record_bytes must be at most 16 MiB, got " +
+    return config_error("PipelineOptions::max_dead_letter_record_bytes must be at most 16 MiB, got " +
                    std::to_string(options.max_dead_letter_record_bytes));
   }
   if (!source || !sink) {
-    return invalid(std::string("a pipeline needs a ") + (source ? "sink" : "source"));
+    return config_error(std::string("a pipeline needs a ") + (source ? "sink" : "source"));
   }
   for (const NamedProcessor& p : processors) {
     if (!p.processor) {
-      return invalid("processor '" + p.name + "' is null");
+      return config_error("processor '" + p.name + "' is null");
     }
     if (p.name.empty()) {
-      return invalid("every processor needs a name");
+      return config_error("every processor needs a name");
     }
   }
   if (options.threads == 0) {
@@ -467,7 +461,7 @@ Result<std::unique_ptr<Pipeline>> Pipeline::create(PipelineOptions options, std:
 Result<PipelineStats> Pipeline::run() {
   State& s = *state_;
   if (s.started.exchange(true)) {
-    return invalid("Pipeline::run may be called once");
+    return config_error("Pipeline::run may be called once");
   }
   s.start = Clock::now();
   std::vector<std::thread> workers;
@@ -574,26 +568,9 @@ PipelineStats Pipeline::stats() const {
 }
 
 void Pipeline::render_metrics(std::string& out) const {
+  const auto label = [](const std::string& v) { return detail::escape_label(v); };
+  const auto number = [](double v) { return detail::sample_value(v); };
   const PipelineStats st = stats();
-  auto label = [](const std::string& v) {
-    std::string escaped;
-    for (char c : v) {
-      if (c == '\\' || c == '"') {
-        escaped += '\\';
-        escaped += c;
-      } else if (c == '\n') {
-        escaped += "\\n";
-      } else {
-        escaped += c;
-      }
-    }
-    return escaped;
-  };
-  auto number = [](double v) {
-    char buf[64];
-    std::snprintf(buf, sizeof buf, "%.9g", v);
-    return std::string(buf);
-  };
   out += "# HELP wasmplug_pipeline_records_total Records by pipeline stage and what became of them.\n";
   out += "# TYPE wasmplug_pipeline_records_total counter\n";
   for (const StageStats& stage : st.stages) {

@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <thread>
 
+#include "pipeline/errors.hpp"
 #include "pipeline/io.hpp"
 #include "pipeline/kestrel_processor.hpp"
 #include "wasmplug/pipeline.hpp"
@@ -20,14 +21,6 @@ namespace {
 
 constexpr std::size_t kMaxPipelineFileBytes = 1u << 20;
 constexpr std::size_t kMaxConfigBytes = 1u << 20;
-
-Error config_error(std::string message) {
-  Error e;
-  e.kind = ErrorKind::InvalidArgument;
-  e.phase = Phase::Config;
-  e.message = std::move(message);
-  return e;
-}
 
 class Reader {
  public:
