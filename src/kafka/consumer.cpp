@@ -142,7 +142,7 @@ void Consumer::revoke(rd_kafka_topic_partition_list_t* partitions, bool lost) {
   if (events_.revoked) {
     events_.revoked(parts);
   }
-  if (!lost) {
+  if (!lost && !closed_) {
     // Wait for the pipeline to finish what it holds of these partitions, so
     // that the new owner does not consume it again.
     std::unique_lock lock(mutex_);
@@ -306,7 +306,9 @@ Result<void> Consumer::close() {
   }
   closed_ = true;
   auto committed = commit_partitions({}, true);
-  // Leaves the group; the revoke callback runs from here (and commits again).
+  // Leaves the group; the revoke callback runs from here and does not wait
+  // for records still unacknowledged (closing is the caller's decision: they
+  // are consumed again by the next owner).
   rd_kafka_consumer_close(rk_.get());
   rk_.reset();
   return committed;

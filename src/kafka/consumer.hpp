@@ -85,7 +85,9 @@ class Consumer {
   void ack(const TopicPartition& partition, std::int64_t offset);
   /// Commits the acknowledged prefix of every owned partition (sync waits for the broker).
   [[nodiscard]] Result<void> commit(bool sync);
-  /// Commits synchronously and leaves the group. Idempotent.
+  /// Commits the acknowledged prefix synchronously and leaves the group
+  /// without waiting for records still unacknowledged (the next owner
+  /// consumes them again). Idempotent.
   [[nodiscard]] Result<void> close();
 
   /// The partitions owned now.
