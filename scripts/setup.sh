@@ -11,6 +11,7 @@ set -euo pipefail
 packages=(
   cmake ninja-build g++ pkg-config ccache dpkg-dev file
   libgtest-dev libgmock-dev libbenchmark-dev libssl-dev libcli11-dev libsimdjson-dev libre2-dev
+  libtomlplusplus-dev
   clang-tidy-19 clang-19 lld-19 wasi-libc libclang-rt-19-dev-wasm32 libc++-19-dev-wasm32 libc++abi-19-dev-wasm32 wabt
   libclang-rt-19-dev
   librdkafka-dev maven openjdk-17-jre-headless

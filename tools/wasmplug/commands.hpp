@@ -53,4 +53,18 @@ struct InspectOptions {
 };
 int inspect(const InspectOptions& options);
 
+/// `wasmplug pipeline run|check FILE`.
+struct PipelineCommandOptions {
+  std::string file;
+  bool dry_run = false;  ///< run: only check the file and load its plugins
+  bool json = false;     ///< the summary as one JSON object
+  std::string cache_dir;
+  bool no_cache = false;
+};
+/// Runs the pipeline; exit status as `run`: 0, 1 some record failed, 2 setup
+/// or I/O error, 128 + signo when stopped by SIGINT/SIGTERM (after draining).
+int pipeline_run(const PipelineCommandOptions& options);
+/// Parses the file and loads its plugins; opens no source, sink or dead-letter file.
+int pipeline_check(const PipelineCommandOptions& options);
+
 }  // namespace wasmplug::cli

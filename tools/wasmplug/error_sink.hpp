@@ -9,14 +9,14 @@
 #include <string_view>
 
 #include "io.hpp"
+#include "pipeline/dead_letter.hpp"
 
 namespace wasmplug::cli {
 
 /// Default bound of the record text one errors-file line keeps (--max-error-record-bytes).
 inline constexpr std::size_t kDefaultMaxErrorRecordBytes = 4096;
 
-/// Lowercase hex SHA-256 of `data`.
-[[nodiscard]] std::string sha256_hex(std::string_view data);
+using detail::sha256_hex;
 
 /// One failed record, as the errors file writes it.
 struct FailedRecord {

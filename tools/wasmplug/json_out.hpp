@@ -1,32 +1,10 @@
-// Minimal JSON string escaping for the CLI's own output (errors file, inspect --json).
+// JSON string escaping lives in the library (src/pipeline/json_out.hpp).
 #pragma once
 
-#include <cstdio>
-#include <string>
-#include <string_view>
+#include "pipeline/json_out.hpp"
 
 namespace wasmplug::cli {
 
-inline std::string json_string(std::string_view s) {
-  std::string out = "\"";
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (c < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", c);
-          out += buf;
-        } else {
-          out += static_cast<char>(c);
-        }
-    }
-  }
-  return out + "\"";
-}
+using detail::json_string;
 
 }  // namespace wasmplug::cli

@@ -60,6 +60,22 @@ int run_cli(int argc, char** argv) {
   add_json_flag(*inspect_cmd, inspect_opts.json, "The report");
   inspect_cmd->add_flag("--wasi", inspect_opts.wasi, "Admit as if loaded with --wasi");
 
+  PipelineCommandOptions pipe_opts;
+  CLI::App* pipe_cmd = app.add_subcommand("pipeline", "Run a pipeline file: source, processors, sink");
+  pipe_cmd->require_subcommand(1);
+  CLI::App* pipe_run = pipe_cmd->add_subcommand("run", "Run a pipeline file (docs/pipelines.md)");
+  CLI::App* pipe_check = pipe_cmd->add_subcommand("check", "Validate a pipeline file and load its plugins");
+  for (CLI::App* sub : {pipe_run, pipe_check}) {
+    sub->add_option("file", pipe_opts.file, "Pipeline file (TOML)")->required();
+    sub->add_option("--cache-dir", pipe_opts.cache_dir, "Compiled-code cache directory")->default_str("");
+    sub->add_flag("--no-cache", pipe_opts.no_cache, "Do not use the compiled-code cache");
+  }
+  pipe_run->add_flag("--dry-run", pipe_opts.dry_run, "Only check the file (as `pipeline check`)");
+  add_json_flag(*pipe_run, pipe_opts.json, "The summary (on stderr)");
+  pipe_run->footer(
+      "Exit status: 0 every record out or dropped, 1 some record failed (it is in the dead-letter file), 2 setup\n"
+      "error or failed I/O, 130 / 143 stopped by SIGINT / SIGTERM: the source stops reading, every record read\n"
+      "is processed and written (or dead-lettered), and the summary holds in = out + dropped + failed per stage.");
   NewOptions new_opts;
   CLI::App* new_cmd = add_new_command(app, new_opts);
 
@@ -73,6 +89,12 @@ int run_cli(int argc, char** argv) {
   }
   if (bench_cmd->parsed()) {
     return bench(bench_opts);
+  }
+  if (pipe_run->parsed()) {
+    return pipeline_run(pipe_opts);
+  }
+  if (pipe_check->parsed()) {
+    return pipeline_check(pipe_opts);
   }
   if (new_cmd->parsed()) {
     return scaffold(new_opts);

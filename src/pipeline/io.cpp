@@ -11,7 +11,7 @@
 #include <cstring>
 #include <utility>
 
-namespace wasmplug::cli {
+namespace wasmplug::detail {
 
 namespace {
 
@@ -142,22 +142,36 @@ OutFile::~OutFile() {
   }
 }
 
-void OutFile::record(std::string_view data) {
+void OutFile::record(std::string_view data) { put({}, data, "\n"); }
+
+void OutFile::record_prefixed(std::string_view data) {
+  const auto n = static_cast<std::uint32_t>(data.size());
+  const char head[4] = {static_cast<char>(n >> 24), static_cast<char>(n >> 16), static_cast<char>(n >> 8),
+                        static_cast<char>(n)};
+  put({head, 4}, data, {});
+}
+
+void OutFile::put(std::string_view head, std::string_view data, std::string_view tail) {
   if (errno_ != 0) {
     return;
   }
-  if (used_ + data.size() + 1 > buffer_.size() && !flush()) {
+  const std::size_t size = head.size() + data.size() + tail.size();
+  if (used_ + size > buffer_.size() && !flush()) {
     return;
   }
-  if (data.size() + 1 > buffer_.size()) {
-    // Larger than the buffer: straight through. The two writes follow each
+  if (size > buffer_.size()) {
+    // Larger than the buffer: straight through. The writes follow each
     // other with nothing in between that could stop the process.
-    (void)(write_all(data.data(), data.size()) && write_all("\n", 1));
+    (void)(write_all(head.data(), head.size()) && write_all(data.data(), data.size()) &&
+           write_all(tail.data(), tail.size()));
     return;
   }
-  std::memcpy(buffer_.data() + used_, data.data(), data.size());
-  used_ += data.size();
-  buffer_[used_++] = '\n';
+  for (std::string_view piece : {head, data, tail}) {
+    if (!piece.empty()) {
+      std::memcpy(buffer_.data() + used_, piece.data(), piece.size());
+      used_ += piece.size();
+    }
+  }
 }
 
 bool OutFile::flush() {
@@ -276,6 +290,7 @@ LineReader::Status LineReader::next(Line& line) {
       case Fill::Data: break;
       case Fill::End: at_end_ = true; break;
       case Fill::Stopped: return Status::Stopped;
+      case Fill::WouldBlock: return Status::WouldBlock;
       case Fill::Error: return Status::Error;
     }
   }
@@ -286,6 +301,9 @@ LineReader::Fill LineReader::fill() {
   for (;;) {
     pollfd fds[2] = {{fd_, POLLIN, 0}, {wake_fd_, POLLIN, 0}};  // poll skips a negative fd
     int ready = ::poll(fds, 2, 0);
+    if (ready == 0 && return_before_wait_) {
+      return Fill::WouldBlock;
+    }
     if (ready == 0 && !waited) {
       // About to block on input: let the caller flush what it has written,
       // so that a slow upstream still sees its records come out.
@@ -341,4 +359,4 @@ std::uint64_t LineReader::unread_records() const {
   return records;
 }
 
-}  // namespace wasmplug::cli
+}  // namespace wasmplug::detail

@@ -1,0 +1,475 @@
+// Pipeline files: TOML (toml++, header-only, without exceptions) into a
+// PipelineSpec, every key checked against a table of known keys so that a
+// typo is an error naming the file, line and key instead of a silent
+// default; then a spec into a running Pipeline through the public API.
+#define TOML_HEADER_ONLY 1
+#define TOML_EXCEPTIONS 0
+#include <toml++/toml.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <thread>
+
+#include "pipeline/io.hpp"
+#include "wasmplug/pipeline.hpp"
+
+namespace wasmplug::pipeline {
+
+namespace {
+
+constexpr std::size_t kMaxPipelineFileBytes = 1u << 20;
+constexpr std::size_t kMaxConfigBytes = 1u << 20;
+
+Error config_error(std::string message) {
+  Error e;
+  e.kind = ErrorKind::InvalidArgument;
+  e.phase = Phase::Config;
+  e.message = std::move(message);
+  return e;
+}
+
+class Reader {
+ public:
+  Reader(std::string file, std::filesystem::path dir) : file_(std::move(file)), dir_(std::move(dir)) {}
+
+  [[nodiscard]] Error at(const toml::node& node, const std::string& what) const {
+    return config_error(file_ + ":" + std::to_string(node.source().begin.line) + ": " + what);
+  }
+  [[nodiscard]] Error at_line(int line, const std::string& what) const {
+    return config_error(file_ + ":" + std::to_string(line) + ": " + what);
+  }
+
+  /// Every key of `table` must be one of `known`.
+  [[nodiscard]] std::optional<Error> only(const toml::table& table, std::string_view where,
+                                          std::initializer_list<std::string_view> known) const {
+    for (const auto& [key, node] : table) {
+      if (std::ranges::find(known, key.str()) == known.end()) {
+        std::string list;
+        for (std::string_view k : known) {
+          list += (list.empty() ? "" : ", ") + std::string(k);
+        }
+        return at(node, std::string(where) + " key '" + std::string(key.str()) + "' is unknown (known keys: " + list +
+                            ")");
+      }
+    }
+    return std::nullopt;
+  }
+
+  [[nodiscard]] std::optional<Error> string(const toml::table& table, std::string_view where, std::string_view key,
+                                            std::string& out) const {
+    const toml::node* node = table.get(key);
+    if (node == nullptr) {
+      return std::nullopt;
+    }
+    const auto* value = node->as_string();
+    if (value == nullptr) {
+      return at(*node, std::string(where) + " key '" + std::string(key) + "' must be a string");
+    }
+    out = value->get();
+    return std::nullopt;
+  }
+
+  [[nodiscard]] std::optional<Error> integer(const toml::table& table, std::string_view where, std::string_view key,
+                                             std::int64_t min, std::int64_t max, std::uint32_t& out) const {
+    const toml::node* node = table.get(key);
+    if (node == nullptr) {
+      return std::nullopt;
+    }
+    const auto* value = node->as_integer();
+    if (value == nullptr || value->get() < min || value->get() > max) {
+      return at(*node, std::string(where) + " key '" + std::string(key) + "' must be an integer in " +
+                           std::to_string(min) + ".." + std::to_string(max));
+    }
+    out = static_cast<std::uint32_t>(value->get());
+    return std::nullopt;
+  }
+
+  [[nodiscard]] std::optional<Error> boolean(const toml::table& table, std::string_view where, std::string_view key,
+                                             bool& out) const {
+    const toml::node* node = table.get(key);
+    if (node == nullptr) {
+      return std::nullopt;
+    }
+    const auto* value = node->as_boolean();
+    if (value == nullptr) {
+      return at(*node, std::string(where) + " key '" + std::string(key) + "' must be true or false");
+    }
+    out = value->get();
+    return std::nullopt;
+  }
+
+  /// A string key whose value must be one of `allowed`.
+  [[nodiscard]] std::optional<Error> choice(const toml::table& table, std::string_view where, std::string_view key,
+                                            std::initializer_list<std::string_view> allowed, std::string& out) const {
+    if (auto e = string(table, where, key, out)) {
+      return e;
+    }
+    if (table.get(key) != nullptr && std::ranges::find(allowed, out) == allowed.end()) {
+      std::string list;
+      for (std::string_view a : allowed) {
+        list += (list.empty() ? "" : ", ") + std::string(a);
+      }
+      return at(*table.get(key), std::string(where) + " key '" + std::string(key) + "' must be one of " + list +
+                                     ", got '" + out + "'");
+    }
+    return std::nullopt;
+  }
+
+  /// A path relative to the pipeline file's directory ("-" stays).
+  [[nodiscard]] std::string resolve(const std::string& path) const {
+    if (path.empty() || path == "-" || std::filesystem::path(path).is_absolute()) {
+      return path;
+    }
+    return (dir_ / path).lexically_normal().string();
+  }
+
+  [[nodiscard]] const std::string& file() const { return file_; }
+
+ private:
+  std::string file_;
+  std::filesystem::path dir_;
+};
+
+std::optional<Error> framing(const Reader& r, const toml::table& table, std::string_view where, Framing& out) {
+  std::string text = "lines";
+  if (auto e = r.choice(table, where, "framing", {"lines", "length-prefixed"}, text)) {
+    return e;
+  }
+  out = text == "lines" ? Framing::Lines : Framing::LengthPrefixed;
+  return std::nullopt;
+}
+
+std::string node_text(const toml::node& node) {
+  if (const auto* s = node.as_string()) {
+    return s->get();
+  }
+  if (const auto* i = node.as_integer()) {
+    return std::to_string(i->get());
+  }
+  if (const auto* b = node.as_boolean()) {
+    return b->get() ? "true" : "false";
+  }
+  if (const auto* f = node.as_floating_point()) {
+    return std::to_string(f->get());
+  }
+  return {};
+}
+
+std::optional<Error> parse_processor(const Reader& r, const toml::table& table, std::size_t index,
+                                     ProcessorSpec& p) {
+  p.line = static_cast<int>(table.source().begin.line);
+  const std::string where = "[[processor]] #" + std::to_string(index + 1);
+  if (auto e = r.string(table, where, "type", p.type)) {
+    return e;
+  }
+  if (auto e = r.string(table, where, "name", p.name)) {
+    return e;
+  }
+  for (const auto& [key, node] : table) {
+    p.keys[std::string(key.str())] = node_text(node);
+  }
+  if (p.type != "plugin") {
+    return std::nullopt;  // a factory's type: its keys are its own to check
+  }
+  if (auto e = r.only(table, where, {"type", "name", "path", "abi", "hook", "isolation", "deadline_ms", "memory_mb",
+                                     "max_record_bytes", "config", "wasi"})) {
+    return e;
+  }
+  if (auto e = r.string(table, where, "path", p.path)) {
+    return e;
+  }
+  if (p.path.empty()) {
+    return r.at_line(p.line, where + " needs key 'path' (the plugin's .wasm file)");
+  }
+  p.path = r.resolve(p.path);
+  if (auto e = r.choice(table, where, "abi", {"native", "cc-lb", "rustcdc"}, p.abi)) {
+    return e;
+  }
+  if (auto e = r.string(table, where, "hook", p.hook)) {
+    return e;
+  }
+  if (auto e = r.choice(table, where, "isolation", {"warm", "fresh"}, p.isolation)) {
+    return e;
+  }
+  if (auto e = r.integer(table, where, "deadline_ms", 1, 60'000, p.deadline_ms)) {
+    return e;
+  }
+  if (auto e = r.integer(table, where, "memory_mb", 1, 4096, p.memory_mb)) {
+    return e;
+  }
+  if (auto e = r.integer(table, where, "max_record_bytes", 1, 1 << 30, p.max_record_bytes)) {
+    return e;
+  }
+  if (auto e = r.string(table, where, "config", p.config)) {
+    return e;
+  }
+  p.config = r.resolve(p.config);
+  if (auto e = r.boolean(table, where, "wasi", p.wasi)) {
+    return e;
+  }
+  if (p.name.empty()) {
+    p.name = std::filesystem::path(p.path).stem().string();
+  }
+  return std::nullopt;
+}
+
+/// The library hook a profile's hook name means; nullopt when the profile has no such hook.
+std::optional<Hook> hook_of(std::string_view abi, std::string_view name) {
+  if (abi == "native") {
+    return name.empty() ? std::optional(Hook::Transform) : parse_hook(name);
+  }
+  if (abi == "cc-lb") {
+    if (name.empty() || name == "filter") {
+      return Hook::Filter;
+    }
+    if (name == "shape") {
+      return Hook::Transform;
+    }
+    if (name == "observe") {
+      return Hook::Observe;
+    }
+    return std::nullopt;
+  }
+  if (abi == "rustcdc" && (name.empty() || name == "transform")) {
+    return Hook::Transform;
+  }
+  return std::nullopt;
+}
+
+AbiProfile profile_of(std::string_view abi) {
+  if (abi == "cc-lb") {
+    return AbiProfile::CcLb;
+  }
+  if (abi == "rustcdc") {
+    return AbiProfile::Rustcdc;
+  }
+  return AbiProfile::Native;
+}
+
+}  // namespace
+
+Result<PipelineSpec> parse_pipeline(std::string_view text, const std::string& file) {
+  toml::parse_result parsed = toml::parse(text, file);
+  if (!parsed) {
+    const toml::parse_error& error = parsed.error();
+    return config_error(file + ":" + std::to_string(error.source().begin.line) + ":" +
+                        std::to_string(error.source().begin.column) + ": " + std::string(error.description()));
+  }
+  const toml::table& root = parsed.table();
+  const Reader r(file, std::filesystem::path(file).parent_path());
+  PipelineSpec spec;
+  spec.file = file;
+  if (auto e = r.only(root, "top-level", {"pipeline", "source", "processor", "sink"})) {
+    return *e;
+  }
+  if (const toml::node* node = root.get("pipeline")) {
+    const toml::table* t = node->as_table();
+    if (t == nullptr) {
+      return r.at(*node, "'pipeline' must be a table ([pipeline])");
+    }
+    const std::string where = "[pipeline]";
+    if (auto e = r.only(*t, where, {"threads", "batch_records", "batch_bytes", "queue_batches", "dead_letter",
+                                    "max_dead_letter_record_bytes"})) {
+      return *e;
+    }
+    PipelineOptions& o = spec.options;
+    for (auto e : {r.integer(*t, where, "threads", 0, 256, o.threads),
+                   r.integer(*t, where, "batch_records", 1, 1'000'000, o.batch_records),
+                   r.integer(*t, where, "batch_bytes", 1024, 64 << 20, o.batch_bytes),
+                   r.integer(*t, where, "max_dead_letter_record_bytes", 0, 16 << 20, o.max_dead_letter_record_bytes),
+                   r.string(*t, where, "dead_letter", o.dead_letter)}) {
+      if (e) {
+        return *e;
+      }
+    }
+    if (auto e = r.integer(*t, where, "queue_batches", 0, 4096, o.queue_batches)) {
+      return *e;
+    }
+    if (o.queue_batches == 1) {
+      return r.at(*t->get("queue_batches"), "[pipeline] key 'queue_batches' must be 0 (2 x threads + 2) or 2..4096");
+    }
+    if (o.dead_letter.empty()) {
+      return r.at(*t->get("dead_letter"), "[pipeline] key 'dead_letter' must name a file, or \"-\" for stderr");
+    }
+    o.dead_letter = r.resolve(o.dead_letter);
+  }
+  const toml::node* source = root.get("source");
+  if (source == nullptr || source->as_table() == nullptr) {
+    return source == nullptr ? r.at_line(1, "missing [source] table") : r.at(*source, "'source' must be a table");
+  }
+  {
+    const toml::table& t = *source->as_table();
+    if (auto e = r.only(t, "[source]", {"type", "path", "framing", "max_record_bytes"})) {
+      return *e;
+    }
+    for (auto e : {r.choice(t, "[source]", "type", {"file", "stdin"}, spec.source_type),
+                   r.string(t, "[source]", "path", spec.source_path),
+                   framing(r, t, "[source]", spec.source_framing),
+                   r.integer(t, "[source]", "max_record_bytes", 1, 1 << 30, spec.source_max_record_bytes)}) {
+      if (e) {
+        return *e;
+      }
+    }
+    if (spec.source_type == "file" && spec.source_path.empty()) {
+      return r.at(t, "[source] of type \"file\" needs key 'path'");
+    }
+    if (spec.source_type == "stdin") {
+      if (!spec.source_path.empty()) {
+        return r.at(*t.get("path"), "[source] of type \"stdin\" takes no 'path'");
+      }
+      spec.source_path = "-";
+    }
+    spec.source_path = r.resolve(spec.source_path);
+  }
+  if (const toml::node* node = root.get("processor")) {
+    const toml::array* list = node->as_array();
+    if (list == nullptr) {
+      return r.at(*node, "'processor' must be an array of tables ([[processor]])");
+    }
+    for (std::size_t i = 0; i < list->size(); ++i) {
+      const toml::table* t = list->get(i)->as_table();
+      if (t == nullptr) {
+        return r.at(*list->get(i), "every 'processor' must be a table ([[processor]])");
+      }
+      ProcessorSpec& p = spec.processors.emplace_back();
+      if (auto e = parse_processor(r, *t, i, p)) {
+        return *e;
+      }
+      if (p.name.empty()) {
+        return r.at_line(p.line, "[[processor]] #" + std::to_string(i + 1) + " needs key 'name'");
+      }
+      for (std::size_t j = 0; j < i; ++j) {
+        if (spec.processors[j].name == p.name || p.name == "source" || p.name == "sink") {
+          return r.at_line(p.line, "[[processor]] #" + std::to_string(i + 1) + ": name '" + p.name +
+                                       "' is taken (names must be unique and not 'source' or 'sink')");
+        }
+      }
+      if (p.type == "plugin" && !hook_of(p.abi, p.hook)) {
+        return r.at(*t->get("hook"), "[[processor]] '" + p.name + "': the " + p.abi + " profile has no hook '" +
+                                         p.hook + "'");
+      }
+    }
+  }
+  const toml::node* sink = root.get("sink");
+  if (sink == nullptr || sink->as_table() == nullptr) {
+    return sink == nullptr ? r.at_line(1, "missing [sink] table") : r.at(*sink, "'sink' must be a table");
+  }
+  {
+    const toml::table& t = *sink->as_table();
+    if (auto e = r.only(t, "[sink]", {"type", "path", "framing"})) {
+      return *e;
+    }
+    for (auto e : {r.choice(t, "[sink]", "type", {"file", "stdout"}, spec.sink_type),
+                   r.string(t, "[sink]", "path", spec.sink_path), framing(r, t, "[sink]", spec.sink_framing)}) {
+      if (e) {
+        return *e;
+      }
+    }
+    if (spec.sink_type == "file" && spec.sink_path.empty()) {
+      return r.at(t, "[sink] of type \"file\" needs key 'path'");
+    }
+    if (spec.sink_type == "stdout") {
+      if (!spec.sink_path.empty()) {
+        return r.at(*t.get("path"), "[sink] of type \"stdout\" takes no 'path'");
+      }
+      spec.sink_path = "-";
+    }
+    spec.sink_path = r.resolve(spec.sink_path);
+  }
+  return spec;
+}
+
+Result<PipelineSpec> load_pipeline_file(const std::string& path) {
+  auto bytes = detail::read_file_bounded(path, kMaxPipelineFileBytes, "pipeline file ", "1 MiB");
+  if (!bytes) {
+    return std::move(bytes).error();
+  }
+  return parse_pipeline({reinterpret_cast<const char*>(bytes->data()), bytes->size()}, path);
+}
+
+Result<std::vector<NamedProcessor>> make_processors(const PipelineSpec& spec, Runtime& runtime,
+                                                    const std::map<std::string, ProcessorFactory>& factories) {
+  const std::uint32_t threads =
+      spec.options.threads != 0 ? spec.options.threads : std::max(1u, std::thread::hardware_concurrency());
+  std::vector<NamedProcessor> processors;
+  for (const ProcessorSpec& p : spec.processors) {
+    const std::string where = spec.file + ":" + std::to_string(p.line) + ": processor '" + p.name + "'";
+    if (p.type != "plugin") {
+      auto factory = factories.find(p.type);
+      if (factory == factories.end()) {
+        return config_error(where + ": unknown type '" + p.type + "' (known: plugin" +
+                            [&] {
+                              std::string list;
+                              for (const auto& [name, f] : factories) {
+                                list += ", " + name;
+                              }
+                              return list;
+                            }() +
+                            ")");
+      }
+      auto made = factory->second(p.name, p.keys);
+      if (!made) {
+        Error e = std::move(made).error();
+        e.message = where + ": " + e.message;
+        return e;
+      }
+      processors.push_back(NamedProcessor{p.name, p.type, std::move(made).value()});
+      continue;
+    }
+    LoadOptions load;
+    load.name = p.name;
+    load.abi = profile_of(p.abi);
+    const Hook hook = hook_of(p.abi, p.hook).value_or(Hook::Transform);
+    load.required_hooks = {hook};
+    load.limits.deadline = std::chrono::milliseconds(p.deadline_ms);
+    load.limits.memory_bytes = std::uint64_t{p.memory_mb} << 20;
+    load.limits.max_input_bytes = p.max_record_bytes;
+    load.limits.max_output_bytes = p.max_record_bytes;
+    load.isolation = p.isolation == "fresh" ? Isolation::Fresh : Isolation::Warm;
+    load.pool.max_instances = threads;  // one warm instance per worker thread
+    load.wasi = p.wasi;
+    if (!p.config.empty()) {
+      auto config = detail::read_file_bounded(p.config, kMaxConfigBytes, "config file ", "1 MiB");
+      if (!config) {
+        Error e = std::move(config).error();
+        e.message = where + ": " + e.message;
+        return e;
+      }
+      load.config = std::move(config).value();
+    }
+    auto plugin = runtime.load_file(p.path, load);
+    if (!plugin) {
+      Error e = std::move(plugin).error();
+      e.message = where + ": " + e.message;
+      return e;
+    }
+    // Runs the initialisers once: a plugin that rejects its config fails here, not on every record.
+    if (auto ready = runtime.prepare(**plugin); !ready) {
+      Error e = ready.error();
+      e.message = where + ": " + e.message;
+      return e;
+    }
+    processors.push_back(NamedProcessor{p.name, "plugin:" + p.abi, make_plugin_processor(runtime, *plugin, hook)});
+  }
+  return processors;
+}
+
+Result<std::unique_ptr<Pipeline>> build_pipeline(const PipelineSpec& spec, Runtime& runtime,
+                                                 const std::map<std::string, ProcessorFactory>& factories) {
+  auto processors = make_processors(spec, runtime, factories);
+  if (!processors) {
+    return std::move(processors).error();
+  }
+  auto source = make_file_source(spec.source_path, spec.source_framing, spec.source_max_record_bytes);
+  if (!source) {
+    return std::move(source).error();
+  }
+  auto sink = make_file_sink(spec.sink_path, spec.sink_framing);
+  if (!sink) {
+    return std::move(sink).error();
+  }
+  return Pipeline::create(spec.options, std::move(source).value(), std::move(processors).value(), std::move(sink).value(),
+                          spec.source_type, spec.sink_type);
+}
+
+}  // namespace wasmplug::pipeline
