@@ -222,6 +222,14 @@ void Consumer::ack(const TopicPartition& partition, std::int64_t offset) {
   }
 }
 
+void Consumer::release(const TopicPartition& partition, std::int64_t offset) {
+  std::lock_guard lock(mutex_);
+  if (auto it = trackers_.find(partition); it != trackers_.end()) {
+    it->second.forget_from(offset);
+    acked_.notify_all();
+  }
+}
+
 void Consumer::apply_backpressure() {
   std::vector<TopicPartition> pause;
   std::vector<TopicPartition> resume;

@@ -83,6 +83,10 @@ class Consumer {
   /// by the broker (or it is in the dead-letter topic). Unknown offsets (of a
   /// partition revoked since) are ignored. Thread-safe.
   void ack(const TopicPartition& partition, std::int64_t offset);
+  /// Forgets the records of `partition` from `offset` on (handed out, not
+  /// yet in the pipeline): a revoke does not wait for them, and the next
+  /// owner consumes them again. Call from PartitionEvents::revoked.
+  void release(const TopicPartition& partition, std::int64_t offset);
   /// Commits the acknowledged prefix of every owned partition (sync waits for the broker).
   [[nodiscard]] Result<void> commit(bool sync);
   /// Commits the acknowledged prefix synchronously and leaves the group

@@ -24,6 +24,13 @@ bool OffsetTracker::acknowledge(std::int64_t offset) {
   return true;
 }
 
+void OffsetTracker::forget_from(std::int64_t offset) {
+  while (!pending_.empty() && pending_.back().offset >= offset) {
+    unacknowledged_ -= pending_.back().acknowledged ? 0 : 1;
+    pending_.pop_back();
+  }
+}
+
 std::optional<std::int64_t> OffsetTracker::lowest_unacknowledged() const {
   if (pending_.empty()) {
     return std::nullopt;

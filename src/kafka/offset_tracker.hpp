@@ -21,6 +21,10 @@ class OffsetTracker {
   /// `offset` is acknowledged. Returns false if it was never handed out or
   /// was acknowledged before (nothing changes then).
   bool acknowledge(std::int64_t offset);
+  /// Forgets the offsets from `offset` on, acknowledged or not: they will be
+  /// consumed again (by the partition's next owner), so they neither hold
+  /// back nor advance the commit position.
+  void forget_from(std::int64_t offset);
   /// The offset to commit (the next one to read), if any offset was acknowledged.
   [[nodiscard]] std::optional<std::int64_t> commit_position() const { return position_; }
   /// The lowest offset handed out and not acknowledged, if any.

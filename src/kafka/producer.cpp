@@ -138,16 +138,15 @@ ProducerStats Producer::stats() const {
           failed_.load(std::memory_order_relaxed)};
 }
 
-Record dead_letter_record(const Record& input, const Error& error, std::string_view stage) {
+Record dead_letter_record(const Record& input, const DeadLetterReason& reason) {
   Record out;
   out.key = input.key;
   out.value = input.value;
   out.headers = input.headers;
-  out.headers.push_back({"wasmplug.error.kind", std::string(to_string(error.kind))});
-  out.headers.push_back({"wasmplug.error.phase", std::string(to_string(error.phase))});
-  out.headers.push_back({"wasmplug.error.message", error.message});
-  out.headers.push_back({"wasmplug.error.plugin", error.plugin});
-  out.headers.push_back({"wasmplug.stage", std::string(stage)});
+  out.headers.push_back({"wasmplug.error.kind", reason.kind});
+  out.headers.push_back({"wasmplug.error.phase", reason.phase});
+  out.headers.push_back({"wasmplug.error.message", reason.message});
+  out.headers.push_back({"wasmplug.stage", reason.stage});
   out.headers.push_back({"wasmplug.source.topic", input.topic});
   out.headers.push_back({"wasmplug.source.partition", std::to_string(input.partition)});
   out.headers.push_back({"wasmplug.source.offset", std::to_string(input.offset)});

@@ -65,10 +65,18 @@ class Producer {
   std::thread poller_;
 };
 
+/// Why a record goes to the dead-letter topic.
+struct DeadLetterReason {
+  std::string kind;     ///< an ErrorKind name ("Trap"), or the pipeline's ("InvalidInput")
+  std::string phase;    ///< a Phase name ("call"), or "input"
+  std::string message;
+  std::string stage;    ///< the stage that failed it
+};
+
 /// The record for a dead-letter topic: `input`'s key, value and headers, plus
 /// headers wasmplug.error.kind, wasmplug.error.phase, wasmplug.error.message,
-/// wasmplug.error.plugin, wasmplug.stage, wasmplug.source.topic,
-/// wasmplug.source.partition and wasmplug.source.offset.
-[[nodiscard]] Record dead_letter_record(const Record& input, const Error& error, std::string_view stage);
+/// wasmplug.stage, wasmplug.source.topic, wasmplug.source.partition and
+/// wasmplug.source.offset.
+[[nodiscard]] Record dead_letter_record(const Record& input, const DeadLetterReason& reason);
 
 }  // namespace wasmplug::kafka

@@ -246,6 +246,66 @@ AbiProfile profile_of(std::string_view abi) {
   return AbiProfile::Native;
 }
 
+constexpr std::string_view kExternalTypes[] = {"kafka"};
+
+// A [source]/[sink]/[dead_letter] table of an external type (kafka): its keys
+// as text for the StageFactory, which checks them. nullopt: a built-in type.
+Result<std::optional<StageSpec>> external_stage(const Reader& r, const toml::table& t, std::string_view where,
+                                                std::initializer_list<std::string_view> builtin) {
+  const toml::node* type = t.get("type");
+  if (type == nullptr || type->as_string() == nullptr ||
+      std::ranges::find(kExternalTypes, type->as_string()->get()) == std::end(kExternalTypes)) {
+    if (type != nullptr && type->as_string() != nullptr &&
+        std::ranges::find(builtin, type->as_string()->get()) == builtin.end()) {
+      std::string list;
+      for (std::string_view b : builtin) {
+        list += std::string(b) + ", ";
+      }
+      return r.at(*type, std::string(where) + " key 'type' must be one of " + list + "kafka, got '" +
+                             type->as_string()->get() + "'");
+    }
+    return std::optional<StageSpec>{};
+  }
+  StageSpec stage;
+  stage.type = type->as_string()->get();
+  stage.line = static_cast<int>(t.source().begin.line);
+  for (const auto& [key, node] : t) {
+    if (key.str() == "type") {
+      continue;
+    }
+    if (key.str() == "properties") {
+      const toml::table* props = node.as_table();
+      if (props == nullptr) {
+        return r.at(node, std::string(where) + " key 'properties' must be a table of strings");
+      }
+      for (const auto& [name, value] : *props) {
+        if (value.as_string() == nullptr && value.as_integer() == nullptr && value.as_boolean() == nullptr) {
+          return r.at(value, std::string(where) + " property '" + std::string(name.str()) +
+                                 "' must be a string, integer or boolean");
+        }
+        stage.properties[std::string(name.str())] = node_text(value);
+      }
+      continue;
+    }
+    std::string text;
+    if (const toml::array* list = node.as_array()) {
+      for (const toml::node& item : *list) {
+        if (item.as_string() == nullptr || item.as_string()->get().empty()) {
+          return r.at(item, std::string(where) + " key '" + std::string(key.str()) +
+                                "' must be a string or an array of non-empty strings");
+        }
+        text += (text.empty() ? "" : ",") + item.as_string()->get();
+      }
+    } else if (node.as_table() != nullptr || node.as_array() != nullptr) {
+      return r.at(node, std::string(where) + " key '" + std::string(key.str()) + "' must be a value");
+    } else {
+      text = node_text(node);
+    }
+    stage.keys[std::string(key.str())] = text;
+  }
+  return std::optional<StageSpec>{std::move(stage)};
+}
+
 }  // namespace
 
 Result<PipelineSpec> parse_pipeline(std::string_view text, const std::string& file) {
@@ -259,7 +319,7 @@ Result<PipelineSpec> parse_pipeline(std::string_view text, const std::string& fi
   const Reader r(file, std::filesystem::path(file).parent_path());
   PipelineSpec spec;
   spec.file = file;
-  if (auto e = r.only(root, "top-level", {"pipeline", "source", "processor", "sink"})) {
+  if (auto e = r.only(root, "top-level", {"pipeline", "source", "processor", "sink", "dead_letter"})) {
     return *e;
   }
   if (const toml::node* node = root.get("pipeline")) {
@@ -297,7 +357,12 @@ Result<PipelineSpec> parse_pipeline(std::string_view text, const std::string& fi
   if (source == nullptr || source->as_table() == nullptr) {
     return source == nullptr ? r.at_line(1, "missing [source] table") : r.at(*source, "'source' must be a table");
   }
-  {
+  if (auto external = external_stage(r, *source->as_table(), "[source]", {"file", "stdin"}); !external) {
+    return std::move(external).error();
+  } else if (*external) {
+    spec.source_type = (*external)->type;
+    spec.source_stage = std::move(*external);
+  } else {
     const toml::table& t = *source->as_table();
     if (auto e = r.only(t, "[source]", {"type", "path", "framing", "max_record_bytes"})) {
       return *e;
@@ -354,7 +419,12 @@ Result<PipelineSpec> parse_pipeline(std::string_view text, const std::string& fi
   if (sink == nullptr || sink->as_table() == nullptr) {
     return sink == nullptr ? r.at_line(1, "missing [sink] table") : r.at(*sink, "'sink' must be a table");
   }
-  {
+  if (auto external = external_stage(r, *sink->as_table(), "[sink]", {"file", "stdout"}); !external) {
+    return std::move(external).error();
+  } else if (*external) {
+    spec.sink_type = (*external)->type;
+    spec.sink_stage = std::move(*external);
+  } else {
     const toml::table& t = *sink->as_table();
     if (auto e = r.only(t, "[sink]", {"type", "path", "framing"})) {
       return *e;
@@ -375,6 +445,19 @@ Result<PipelineSpec> parse_pipeline(std::string_view text, const std::string& fi
       spec.sink_path = "-";
     }
     spec.sink_path = r.resolve(spec.sink_path);
+  }
+  if (const toml::node* node = root.get("dead_letter")) {
+    if (node->as_table() == nullptr) {
+      return r.at(*node, "'dead_letter' must be a table ([dead_letter])");
+    }
+    auto external = external_stage(r, *node->as_table(), "[dead_letter]", {});
+    if (!external) {
+      return std::move(external).error();
+    }
+    if (!*external) {
+      return r.at(*node, "[dead_letter] needs key 'type' (\"kafka\"); the dead-letter file is [pipeline] dead_letter");
+    }
+    spec.dead_letter_stage = std::move(*external);
   }
   return spec;
 }
@@ -455,20 +538,44 @@ Result<std::vector<NamedProcessor>> make_processors(const PipelineSpec& spec, Ru
 }
 
 Result<std::unique_ptr<Pipeline>> build_pipeline(const PipelineSpec& spec, Runtime& runtime,
-                                                 const std::map<std::string, ProcessorFactory>& factories) {
+                                                 const std::map<std::string, ProcessorFactory>& factories,
+                                                 const StageFactory& stages) {
   auto processors = make_processors(spec, runtime, factories);
   if (!processors) {
     return std::move(processors).error();
   }
-  auto source = make_file_source(spec.source_path, spec.source_framing, spec.source_max_record_bytes);
+  ExternalStages external;
+  if (spec.source_stage || spec.sink_stage || spec.dead_letter_stage) {
+    if (!stages) {
+      const StageSpec& s = spec.source_stage ? *spec.source_stage
+                           : spec.sink_stage ? *spec.sink_stage
+                                             : *spec.dead_letter_stage;
+      return config_error(spec.file + ":" + std::to_string(s.line) + ": type '" + s.type +
+                          "' is not available in this build (wasmplug was built without librdkafka)");
+    }
+    auto made = stages(spec);
+    if (!made) {
+      return std::move(made).error();
+    }
+    external = std::move(made).value();
+  }
+  std::unique_ptr<Source> source = std::move(external.source);
   if (!source) {
-    return std::move(source).error();
+    auto file = make_file_source(spec.source_path, spec.source_framing, spec.source_max_record_bytes);
+    if (!file) {
+      return std::move(file).error();
+    }
+    source = std::move(file).value();
   }
-  auto sink = make_file_sink(spec.sink_path, spec.sink_framing);
+  std::unique_ptr<Sink> sink = std::move(external.sink);
   if (!sink) {
-    return std::move(sink).error();
+    auto file = make_file_sink(spec.sink_path, spec.sink_framing);
+    if (!file) {
+      return std::move(file).error();
+    }
+    sink = std::move(file).value();
   }
-  return Pipeline::create(spec.options, std::move(source).value(), std::move(processors).value(), std::move(sink).value(),
+  return Pipeline::create(spec.options, std::move(source), std::move(processors).value(), std::move(sink),
                           spec.source_type, spec.sink_type);
 }
 

@@ -317,10 +317,10 @@ TEST_F(KafkaClient, DeadLetterRecordCarriesTheErrorInHeaders) {
   input.key = "k";
   input.value = "bad";
   input.headers = {{"trace", "t1"}};
-  Error error{ErrorKind::Trap, Phase::Call, "redact", "transform", "wasm trap: unreachable"};
+  DeadLetterReason reason{"Trap", "call", "wasm trap: unreachable", "transform[0]"};
   auto p = producer();
   std::atomic<bool> ok{false};
-  ASSERT_TRUE(p->produce(topic, dead_letter_record(input, error, "transform[0]"), [&](const Result<void>& r) {
+  ASSERT_TRUE(p->produce(topic, dead_letter_record(input, reason), [&](const Result<void>& r) {
                  ok = r.ok();
                }).ok());
   ASSERT_TRUE(p->flush(30s).ok());
@@ -338,7 +338,6 @@ TEST_F(KafkaClient, DeadLetterRecordCarriesTheErrorInHeaders) {
   EXPECT_EQ(h["wasmplug.error.kind"], "Trap");
   EXPECT_EQ(h["wasmplug.error.phase"], "call");
   EXPECT_EQ(h["wasmplug.error.message"], "wasm trap: unreachable");
-  EXPECT_EQ(h["wasmplug.error.plugin"], "redact");
   EXPECT_EQ(h["wasmplug.stage"], "transform[0]");
   EXPECT_EQ(h["wasmplug.source.topic"], "in");
   EXPECT_EQ(h["wasmplug.source.partition"], "3");

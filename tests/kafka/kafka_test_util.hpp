@@ -106,3 +106,24 @@ inline std::vector<Record> read_all(const std::string& topic, int partitions) {
 }
 
 }  // namespace wasmplug::kafka::testing
+
+namespace wasmplug::kafka::testing {
+
+/// Records in `topic` now: the sum of its partitions' high watermarks.
+inline std::int64_t topic_size(const std::string& topic, int partitions) {
+  auto conf = detail::make_conf({{"bootstrap.servers", bootstrap()}}, {});
+  std::array<char, 512> reason{};
+  detail::KafkaPtr rk(rd_kafka_new(RD_KAFKA_PRODUCER, conf->release(), reason.data(), reason.size()));
+  std::int64_t total = 0;
+  for (int p = 0; p < partitions; ++p) {
+    std::int64_t low = 0;
+    std::int64_t high = 0;
+    if (rd_kafka_query_watermark_offsets(rk.get(), topic.c_str(), p, &low, &high, 5000) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      return -1;
+    }
+    total += high;
+  }
+  return total;
+}
+
+}  // namespace wasmplug::kafka::testing
