@@ -130,6 +130,15 @@ struct Link {
   // revoke in consumer->close() after the pipeline ended).
   std::vector<std::pair<TopicPartition, std::int64_t>> in_batch;
 
+  // Rebalances are rare and an operator wants to see them: one line on stderr.
+  static void report(const char* what, const std::string& group, const std::vector<TopicPartition>& parts) {
+    std::string list;
+    for (const auto& tp : parts) {
+      list += (list.empty() ? "" : " ") + tp.to_string();
+    }
+    std::fprintf(stderr, "wasmplug: kafka group '%s': %s %s\n", group.c_str(), what, list.c_str());
+  }
+
   // PartitionEvents::revoked: the records of the batch being filled are not
   // in the pipeline yet; waiting for them would wait for ourselves. They are
   // consumed again by the next owner.
@@ -399,7 +408,13 @@ Result<pipeline::ExternalStages> make_kafka_stages(const PipelineSpec& spec) {
     auto made = std::make_unique<KafkaSource>(link, std::chrono::milliseconds(*idle_ms));
     PartitionEvents events;
     // The link owns the consumer: it outlives every callback.
-    events.revoked = [raw = link.get()](const std::vector<TopicPartition>& parts) { raw->revoked(parts); };
+    events.revoked = [raw = link.get(), group = *group](const std::vector<TopicPartition>& parts) {
+      Link::report("revoked", group, parts);
+      raw->revoked(parts);
+    };
+    events.assigned = [group = *group](const std::vector<TopicPartition>& parts) {
+      Link::report("assigned", group, parts);
+    };
     auto consumer = Consumer::create(std::move(config), std::move(events));
     if (!consumer) {
       Error e = std::move(consumer).error();

@@ -117,11 +117,11 @@ class KafkaPipeline : public ::testing::Test {
 
   // Produces records id 0..n-1 (key "k<id>", header "origin"); a record
   // whose id is a multiple of `bad_every` (when > 0) is not JSON.
-  void produce_input(int n, int bad_every = 0) const {
+  void produce_input(int n, int bad_every = 0, int first = 0) const {
     auto p = Producer::create({{{"bootstrap.servers", bootstrap()}, {"linger.ms", "20"}}});
     ASSERT_TRUE(p.ok());
     std::atomic<int> ok{0};
-    for (int i = 0; i < n; ++i) {
+    for (int i = first; i < first + n; ++i) {
       Record r;
       r.key = "k" + std::to_string(i);
       r.headers = {{"origin", "test"}};
@@ -209,21 +209,35 @@ TEST_F(KafkaPipeline, HundredThousandRecordsThroughATransformEveryOffsetAccounte
   EXPECT_EQ(t.seen.size(), static_cast<std::size_t>(kRecords)) << "input records without output";
   EXPECT_EQ(t.duplicates, 0) << "one member, no failure: no record twice";
   EXPECT_EQ(t.bad_keys, 0) << "key and headers passed through";
-  const std::string summary = p.output(".out");
+  const std::string summary = p.output(".err");  // the summary goes to stderr
   EXPECT_NE(summary.find(R"("records_in":100000,"out":100000,"dropped":0,"failed":0)"), std::string::npos)
       << summary;
 }
 
 TEST_F(KafkaPipeline, TwoMembersOneKilledEveryRecordAtLeastOnce) {
   constexpr int kRecords = 60'000;
-  produce_input(kRecords);
+  // The input keeps arriving while the members work (a third at first, the
+  // rest over about six seconds), so b is killed mid-stream.
+  produce_input(kRecords / 3);
   PipelineProcess a(pipeline_toml(false), dir_, "a");
   PipelineProcess b(pipeline_toml(false), dir_, "b");
   ASSERT_TRUE(a.started() && b.started());
-  // Mid-stream: a fifth of the output is there; b dies without a goodbye.
-  ASSERT_TRUE(wait_for(out_, kRecords / 5, 240s)) << a.output(".err") << b.output(".err");
+  std::thread more([&] {
+    for (int i = 1; i <= 20; ++i) {
+      produce_input(kRecords * 2 / 3 / 20, 0, kRecords / 3 + (i - 1) * (kRecords * 2 / 3 / 20));
+      std::this_thread::sleep_for(300ms);
+    }
+  });
+  // b owns partitions and has been working for a while: it dies without a goodbye.
+  auto deadline = std::chrono::steady_clock::now() + 120s;
+  while (b.output(".err").find("assigned " + in_) == std::string::npos && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(100ms);
+  }
+  ASSERT_NE(b.output(".err").find("assigned " + in_), std::string::npos) << b.output(".err");
+  std::this_thread::sleep_for(2500ms);
   b.signal(SIGKILL);
   EXPECT_NE(b.wait(30s), -1);
+  more.join();
   // a takes b's partitions over (after the session timeout) and finishes.
   ASSERT_TRUE(wait_for(out_, kRecords, 240s)) << a.output(".err");
   // The duplicates come after b's last commit: wait until a is quiet.
@@ -239,6 +253,7 @@ TEST_F(KafkaPipeline, TwoMembersOneKilledEveryRecordAtLeastOnce) {
   const Tally t = tally();
   EXPECT_EQ(t.seen.size(), static_cast<std::size_t>(kRecords)) << "input records lost";
   EXPECT_EQ(t.bad_keys, 0);
+  EXPECT_NE(a.output(".err").find("revoked"), std::string::npos) << "a never took b's partitions over";
   RecordProperty("duplicates", t.duplicates);
   std::printf("two members, one killed: %d records, %d in the output, %d duplicates (at-least-once)\n", kRecords,
               static_cast<int>(size), t.duplicates);
