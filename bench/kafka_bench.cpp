@@ -114,7 +114,9 @@ double run_case(const std::string& in, const std::string& wasm, bool native, int
   auto runtime = wasmplug::Runtime::create({});
   std::map<std::string, pipeline::ProcessorFactory> factories{
       {"native", [](const std::string&, const std::map<std::string, std::string>&)
-                     -> Result<std::unique_ptr<pipeline::Processor>> { return std::make_unique<NativeEnrich>(); }}};
+                     -> Result<std::unique_ptr<pipeline::Processor>> {
+                   return std::unique_ptr<pipeline::Processor>(std::make_unique<NativeEnrich>());
+                 }}};
   const auto start = std::chrono::steady_clock::now();
   std::vector<std::unique_ptr<pipeline::Pipeline>> pipelines;
   std::vector<std::thread> threads;
@@ -130,8 +132,14 @@ double run_case(const std::string& in, const std::string& wasm, bool native, int
     threads.emplace_back([&p] { static_cast<void>(p->run()); });
   }
   auto rk = admin();
-  while (topic_size(rk.get(), out) < records && std::chrono::steady_clock::now() - start < 600s) {
+  std::int64_t done = 0;
+  while ((done = topic_size(rk.get(), out)) < records && std::chrono::steady_clock::now() - start < 300s) {
     std::this_thread::sleep_for(20ms);
+  }
+  if (done < records) {
+    std::fprintf(stderr, "case %d: only %lld of %d records came out within 300 s\n", n, static_cast<long long>(done),
+                 records);
+    return 0;
   }
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   for (auto& p : pipelines) {

@@ -97,6 +97,7 @@ start() {
   echo $! >"$dir/pid"
   local deadline=$((SECONDS + ${WASMPLUG_KAFKA_START_TIMEOUT:-120}))
   local starts
+  touch "$dir/broker.log"
   starts=$(grep -c 'Kafka Server started' "$dir/broker.log" || true)
   until (($(grep -c 'Kafka Server started' "$dir/broker.log" || true) > starts)); do
     running || die "the broker exited while starting: $(tail -20 "$dir/broker.log")"
