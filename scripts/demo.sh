@@ -10,3 +10,17 @@ mkdir -p build/demo
   --input examples/data/events.jsonl --output build/demo/redacted.jsonl --errors build/demo/errors.jsonl
 echo "--- first records of build/demo/redacted.jsonl:"
 head -n 3 build/demo/redacted.jsonl
+
+# The same plugin in a pipeline (docs/pipelines.md): route-filter keeps
+# warn and above, redact masks them, the broken line goes to the dead-letter
+# file. Exit status 1 says that one record failed, as it should here.
+status=0
+./build/tools/wasmplug/wasmplug pipeline run examples/pipelines/redact-warnings.toml || status=$?
+if [ "$status" -ne 1 ]; then
+  echo "demo: the pipeline should fail exactly the broken record (exit 1), got exit $status" >&2
+  exit 1
+fi
+echo "--- first records of build/demo/pipeline-out.jsonl:"
+head -n 2 build/demo/pipeline-out.jsonl
+echo "--- build/demo/pipeline-dead-letter.jsonl:"
+cat build/demo/pipeline-dead-letter.jsonl

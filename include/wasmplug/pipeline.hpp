@@ -321,14 +321,18 @@ struct ProcessorSpec {
   std::string type = "plugin";
   // type = "plugin":
   std::string path;                   ///< the .wasm file (relative: to the pipeline file's directory)
-  std::string abi = "native";         ///< native | cc-lb | rustcdc
-  std::string hook;                   ///< empty: the profile's first hook (transform, filter, transform)
+  std::string abi = "native";         ///< native | cc-lb | rustcdc | kestrel
+  std::string hook;                   ///< empty: the profile's first hook (transform, filter, transform, eval)
   std::string isolation = "warm";     ///< warm | fresh
   std::uint32_t deadline_ms = 50;
   std::uint32_t memory_mb = 16;
   std::uint32_t max_record_bytes = 1u << 20;  ///< Limits::max_input_bytes and max_output_bytes
   std::string config;                 ///< a file whose bytes go to the plugin's init; empty: none
   bool wasi = false;
+  /// kestrel: the schema file (JSON: field name -> {"id","type"}); required.
+  std::string schema;
+  /// kestrel: where the rule's alerts go, JSON lines; "-" = stderr (default).
+  std::string alerts = "-";
   /// Every key of the table as text (for ProcessorFactory types).
   std::map<std::string, std::string> keys;
   int line = 0;  ///< where the table starts in the file

@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "pipeline/io.hpp"
+#include "pipeline/kestrel_processor.hpp"
 #include "wasmplug/pipeline.hpp"
 
 namespace wasmplug::pipeline {
@@ -172,7 +173,7 @@ std::optional<Error> parse_processor(const Reader& r, const toml::table& table, 
     return std::nullopt;  // a factory's type: its keys are its own to check
   }
   if (auto e = r.only(table, where, {"type", "name", "path", "abi", "hook", "isolation", "deadline_ms", "memory_mb",
-                                     "max_record_bytes", "config", "wasi"})) {
+                                     "max_record_bytes", "config", "wasi", "schema", "alerts"})) {
     return e;
   }
   if (auto e = r.string(table, where, "path", p.path)) {
@@ -182,7 +183,7 @@ std::optional<Error> parse_processor(const Reader& r, const toml::table& table, 
     return r.at_line(p.line, where + " needs key 'path' (the plugin's .wasm file)");
   }
   p.path = r.resolve(p.path);
-  if (auto e = r.choice(table, where, "abi", {"native", "cc-lb", "rustcdc"}, p.abi)) {
+  if (auto e = r.choice(table, where, "abi", {"native", "cc-lb", "rustcdc", "kestrel"}, p.abi)) {
     return e;
   }
   if (auto e = r.string(table, where, "hook", p.hook)) {
@@ -206,6 +207,31 @@ std::optional<Error> parse_processor(const Reader& r, const toml::table& table, 
   p.config = r.resolve(p.config);
   if (auto e = r.boolean(table, where, "wasi", p.wasi)) {
     return e;
+  }
+  if (auto e = r.string(table, where, "schema", p.schema)) {
+    return e;
+  }
+  if (auto e = r.string(table, where, "alerts", p.alerts)) {
+    return e;
+  }
+  p.schema = r.resolve(p.schema);
+  p.alerts = r.resolve(p.alerts);
+  if (p.abi == "kestrel") {
+    // The engine's own settings: warm instances, no WASI, the rule takes no config.
+    for (const char* key : {"config", "wasi", "isolation", "max_record_bytes"}) {
+      if (table.get(key) != nullptr) {
+        return r.at(*table.get(key), where + " key '" + key + "' does not apply to abi \"kestrel\"");
+      }
+    }
+    if (p.schema.empty()) {
+      return r.at_line(p.line, where + " with abi \"kestrel\" needs key 'schema' (the event schema file)");
+    }
+  } else {
+    for (const char* key : {"schema", "alerts"}) {
+      if (table.get(key) != nullptr) {
+        return r.at(*table.get(key), where + " key '" + key + "' applies only to abi \"kestrel\"");
+      }
+    }
   }
   if (p.name.empty()) {
     p.name = std::filesystem::path(p.path).stem().string();
@@ -232,6 +258,9 @@ std::optional<Hook> hook_of(std::string_view abi, std::string_view name) {
   }
   if (abi == "rustcdc" && (name.empty() || name == "transform")) {
     return Hook::Transform;
+  }
+  if (abi == "kestrel" && (name.empty() || name == "eval")) {
+    return Hook::Filter;
   }
   return std::nullopt;
 }
@@ -497,6 +526,16 @@ Result<std::vector<NamedProcessor>> make_processors(const PipelineSpec& spec, Ru
         return e;
       }
       processors.push_back(NamedProcessor{p.name, p.type, std::move(made).value()});
+      continue;
+    }
+    if (p.abi == "kestrel") {
+      auto made = detail::make_kestrel_processor(runtime, p, threads);
+      if (!made) {
+        Error e = std::move(made).error();
+        e.message = where + ": " + e.message;
+        return e;
+      }
+      processors.push_back(NamedProcessor{p.name, "plugin:kestrel", std::move(made).value()});
       continue;
     }
     LoadOptions load;

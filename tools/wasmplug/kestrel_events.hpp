@@ -1,27 +1,12 @@
-// Kestrel events from JSON lines: a schema file maps field names to ids and
-// types, and each JSON object becomes a typed kestrel::Event.
+// Kestrel events from JSON lines live in the library (src/pipeline/kestrel_events.hpp), shared with
+// pipelines; these are their names in the CLI.
 #pragma once
 
-#include <memory>
-#include <simdjson.h>
-#include <string>
-
-#include "wasmplug/kestrel.hpp"
+#include "pipeline/kestrel_events.hpp"
 
 namespace wasmplug::cli {
 
-/// Reads a schema file: a JSON object of field name -> {"id": N, "type":
-/// "i64"|"u64"|"f64"|"bool"|"string"}, e.g. {"process.pid": {"id": 2, "type":
-/// "i64"}}. Io naming the file and errno text; InvalidArgument naming the
-/// field and what is wrong with it.
-[[nodiscard]] Result<std::shared_ptr<const kestrel::SchemaRegistry>> load_schema(const std::string& path);
-
-/// Fills `event` from a JSON object. Nested objects are addressed by dotted
-/// names ({"process":{"pid":1}} is "process.pid"); fields the schema does not
-/// name are not visible to predicates and are skipped; null is an absent field.
-/// Returns an empty string, or why the record is not a valid event (a
-/// non-object, a value of another type than the schema's, naming the field).
-[[nodiscard]] std::string to_event(simdjson::dom::element doc, const kestrel::SchemaRegistry& schema,
-                                   kestrel::Event& event);
+using detail::load_schema;
+using detail::to_event;
 
 }  // namespace wasmplug::cli

@@ -22,8 +22,6 @@ namespace wasmplug::cli {
 
 /// Largest --config file: the bytes are handed to the plugin's init whole.
 inline constexpr std::size_t kMaxConfigBytes = 1u << 20;
-/// Largest --schema file.
-inline constexpr std::size_t kMaxSchemaBytes = 1u << 20;
 
 struct PluginSetup {
   std::string plugin;

@@ -163,8 +163,8 @@ int pipeline_run(const PipelineCommandOptions& options) {
     std::fputs("\r\033[K", stderr);
   }
   int status = kExitOk;
-  if (!*result) {
-    complain(result->error().to_string());
+  if (!result.has_value() || !*result) {
+    complain(result.has_value() ? result->error().to_string() : std::string("the pipeline did not finish"));
     status = kExitSetup;
   }
   const pipeline::PipelineStats st = p.stats();

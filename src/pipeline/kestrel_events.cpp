@@ -1,13 +1,12 @@
-#include "kestrel_events.hpp"
+#include "pipeline/kestrel_events.hpp"
 
 #include <array>
 #include <limits>
 #include <utility>
 
-#include "io.hpp"
-#include "loader.hpp"
+#include "pipeline/io.hpp"
 
-namespace wasmplug::cli {
+namespace wasmplug::detail {
 
 namespace {
 
@@ -103,7 +102,7 @@ std::string fill(simdjson::dom::object object, const std::string& prefix, const 
 
 Result<std::shared_ptr<const kestrel::SchemaRegistry>> load_schema(const std::string& path) {
   auto bytes = read_file_bounded(path, kMaxSchemaBytes, "schema file ",
-                                 format_size(kMaxSchemaBytes) + " (the --schema limit)");
+                                 format_size(kMaxSchemaBytes) + " (the schema file limit)");
   if (!bytes) {
     return std::move(bytes).error();
   }
@@ -171,4 +170,4 @@ std::string to_event(simdjson::dom::element doc, const kestrel::SchemaRegistry& 
   return fill(object, "", schema, event);
 }
 
-}  // namespace wasmplug::cli
+}  // namespace wasmplug::detail
