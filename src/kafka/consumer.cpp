@@ -135,6 +135,9 @@ void Consumer::assign(rd_kafka_topic_partition_list_t* partitions) {
   } else {
     rd_kafka_assign(rk_.get(), partitions);
   }
+  // A partition paused for backpressure before a revoke must not stay paused
+  // when it comes back: our paused_ set forgot it at the revoke.
+  rd_kafka_resume_partitions(rk_.get(), partitions);
 }
 
 void Consumer::revoke(rd_kafka_topic_partition_list_t* partitions, bool lost) {
