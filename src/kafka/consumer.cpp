@@ -65,14 +65,17 @@ Result<std::unique_ptr<Consumer>> Consumer::create(ConsumerConfig config, Partit
   rd_kafka_conf_set_opaque(conf->get(), consumer.get());
   rd_kafka_conf_set_rebalance_cb(conf->get(), &Consumer::on_rebalance);
   rd_kafka_conf_set_offset_commit_cb(conf->get(), &Consumer::on_commit);
-  rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf->get(), reason.data(), reason.size());
+  // rd_kafka_new takes the conf only when it succeeds.
+  rd_kafka_conf_t* raw_conf = conf->release();
+  rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_CONSUMER, raw_conf, reason.data(), reason.size());
   if (rk == nullptr) {
+    rd_kafka_conf_destroy(raw_conf);
     return config_error("kafka consumer: " + std::string(reason.data()));
   }
-  static_cast<void>(conf->release());  // rd_kafka_new took it
   consumer->rk_.reset(rk);
   rd_kafka_poll_set_consumer(rk);
   std::vector<TopicPartition> subscription;
+  subscription.reserve(c.topics.size());
   for (const auto& topic : c.topics) {
     subscription.push_back({topic, RD_KAFKA_PARTITION_UA});
   }
@@ -328,6 +331,7 @@ Result<void> Consumer::close() {
 std::vector<TopicPartition> Consumer::assignment() const {
   std::lock_guard lock(mutex_);
   std::vector<TopicPartition> parts;
+  parts.reserve(trackers_.size());
   for (const auto& [tp, tracker] : trackers_) {
     parts.push_back(tp);
   }

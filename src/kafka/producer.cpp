@@ -23,11 +23,13 @@ Result<std::unique_ptr<Producer>> Producer::create(const ProducerConfig& config)
   rd_kafka_conf_set_dr_msg_cb(conf->get(), &Producer::on_delivery);
   rd_kafka_conf_set_opaque(conf->get(), producer.get());
   std::array<char, 512> reason{};
-  rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf->get(), reason.data(), reason.size());
+  // rd_kafka_new takes the conf only when it succeeds.
+  rd_kafka_conf_t* raw_conf = conf->release();
+  rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_PRODUCER, raw_conf, reason.data(), reason.size());
   if (rk == nullptr) {
+    rd_kafka_conf_destroy(raw_conf);
     return Error{ErrorKind::InvalidArgument, Phase::Config, {}, {}, "kafka producer: " + std::string(reason.data())};
   }
-  static_cast<void>(conf->release());  // rd_kafka_new took it
   producer->rk_.reset(rk);
   Producer* self = producer.get();
   producer->poller_ = std::thread([self] {
@@ -107,7 +109,7 @@ Result<void> Producer::produce(std::string_view topic, const Record& record, Del
       rd_kafka_error_destroy(error);
     }
     if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
-      static_cast<void>(opaque.release());  // on_delivery owns it now
+      [[maybe_unused]] DeliveryCallback* owned_by_on_delivery = opaque.release();
       produced_.fetch_add(1, std::memory_order_relaxed);
       return {};
     }

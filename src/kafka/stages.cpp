@@ -200,10 +200,11 @@ class KafkaSource final : public pipeline::Source {
       if (!polled) {
         return std::move(polled).error();
       }
-      if (!*polled) {
+      std::optional<Record>& next = *polled;
+      if (!next.has_value()) {
         break;  // nothing more right now: hand on what we have
       }
-      Record& r = **polled;
+      Record& r = *next;
       std::uint32_t flow = 0;
       {
         std::lock_guard lock(link_->mutex);

@@ -386,11 +386,13 @@ Result<PipelineSpec> parse_pipeline(std::string_view text, const std::string& fi
   if (source == nullptr || source->as_table() == nullptr) {
     return source == nullptr ? r.at_line(1, "missing [source] table") : r.at(*source, "'source' must be a table");
   }
-  if (auto external = external_stage(r, *source->as_table(), "[source]", {"file", "stdin"}); !external) {
-    return std::move(external).error();
-  } else if (*external) {
-    spec.source_type = (*external)->type;
-    spec.source_stage = std::move(*external);
+  auto source_external = external_stage(r, *source->as_table(), "[source]", {"file", "stdin"});
+  if (!source_external) {
+    return std::move(source_external).error();
+  }
+  if (std::optional<StageSpec>& ext = source_external.value(); ext.has_value()) {
+    spec.source_type = ext->type;
+    spec.source_stage = std::move(ext);
   } else {
     const toml::table& t = *source->as_table();
     if (auto e = r.only(t, "[source]", {"type", "path", "framing", "max_record_bytes"})) {
@@ -448,11 +450,13 @@ Result<PipelineSpec> parse_pipeline(std::string_view text, const std::string& fi
   if (sink == nullptr || sink->as_table() == nullptr) {
     return sink == nullptr ? r.at_line(1, "missing [sink] table") : r.at(*sink, "'sink' must be a table");
   }
-  if (auto external = external_stage(r, *sink->as_table(), "[sink]", {"file", "stdout"}); !external) {
-    return std::move(external).error();
-  } else if (*external) {
-    spec.sink_type = (*external)->type;
-    spec.sink_stage = std::move(*external);
+  auto sink_external = external_stage(r, *sink->as_table(), "[sink]", {"file", "stdout"});
+  if (!sink_external) {
+    return std::move(sink_external).error();
+  }
+  if (std::optional<StageSpec>& ext = sink_external.value(); ext.has_value()) {
+    spec.sink_type = ext->type;
+    spec.sink_stage = std::move(ext);
   } else {
     const toml::table& t = *sink->as_table();
     if (auto e = r.only(t, "[sink]", {"type", "path", "framing"})) {
@@ -483,10 +487,11 @@ Result<PipelineSpec> parse_pipeline(std::string_view text, const std::string& fi
     if (!external) {
       return std::move(external).error();
     }
-    if (!*external) {
+    std::optional<StageSpec>& ext = external.value();
+    if (!ext.has_value()) {
       return r.at(*node, "[dead_letter] needs key 'type' (\"kafka\"); the dead-letter file is [pipeline] dead_letter");
     }
-    spec.dead_letter_stage = std::move(*external);
+    spec.dead_letter_stage = std::move(ext);
   }
   return spec;
 }
