@@ -21,6 +21,8 @@
 #include <gtest/gtest.h>
 
 #include "kafka/producer.hpp"
+#include "kafka/stages.hpp"
+#include "wasmplug/pipeline.hpp"
 #include "kafka_test_util.hpp"
 
 extern char** environ;
@@ -312,6 +314,61 @@ TEST_F(KafkaPipeline, BrokerRestartMidRunThePipelineWaitsAndResumesWithoutLoss) 
   EXPECT_EQ(t.seen.size(), static_cast<std::size_t>(kRecords)) << "records lost across the restart";
   std::printf("broker restart: %d records, %d duplicates\n", kRecords, t.duplicates);
   EXPECT_EQ(t.bad_keys, 0);
+}
+
+// Pipeline files with Kafka stages: every mistake names the file, line and key.
+TEST(KafkaPipelineConfig, MistakesNameTheFileLineAndKey) {
+  auto fails_with = [](const std::string& toml, const std::string& expected) {
+    auto spec = pipeline::parse_pipeline(toml, "p.toml");
+    std::string message;
+    if (!spec) {
+      message = spec.error().message;
+    } else {
+      auto stages = make_kafka_stages(*spec);
+      EXPECT_FALSE(stages.ok()) << toml;
+      if (!stages.ok()) {
+        EXPECT_EQ(stages.error().kind, ErrorKind::InvalidArgument);
+        message = stages.error().message;
+      }
+    }
+    EXPECT_NE(message.find(expected), std::string::npos) << "expected '" << expected << "' in: " << message;
+  };
+  const std::string sink = "\n[sink]\ntype = \"stdout\"\n";
+  fails_with("[source]\ntype = \"kafka\"\ngroup = \"g\"\ntopics = \"t\"\n" + sink,
+             "p.toml:1: [source] of type \"kafka\" needs key 'brokers'");
+  fails_with("[source]\ntype = \"kafka\"\nbrokers = \"b:1\"\ngroup = \"g\"\ntopics = \"t\"\ngroops = 1\n" + sink,
+             "[source] key 'groops' is unknown for type \"kafka\"");
+  fails_with("[source]\ntype = \"kafka\"\nbrokers = \"b:1\"\ngroup = \"g\"\ntopics = \"t\"\n"
+             "max_unacknowledged_per_partition = 0\n" + sink,
+             "'max_unacknowledged_per_partition' must be an integer in 1..100000000, got '0'");
+  fails_with("[source]\ntype = \"kafka\"\nbrokers = \"b:1\"\ngroup = \"g\"\ntopics = [\"t\", 3]\n" + sink,
+             "p.toml:5: [source] key 'topics' must be a string or an array of non-empty strings");
+  fails_with("[source]\ntype = \"kafka\"\nbrokers = \"b:1\"\ngroup = \"g\"\ntopics = \"t\"\n"
+             "[source.properties]\n\"no.such.thing\" = \"1\"\n" + sink,
+             "kafka property 'no.such.thing'");
+  fails_with("[source]\ntype = \"stdin\"\n\n[sink]\ntype = \"kafka\"\ntopic = \"out\"\n",
+             "p.toml:4: [sink] of type \"kafka\" needs key 'brokers'");
+  fails_with("[source]\ntype = \"stdin\"\n\n[sink]\ntype = \"kafka\"\nbrokers = \"b:1\"\n",
+             "[sink] of type \"kafka\" needs key 'topic'");
+  fails_with("[source]\ntype = \"stdin\"\n" + sink + "\n[dead_letter]\ntype = \"kafka\"\ntopic = \"d\"\nbrokers = \"b:1\"\n",
+             "[dead_letter] of type \"kafka\" needs a Kafka [source]");
+  fails_with("[source]\ntype = \"stdin\"\n" + sink + "\n[dead_letter]\ntopic = \"d\"\n",
+             "[dead_letter] needs key 'type'");
+  fails_with("[source]\ntype = \"kafak\"\n" + sink, "p.toml:2: [source] key 'type' must be one of file, stdin, kafka");
+}
+
+TEST(KafkaPipelineConfig, WithoutTheKafkaFactoryTheTypeIsNamedAsUnavailable) {
+  auto spec = pipeline::parse_pipeline(
+      "[source]\ntype = \"kafka\"\nbrokers = \"b:1\"\ngroup = \"g\"\ntopics = \"t\"\n\n[sink]\ntype = \"stdout\"\n",
+      "p.toml");
+  ASSERT_TRUE(spec.ok()) << spec.error().message;
+  auto runtime = Runtime::create({});
+  ASSERT_TRUE(runtime.ok());
+  auto built = pipeline::build_pipeline(*spec, **runtime);
+  ASSERT_FALSE(built.ok());
+  EXPECT_EQ(built.error().kind, ErrorKind::InvalidArgument);
+  EXPECT_NE(built.error().message.find("p.toml:1: type 'kafka' is not available"), std::string::npos)
+      << built.error().message;
 }
 
 }  // namespace
