@@ -2,10 +2,18 @@
 // and a runtime whose guest logs go nowhere.
 #pragma once
 
+#include <benchmark/benchmark.h>
+#include <x86intrin.h>
+
+#include <algorithm>
+#include <chrono>
 #include <cstdint>
+#include <string_view>
+#include <thread>
 #include <fstream>
 #include <iterator>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -27,6 +35,75 @@ inline Runtime& quiet_runtime() {
     return std::move(Runtime::create(config)).value();
   }();
   return *rt;
+}
+
+/// The benchmarks' 64-byte input (64 characters: no terminator read).
+inline constexpr std::string_view kInput64 = R"({"id":42,"user":"ann","level":"info","msg":"hello wasm plug!!!"})";
+static_assert(kInput64.size() == 64);
+
+inline std::span<const std::uint8_t> input64() {
+  return {reinterpret_cast<const std::uint8_t*>(kInput64.data()), kInput64.size()};
+}
+
+/// Nanoseconds per TSC tick, measured once against steady_clock.
+inline double ns_per_tick() {
+  static const double value = [] {
+    auto t0 = std::chrono::steady_clock::now();
+    auto c0 = __rdtsc();
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    auto t1 = std::chrono::steady_clock::now();
+    auto c1 = __rdtsc();
+    return std::chrono::duration<double, std::nano>(t1 - t0).count() / static_cast<double>(c1 - c0);
+  }();
+  return value;
+}
+
+/// Median cost of an empty TSC read pair, subtracted from every sample.
+inline std::uint64_t timer_overhead_ticks() {
+  static const std::uint64_t value = [] {
+    std::vector<std::uint64_t> v(10'000);
+    for (auto& x : v) {
+      const std::uint64_t a = __rdtsc();
+      const std::uint64_t b = __rdtsc();
+      x = b - a;
+    }
+    std::sort(v.begin(), v.end());
+    return v[v.size() / 2];
+  }();
+  return value;
+}
+
+/// Times every call (TSC, minus the empty-timer median) and reports per-call
+/// p50/p99/p999 and the number of failed calls. `call` returns false for a
+/// failed call: it is counted, the benchmark goes on (a spurious deadline hit
+/// on a descheduled thread must not abort a run).
+template <class Call>
+void per_call(benchmark::State& state, Call call) {
+  const std::uint64_t overhead = timer_overhead_ticks();
+  std::vector<std::uint64_t> ticks;
+  ticks.reserve(1 << 22);
+  std::int64_t failures = 0;
+  for (auto _ : state) {
+    const std::uint64_t start = __rdtsc();
+    const bool ok = call();
+    const std::uint64_t end = __rdtsc();
+    failures += ok ? 0 : 1;
+    if (ticks.size() < ticks.capacity()) {
+      ticks.push_back(end - start > overhead ? end - start - overhead : 0);
+    }
+  }
+  state.counters["failures"] = static_cast<double>(failures);
+  if (ticks.empty()) {
+    return;
+  }
+  std::sort(ticks.begin(), ticks.end());
+  const double k = ns_per_tick();
+  auto at = [&](double q) {
+    return static_cast<double>(ticks[static_cast<std::size_t>(static_cast<double>(ticks.size() - 1) * q)]) * k;
+  };
+  state.counters["p50_ns"] = at(0.50);
+  state.counters["p99_ns"] = at(0.99);
+  state.counters["p999_ns"] = at(0.999);
 }
 
 }  // namespace wasmplug::bench

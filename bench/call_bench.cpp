@@ -13,17 +13,16 @@
 #include <vector>
 
 #include "abi/abi.hpp"
-#include "dispatch/instance.hpp"
+#include "abi/invoke.hpp"
+#include "instance/instance.hpp"
 #include "wasmplug/runtime.hpp"
 
 namespace {
 
 using namespace wasmplug;
-using Clock = std::chrono::steady_clock;
 
 using bench::read_guest;
 
-const std::string kInput64 = R"({"id":42,"user":"ann","level":"info","msg":"hello wasm plug!!"})";
 
 Runtime& runtime() { return bench::quiet_runtime(); }
 
@@ -34,43 +33,16 @@ std::shared_ptr<const Plugin> plugin(const std::string& stem) {
   return p.ok() ? p.value() : nullptr;
 }
 
-// Records each iteration's duration and reports percentiles as counters.
-class Percentiles {
- public:
-  void add(Clock::duration d) { samples_.push_back(std::chrono::duration<double, std::nano>(d).count()); }
-  void report(benchmark::State& state) {
-    if (samples_.empty()) {
-      return;
-    }
-    std::sort(samples_.begin(), samples_.end());
-    auto at = [&](double q) { return samples_[static_cast<std::size_t>(q * static_cast<double>(samples_.size() - 1))]; };
-    state.counters["p50_ns"] = at(0.50);
-    state.counters["p99_ns"] = at(0.99);
-  }
+using bench::input64;
 
- private:
-  std::vector<double> samples_;
-};
-
-std::span<const std::uint8_t> input64() {
-  return {reinterpret_cast<const std::uint8_t*>(kInput64.data()), 64};
-}
-
-// Times `call` per iteration; it must return a 64-byte transform output.
+// Times `call` per call; a failed call (or one not returning 64 bytes) is counted.
 template <class Call>
 void measure(benchmark::State& state, Call call) {
-  Percentiles pct;
-  for (auto _ : state) {
-    auto start = Clock::now();
+  bench::per_call(state, [&] {
     Result<Output> out = call();
-    pct.add(Clock::now() - start);
-    if (!out.ok() || out->bytes.size() != 64) {
-      state.SkipWithError("call failed");
-      break;
-    }
-    benchmark::DoNotOptimize(out->bytes.data());
-  }
-  pct.report(state);
+    benchmark::DoNotOptimize(out);
+    return out.ok() && out->bytes.size() == 64;
+  });
 }
 
 void fresh(benchmark::State& state, const std::string& stem) {
@@ -107,18 +79,15 @@ void BM_WarmInstance_CUpper64(benchmark::State& state) {
 
 // The same work natively: copy 64 bytes, uppercase them, return a vector.
 void BM_Native_Upper64(benchmark::State& state) {
-  Percentiles pct;
   auto in = input64();
-  for (auto _ : state) {
-    auto start = Clock::now();
+  bench::per_call(state, [&] {
     std::vector<std::uint8_t> out(in.begin(), in.end());
     for (auto& c : out) {
       c = (c >= 'a' && c <= 'z') ? static_cast<std::uint8_t>(c - 32) : c;
     }
     benchmark::DoNotOptimize(out.data());
-    pct.add(Clock::now() - start);
-  }
-  pct.report(state);
+    return true;
+  });
 }
 
 // Throughput of fresh calls from several threads on one Plugin.

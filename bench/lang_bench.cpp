@@ -17,7 +17,7 @@
 
 #include "abi/abi.hpp"
 #include "bench_guests.hpp"
-#include "dispatch/instance.hpp"
+#include "instance/instance.hpp"
 #include "wasmplug/runtime.hpp"
 
 namespace {

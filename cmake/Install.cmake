@@ -10,6 +10,9 @@
 #   <prefix>/bin/wasmplug                 the CLI
 #   <prefix>/share/wasmplug/sdk/go/       the Go guest SDK (whole folder)
 #   <prefix>/share/wasmplug/sdk/rust/     the Rust guest SDK crate (whole folder)
+#   <prefix>/share/wasmplug/sdk/rust-torvyn/  the Rust SDK for torvyn components (crate
+#                                         torvyn_guest; its build script reads ../../wit)
+#   <prefix>/share/wasmplug/wit/torvyn-streaming/  the WIT package torvyn:streaming@0.1.0
 #   <prefix>/share/wasmplug/sdk/assemblyscript/  the AssemblyScript guest SDK package
 #   <prefix>/share/wasmplug/sdk/c/        the C/C++ guest SDK (whole folder) and
 #                                         WasmplugPlugin.cmake
@@ -38,6 +41,12 @@ install(DIRECTORY sdk/c/ DESTINATION "${WASMPLUG_INSTALL_SDKDIR}" COMPONENT sdk)
 install(DIRECTORY sdk/go/ DESTINATION "${CMAKE_INSTALL_DATADIR}/wasmplug/sdk/go" COMPONENT sdk)
 install(DIRECTORY sdk/rust/ DESTINATION "${CMAKE_INSTALL_DATADIR}/wasmplug/sdk/rust" COMPONENT sdk
         PATTERN "target" EXCLUDE PATTERN "Cargo.lock" EXCLUDE)
+# The torvyn component SDK and the WIT it embeds, at the same relative place
+# as in the source tree (sdk/rust-torvyn/build.rs reads ../../wit/torvyn-streaming).
+install(DIRECTORY sdk/rust-torvyn/ DESTINATION "${CMAKE_INSTALL_DATADIR}/wasmplug/sdk/rust-torvyn" COMPONENT sdk
+        PATTERN "target" EXCLUDE PATTERN "Cargo.lock" EXCLUDE)
+install(DIRECTORY wit/torvyn-streaming/ DESTINATION "${CMAKE_INSTALL_DATADIR}/wasmplug/wit/torvyn-streaming"
+        COMPONENT sdk)
 install(DIRECTORY sdk/assemblyscript/ DESTINATION "${CMAKE_INSTALL_DATADIR}/wasmplug/sdk/assemblyscript" COMPONENT sdk
         PATTERN "node_modules" EXCLUDE)
 install(DIRECTORY "${WASMPLUG_EXAMPLE_WASM_DIR}/" DESTINATION "${CMAKE_INSTALL_DATADIR}/wasmplug/examples"
@@ -92,7 +101,7 @@ set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 set(CPACK_DEBIAN_PACKAGE_SECTION "devel")
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 set(CPACK_DEBIAN_PACKAGE_RECOMMENDS
-    "libssl-dev, libre2-dev, libsimdjson-dev, pkg-config, clang-19, lld-19, wasi-libc, libclang-rt-19-dev-wasm32")
+    "libssl-dev, libre2-dev, libcpp-httplib-dev, libsimdjson-dev, pkg-config, clang-19, lld-19, wasi-libc, libclang-rt-19-dev-wasm32")
 set(CPACK_DEBIAN_PACKAGE_SUGGESTS "libc++-19-dev-wasm32, cmake (>= 3.25)")
 set(CPACK_PACKAGING_INSTALL_PREFIX "/usr")
 set(CPACK_STRIP_FILES "${CMAKE_INSTALL_BINDIR}/wasmplug")

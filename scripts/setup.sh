@@ -4,6 +4,9 @@
 # wabt for WAT, libclang-rt-19-dev for the libFuzzer targets) and checks
 # for cargo (Wasmtime is built from the Rust crate registry by CMake);
 # dpkg-dev (dpkg-shlibdeps) and file for the .deb that cpack makes;
+# libcpp-httplib-dev for the metrics HTTP server, and prometheus (promtool and
+# the server) + curl for the tests that validate and scrape /metrics; valgrind
+# and python3 for bench/peers/run.sh (callgrind counts, the report);
 # librdkafka-dev for the Kafka source and sink, and maven + OpenJDK 17 to
 # fetch and run the Apache Kafka broker that the Kafka tests start.
 set -euo pipefail
@@ -14,6 +17,8 @@ packages=(
   libtomlplusplus-dev
   clang-tidy-19 clang-19 lld-19 wasi-libc libclang-rt-19-dev-wasm32 libc++-19-dev-wasm32 libc++abi-19-dev-wasm32 wabt
   libclang-rt-19-dev
+  libcpp-httplib-dev prometheus curl
+  valgrind python3
   librdkafka-dev maven openjdk-17-jre-headless
 )
 
@@ -42,6 +47,18 @@ if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknow
     echo "setup: cannot add the Rust target wasm32-unknown-unknown (needs rustup and network access to the" \
          "Rust distribution server); Rust guest plugins cannot be built. Install it, or configure with" \
          "-DWASMPLUG_GUEST_LANGS=assemblyscript to build without them." >&2
+    exit 1
+  fi
+fi
+
+# The torvyn profile's test guests are WebAssembly components built by rustc
+# for wasm32-wasip2 (rustc >= 1.95 links them with wasm-component-ld).
+if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-wasip2; then
+  echo "setup: adding the Rust target wasm32-wasip2 (guest components of the torvyn profile)"
+  if ! command -v rustup >/dev/null || ! rustup target add wasm32-wasip2; then
+    echo "setup: cannot add the Rust target wasm32-wasip2 (needs rustup and network access to the" \
+         "Rust distribution server); the torvyn test components cannot be built. Install it, or configure with" \
+         "-DWASMPLUG_GUEST_LANGS=assemblyscript to build without Rust guests." >&2
     exit 1
   fi
 fi

@@ -18,9 +18,11 @@
 #include "admission/hash.hpp"
 #include "admission/sections.hpp"
 #include "cache/module_cache.hpp"
-#include "dispatch/call.hpp"
-#include "dispatch/plugin_code.hpp"
-#include "dispatch/retirer.hpp"
+#include "component/torvyn_code.hpp"
+#include "isolation/call.hpp"
+#include "instance/plugin_code.hpp"
+#include "isolation/retirer.hpp"
+#include "isolation/warm_pool.hpp"
 #include "engine/engine.hpp"
 #include "engine/failure.hpp"
 #include "host/core.hpp"
@@ -512,6 +514,37 @@ Result<std::shared_ptr<const Plugin>> Runtime::load_file(const std::filesystem::
     }
     return load(*bytes, options);
   });
+}
+
+Result<std::shared_ptr<const torvyn::Component>> Runtime::load_component(std::span<const std::uint8_t> wasm,
+                                                                         const torvyn::ComponentOptions& options) {
+  return guard_exceptions(options.name, Phase::Load,
+                          [&] { return detail::load_component(engine_, *state_->code_cache, wasm, options); });
+}
+
+Result<std::shared_ptr<const torvyn::Component>> Runtime::load_component_file(
+    const std::filesystem::path& path, const torvyn::ComponentOptions& options) {
+  return guard_exceptions(options.name, Phase::Load, [&]() -> Result<std::shared_ptr<const torvyn::Component>> {
+    auto bytes = read_module_file(path, engine_->config().max_module_bytes);
+    if (!bytes) {
+      Error e = std::move(bytes).error();
+      e.plugin = options.name;
+      return e;
+    }
+    return load_component(*bytes, options);
+  });
+}
+
+Result<torvyn::ComponentReport> Runtime::inspect_component(std::span<const std::uint8_t> wasm,
+                                                           const torvyn::ComponentOptions& options) {
+  return guard_exceptions(options.name, Phase::Admit,
+                          [&] { return detail::inspect_component(*engine_, *state_->code_cache, wasm, options); });
+}
+
+Result<std::shared_ptr<const torvyn::Component>> Runtime::deserialize_component(
+    std::span<const std::uint8_t> serialized, const torvyn::ComponentOptions& options) {
+  return guard_exceptions(options.name, Phase::Load,
+                          [&] { return detail::deserialize_component(engine_, serialized, options); });
 }
 
 Result<void> Runtime::prepare(const Plugin& plugin) const { return detail::prepare(*engine_, plugin); }

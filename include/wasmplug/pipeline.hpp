@@ -207,6 +207,12 @@ struct PipelineOptions {
   /// for the sink): the bounded queue. When all are taken the source stops
   /// reading. 0 = 2 x threads + 2. 2..4096.
   std::uint32_t queue_batches = 0;
+  /// Bytes one batch may hold after a processor (all its records' new
+  /// bytes): a plugin that amplifies its input (up to its output limit per
+  /// record) cannot multiply memory by batch_records x queue_batches. A
+  /// record whose output passes it fails (LimitExceeded, dead-lettered).
+  /// 1 MiB..1 GiB.
+  std::uint32_t max_batch_output_bytes = 16u << 20;
   /// Dead-letter file (JSON lines); "-" = stderr. Created/truncated.
   std::string dead_letter = "-";
   /// Bytes of a failed record the dead-letter line keeps; a longer record
@@ -358,7 +364,7 @@ struct PipelineSpec {
   Framing source_framing = Framing::Lines;
   std::uint32_t source_max_record_bytes = 1u << 20;
   std::vector<ProcessorSpec> processors;
-  std::string sink_type = "file";  ///< file | stdout | kafka
+  std::string sink_type = "file";  ///< file | stdout
   std::string sink_path;
   Framing sink_framing = Framing::Lines;
   /// source_type / sink_type "kafka": the table, for the StageFactory.

@@ -22,6 +22,11 @@ namespace wasmplug {
 namespace detail {
 class Engine;
 }  // namespace detail
+namespace torvyn {
+class Component;
+struct ComponentOptions;
+struct ComponentReport;
+}  // namespace torvyn
 
 /// Log levels of the guest `log` import (docs/abi.md).
 enum class LogLevel : std::uint8_t { Trace = 0, Debug = 1, Info = 2, Warn = 3, Error = 4 };
@@ -115,6 +120,10 @@ struct RuntimeConfig {
   std::size_t memory_keep_resident = 128u << 10;
   /// Where guest log lines go; default: stderr, one line each.
   LogSink log_sink;
+  /// Guest log lines below this level are dropped where the guest makes them,
+  /// before they are copied, escaped or queued (the line's bounds are still
+  /// checked), and count against no log budget. Trace (default): all lines.
+  LogLevel min_log_level = LogLevel::Trace;
   /// Longest guest log message kept; longer ones are cut and marked
   /// "... [truncated N bytes]". Control bytes in it are escaped as \xNN.
   std::size_t max_log_message_bytes = 4096;
@@ -231,6 +240,30 @@ class Runtime {
   [[nodiscard]] bool quiesce(std::chrono::milliseconds timeout = std::chrono::seconds(10)) const;
 
   [[nodiscard]] const RuntimeConfig& config() const noexcept;
+
+  /// Torvyn components (wasmplug/torvyn.hpp, docs/profiles/torvyn.md):
+  /// validates `options`, compiles the component (through the compiled-code
+  /// cache when configured) and admits it for `options.world`: it must export
+  /// what the world requires with the exact types and import only what the
+  /// world grants (no WASI). No guest code runs. Errors: InvalidArgument
+  /// naming the option, CompileFailed (not a component), Rejected (phase
+  /// Admit, naming each offending import or export). Thread-safe.
+  [[nodiscard]] Result<std::shared_ptr<const torvyn::Component>> load_component(
+      std::span<const std::uint8_t> wasm, const torvyn::ComponentOptions& options);
+  /// As load_component, reading the file first (Io naming file and reason).
+  [[nodiscard]] Result<std::shared_ptr<const torvyn::Component>> load_component_file(
+      const std::filesystem::path& path, const torvyn::ComponentOptions& options);
+  /// Admission only: the full report, also for a component that would be
+  /// rejected. Fails only when the bytes are not a component (or options are bad).
+  [[nodiscard]] Result<torvyn::ComponentReport> inspect_component(std::span<const std::uint8_t> wasm,
+                                                                  const torvyn::ComponentOptions& options);
+  /// A component from Component::serialize bytes of a Runtime with the same
+  /// Wasmtime version and engine settings, then admitted like load_component
+  /// (content_hash empty). Wasmtime trusts serialized code: pass only bytes
+  /// you serialized yourself and kept where nobody else can write.
+  /// Incompatible bytes are CompileFailed (phase Load).
+  [[nodiscard]] Result<std::shared_ptr<const torvyn::Component>> deserialize_component(
+      std::span<const std::uint8_t> serialized, const torvyn::ComponentOptions& options);
 
   /// Compiled-code cache counters (all zero but `compiles` when it is off).
   [[nodiscard]] ModuleCacheStats module_cache_stats() const noexcept;

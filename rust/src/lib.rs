@@ -4,3 +4,6 @@ pub use wasmtime_c_api::*;
 
 mod cost;
 pub use cost::*;
+
+mod torvyn;
+pub use torvyn::*;

@@ -39,15 +39,6 @@ Result<void> initialize_profile(Instance& instance) {
   return {};
 }
 
-Result<Output> invoke_profile(Instance& instance, Hook hook, std::span<const std::uint8_t> input) {
-  switch (instance.plugin().abi()) {
-    case AbiProfile::Native: return native::invoke(instance, hook, input);
-    case AbiProfile::CcLb: return cc_lb::invoke(instance, hook, input);
-    case AbiProfile::Rustcdc: return rustcdc::invoke(instance, hook, input);
-    case AbiProfile::Kestrel: return kestrel_abi::invoke(instance, hook);  // the event comes through host calls
-  }
-  return instance.state().error(ErrorKind::InvalidArgument, "unknown ABI profile", Phase::Call);
-}
 
 }  // namespace
 
@@ -65,13 +56,6 @@ Result<void> abi_initialize(Instance& instance) {
   return out;
 }
 
-Result<Output> abi_invoke(Instance& instance, Hook hook, std::span<const std::uint8_t> input) {
-  Result<Output> out = invoke_profile(instance, hook, input);
-  if (!out && instance.state().exited) {
-    return Output{hook == Hook::Observe ? Output::Kind::Done : Output::Kind::Drop, {}};
-  }
-  return out;
-}
 
 Result<void> abi_shutdown(Instance& instance) {
   switch (instance.plugin().abi()) {

@@ -10,7 +10,7 @@
 #include <string_view>
 #include <vector>
 
-#include "dispatch/instance.hpp"
+#include "instance/instance.hpp"
 #include "engine/types.hpp"
 #include "wasmplug/plugin.hpp"
 #include "wasmplug/runtime.hpp"
@@ -50,8 +50,7 @@ struct AbiSpec {
 /// Runs the module's initialisers for a new instance (phase Init).
 [[nodiscard]] Result<void> abi_initialize(Instance& instance);
 
-/// One hook call on a ready instance (fresh or reused).
-[[nodiscard]] Result<Output> abi_invoke(Instance& instance, Hook hook, std::span<const std::uint8_t> input);
+// abi_invoke (one hook call on a ready instance): abi/invoke.hpp, inline.
 
 /// Calls the WASI reactor initialiser `_initialize` (C/C++ static
 /// constructors) when the module exports it (`func` non-null); phase Init.

@@ -5,20 +5,12 @@
 
 namespace wasmplug::detail {
 
-Result<void> write_guest(Instance& instance, std::uint32_t ptr, std::span<const std::uint8_t> bytes,
-                         std::string_view allocator) {
-  GuestMemory memory = instance.memory_covering(ptr, bytes.size());
-  auto dest = memory.slice(ptr, bytes.size());
-  if (!dest) {
-    return instance.state().error(ErrorKind::AbiViolation,
-                                  std::string(allocator) + " returned a buffer whose " +
-                                      memory.describe_out_of_bounds(ptr, bytes.size()),
-                                  Phase::Write);
-  }
-  if (!bytes.empty()) {
-    std::memcpy(dest->data(), bytes.data(), bytes.size());
-  }
-  return {};
+Error write_out_of_bounds(Instance& instance, const GuestMemory& memory, std::uint32_t ptr, std::size_t len,
+                          std::string_view allocator) {
+  return instance.state().error(ErrorKind::AbiViolation,
+                                std::string(allocator) + " returned a buffer whose " +
+                                    memory.describe_out_of_bounds(ptr, len),
+                                Phase::Write);
 }
 
 Result<std::vector<std::uint8_t>> read_guest(Instance& instance, std::uint32_t ptr, std::uint32_t len,

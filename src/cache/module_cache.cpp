@@ -288,25 +288,80 @@ wasmtime_error_t* ModuleCache::compile(wasm_engine_t* engine, const std::string&
   return error;
 }
 
+bool ModuleCache::compile_component(const std::string& component_hash,
+                                    const std::function<bool(std::span<const std::uint8_t>)>& deserialize,
+                                    const std::function<bool()>& compile,
+                                    const std::function<std::vector<std::uint8_t>()>& serialize) {
+  // A component's key differs from any module's: another name space.
+  const std::string hash = component_hash.empty() ? std::string() : "component " + component_hash;
+  const bool use = enabled_ && !hash.empty();
+  Key key{};
+  std::filesystem::path path;
+  if (use) {
+    key = key_of(hash);
+    path = config_.directory / (hex(key) + std::string(kEntrySuffix));
+    if (read_entry(key, path, deserialize)) {
+      hits_.fetch_add(1, std::memory_order_relaxed);
+      return true;
+    }
+    misses_.fetch_add(1, std::memory_order_relaxed);
+  }
+  compiles_.fetch_add(1, std::memory_order_relaxed);
+  if (!compile()) {
+    return false;
+  }
+  if (use) {
+    const std::vector<std::uint8_t> bytes = serialize();
+    if (bytes.empty()) {
+      problem("the engine could not serialize a component");
+    } else {
+      store_bytes(bytes, key, path);
+    }
+  }
+  return true;
+}
+
+std::filesystem::path ModuleCache::component_entry_path(const std::string& component_hash) const {
+  if (config_.directory.empty()) {
+    return {};
+  }
+  return config_.directory / (hex(key_of("component " + component_hash)) + std::string(kEntrySuffix));
+}
+
 // Every byte is checked (length, magic, format, key, MAC) before Wasmtime
 // sees any: wasmtime_module_deserialize trusts its input completely (it maps
 // the bytes as executable code).
 ModuleHandle ModuleCache::find(wasm_engine_t* engine, const Key& key, const std::filesystem::path& path) {
+  ModuleHandle found;
+  const bool hit = read_entry(key, path, [&](std::span<const std::uint8_t> code) {
+    wasmtime_module_t* module = nullptr;
+    if (wasmtime_error_t* error = wasmtime_module_deserialize(engine, code.data(), code.size(), &module)) {
+      wasmtime_error_delete(error);
+      return false;
+    }
+    found = ModuleHandle(module);
+    return true;
+  });
+  return hit ? std::move(found) : ModuleHandle();
+}
+
+bool ModuleCache::read_entry(const Key& key, const std::filesystem::path& path,
+                             const std::function<bool(std::span<const std::uint8_t>)>& use) {
   Fd fd(::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK));  // a FIFO must not block
   if (fd.fd < 0) {
     if (errno != ENOENT) {
       problem("cannot open " + path.string() + ": " + errno_text(errno));
     }
-    return {};
+    return false;
   }
   auto reject = [&] {
     rejected_.fetch_add(1, std::memory_order_relaxed);
-    return ModuleHandle();
+    return false;
   };
   struct stat st {};
   if (::fstat(fd.fd, &st) != 0) {
     problem("cannot stat " + path.string() + ": " + errno_text(errno));
-    return {};
+    return false;
   }
   const auto size = static_cast<std::uint64_t>(st.st_size);
   if (!S_ISREG(st.st_mode) || size < kHeaderBytes + kMacBytes || size > config_.max_bytes) {
@@ -319,7 +374,7 @@ ModuleHandle ModuleCache::find(wasm_engine_t* engine, const Key& key, const std:
   if (!read_all(fd.fd, buffer.get(), length)) {
     if (errno != 0) {
       problem("cannot read " + path.string() + ": " + errno_text(errno));
-      return {};
+      return false;
     }
     return reject();  // shrank under us: not an entry we wrote whole
   }
@@ -333,17 +388,14 @@ ModuleHandle ModuleCache::find(wasm_engine_t* engine, const Key& key, const std:
   if (CRYPTO_memcmp(expected.data(), p + signed_bytes, kMacBytes) != 0) {
     return reject();
   }
-  wasmtime_module_t* module = nullptr;
-  if (wasmtime_error_t* error =
-          wasmtime_module_deserialize(engine, p + kHeaderBytes, signed_bytes - kHeaderBytes, &module)) {
+  if (!use(bytes.subspan(kHeaderBytes, signed_bytes - kHeaderBytes))) {
     // Ours and intact, but this engine cannot use it (a Wasmtime check our
     // key did not cover): replaced by the compile that follows.
-    wasmtime_error_delete(error);
     return reject();
   }
   // Least recently used = oldest mtime; touching it keeps it from eviction.
   ::futimens(fd.fd, nullptr);
-  return ModuleHandle(module);
+  return true;
 }
 
 // Written whole to a private temp file, then renamed over the entry: readers
@@ -356,15 +408,20 @@ void ModuleCache::store(const wasmtime_module_t* module, const Key& key, const s
     problem("the engine could not serialize a module");
     return;
   }
+  store_bytes({reinterpret_cast<const std::uint8_t*>(serialized.data), serialized.size}, key, path);
+  wasm_byte_vec_delete(&serialized);
+}
+
+void ModuleCache::store_bytes(std::span<const std::uint8_t> serialized, const Key& key,
+                              const std::filesystem::path& path) {
   std::vector<std::uint8_t> file;
-  file.reserve(kHeaderBytes + serialized.size + kMacBytes);
+  file.reserve(kHeaderBytes + serialized.size() + kMacBytes);
   file.insert(file.end(), kMagic.begin(), kMagic.end());
   put_u32(file, kFormat);
   put_u32(file, 0);
   file.insert(file.end(), key.begin(), key.end());
-  put_u64(file, serialized.size);
-  file.insert(file.end(), serialized.data, serialized.data + serialized.size);
-  wasm_byte_vec_delete(&serialized);
+  put_u64(file, serialized.size());
+  file.insert(file.end(), serialized.begin(), serialized.end());
   const auto tag = mac(secret_, file);
   file.insert(file.end(), tag.begin(), tag.end());
   if (file.size() > config_.max_bytes) {

@@ -5,6 +5,7 @@
 #include <atomic>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <mutex>
 #include <span>
 #include <string>
@@ -34,17 +35,35 @@ class ModuleCache {
   [[nodiscard]] wasmtime_error_t* compile(wasm_engine_t* engine, const std::string& module_hash,
                                           std::span<const std::uint8_t> wasm, wasmtime_module_t** out);
 
+  /// The same for a torvyn component (whose code the Rust host makes):
+  /// `deserialize` gets the bytes of a verified entry (false: incompatible,
+  /// a miss), else `compile` runs (false: failed, nothing stored) and
+  /// `serialize`'s bytes (empty: cannot) are stored. True when a component
+  /// was made either way.
+  [[nodiscard]] bool compile_component(const std::string& component_hash,
+                                       const std::function<bool(std::span<const std::uint8_t>)>& deserialize,
+                                       const std::function<bool()>& compile,
+                                       const std::function<std::vector<std::uint8_t>()>& serialize);
+
   [[nodiscard]] ModuleCacheStats stats() const noexcept;
 
   /// The entry file for a module hash (for tests and docs; "" when off).
   [[nodiscard]] std::filesystem::path entry_path(const std::string& module_hash) const;
+  /// The entry file for a component hash ("" when off).
+  [[nodiscard]] std::filesystem::path component_entry_path(const std::string& component_hash) const;
 
  private:
   [[nodiscard]] bool open_directory();
   [[nodiscard]] ModuleHandle find(wasm_engine_t* engine, const std::array<std::uint8_t, 32>& key,
                                   const std::filesystem::path& path);
+  /// Reads and verifies an entry and hands its code bytes to `use`; true
+  /// when `use` took them. Counts a rejected entry.
+  [[nodiscard]] bool read_entry(const std::array<std::uint8_t, 32>& key, const std::filesystem::path& path,
+                                const std::function<bool(std::span<const std::uint8_t>)>& use);
   void store(const wasmtime_module_t* module, const std::array<std::uint8_t, 32>& key,
              const std::filesystem::path& path);
+  void store_bytes(std::span<const std::uint8_t> serialized, const std::array<std::uint8_t, 32>& key,
+                   const std::filesystem::path& path);
   void evict(const std::filesystem::path& keep);
   [[nodiscard]] std::array<std::uint8_t, 32> key_of(const std::string& module_hash) const;
   void problem(const std::string& message);

@@ -6,7 +6,7 @@
 #include <string>
 
 #include "admission/admission.hpp"
-#include "dispatch/retirer.hpp"
+#include "isolation/retirer.hpp"
 
 namespace wasmplug::detail {
 
@@ -61,6 +61,10 @@ Result<void> validate(const RuntimeConfig& config) {
   }
   if (config.memory_keep_resident > config.max_memory_bytes) {
     return config_error("memory_keep_resident must not exceed max_memory_bytes");
+  }
+  if (static_cast<std::uint8_t>(config.min_log_level) > static_cast<std::uint8_t>(LogLevel::Error)) {
+    return config_error("min_log_level must be one of Trace (0) .. Error (4), got " +
+                        std::to_string(static_cast<unsigned>(config.min_log_level)));
   }
   if (config.max_log_message_bytes == 0) {
     return config_error("max_log_message_bytes must be positive");
@@ -174,7 +178,7 @@ Engine::Engine(RuntimeConfig config, EngineHandle engine)
       engine_(std::move(engine)),
       slots_(config_.max_instances) {
   ticker_ = std::thread([this] { tick_loop(); });
-  logs_ = std::make_unique<LogQueue>(config_.log_sink, config_.log_queue_records);
+  logs_ = std::make_unique<LogQueue>(config_.log_sink, config_.log_queue_records, config_.min_log_level);
   retirer_ = std::make_unique<Retirer>(std::min(config_.retire_queue_instances, config_.max_instances), *logs_);
 }
 

@@ -25,8 +25,8 @@ std::string escape_guest_text(std::string_view raw, std::size_t max_bytes) {
   return out;
 }
 
-LogQueue::LogQueue(LogSink sink, std::size_t capacity)
-    : sink_(std::move(sink)), capacity_(capacity), thread_([this] { deliver_loop(); }) {}
+LogQueue::LogQueue(LogSink sink, std::size_t capacity, LogLevel min_level)
+    : sink_(std::move(sink)), capacity_(capacity), min_level_(min_level), thread_([this] { deliver_loop(); }) {}
 
 LogQueue::~LogQueue() {
   {
@@ -38,6 +38,9 @@ LogQueue::~LogQueue() {
 }
 
 void LogQueue::push(std::string_view plugin, LogLevel level, std::string message) {
+  if (level < min_level_) {
+    return;
+  }
   {
     std::lock_guard lock(mutex_);
     ++pushed_;
@@ -130,7 +133,7 @@ bool LogBudget::deliver_partial(LogQueue& queue, std::string_view plugin, const 
   return true;
 }
 
-void LogBudget::close(LogQueue& queue, std::string_view plugin, const RuntimeConfig& config) {
+void LogBudget::close_slow(LogQueue& queue, std::string_view plugin, const RuntimeConfig& config) {
   if (partial_.open) {
     (void)deliver_partial(queue, plugin, config);
   }

@@ -31,8 +31,11 @@ namespace wasmplug::detail {
 
 class LogQueue {
  public:
-  /// Starts the delivery thread. `capacity` records may wait at most.
-  LogQueue(LogSink sink, std::size_t capacity);
+  /// Starts the delivery thread. `capacity` records may wait at most;
+  /// records below `min_level` are dropped by push() (RuntimeConfig::min_log_level).
+  LogQueue(LogSink sink, std::size_t capacity, LogLevel min_level = LogLevel::Trace);
+  /// RuntimeConfig::min_log_level: host functions skip lines below it early.
+  [[nodiscard]] bool wants(LogLevel level) const noexcept { return level >= min_level_; }
   /// Delivers the records still queued, then stops the thread.
   ~LogQueue();
   LogQueue(const LogQueue&) = delete;
@@ -62,6 +65,7 @@ class LogQueue {
 
   LogSink sink_;
   std::size_t capacity_;
+  LogLevel min_level_;
   mutable std::mutex mutex_;
   std::condition_variable wake_;       // the delivery thread waits here
   std::condition_variable delivered_;  // flush() waits here
@@ -108,9 +112,18 @@ class LogBudget {
   /// Ends the budget period: delivers a partial line, queues "[N lines / M
   /// bytes over this call's log budget dropped]" when lines were dropped,
   /// then starts afresh.
-  void close(LogQueue& queue, std::string_view plugin, const RuntimeConfig& config);
+  void close(LogQueue& queue, std::string_view plugin, const RuntimeConfig& config) {
+    if (partial_.open || dropped_lines_ != 0) [[unlikely]] {
+      close_slow(queue, plugin, config);
+      return;
+    }
+    lines_ = 0;
+    bytes_ = 0;
+  }
 
  private:
+  void close_slow(LogQueue& queue, std::string_view plugin, const RuntimeConfig& config);
+
   std::uint64_t lines_ = 0;
   std::uint64_t bytes_ = 0;
   std::uint64_t dropped_lines_ = 0;

@@ -32,16 +32,12 @@ StackBounds read_bounds() noexcept {
 
 }  // namespace
 
-std::optional<std::size_t> native_stack_left() noexcept {
+std::uintptr_t native_stack_low() noexcept {
   thread_local StackBounds bounds;
-  if (!bounds.read) {
+  if (!bounds.read) [[unlikely]] {
     bounds = read_bounds();
   }
-  const auto here = reinterpret_cast<std::uintptr_t>(__builtin_frame_address(0));
-  if (bounds.low == 0 || here < bounds.low) {
-    return std::nullopt;
-  }
-  return here - bounds.low;
+  return bounds.low;
 }
 
 }  // namespace wasmplug::detail

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 
 namespace wasmplug::detail {
@@ -13,9 +14,20 @@ namespace wasmplug::detail {
 /// Native stack a host function may use below the guest's deepest frame.
 inline constexpr std::size_t kHostStackHeadroom = 256u << 10;
 
+/// The lowest usable address of this thread's stack, 0 when unknown. Read
+/// once per thread (pthread_getattr_np); later calls read a thread_local.
+[[nodiscard]] std::uintptr_t native_stack_low() noexcept;
+
 /// Bytes between the caller's frame and the lowest usable address of this
 /// thread's stack; nullopt when the thread's stack bounds cannot be read.
-/// The bounds are read once per thread (pthread_getattr_np) and cached.
-[[nodiscard]] std::optional<std::size_t> native_stack_left() noexcept;
+/// Inline: it runs before every guest call.
+[[nodiscard]] inline std::optional<std::size_t> native_stack_left() noexcept {
+  const std::uintptr_t low = native_stack_low();
+  const auto here = reinterpret_cast<std::uintptr_t>(__builtin_frame_address(0));
+  if (low == 0 || here < low) {
+    return std::nullopt;
+  }
+  return here - low;
+}
 
 }  // namespace wasmplug::detail

@@ -23,6 +23,10 @@ Result<void> host_log(HostCall& call, std::uint32_t level, std::uint32_t ptr, st
     return std::move(bytes).error();
   }
   CallState& state = call.state();
+  // A level the runtime does not deliver costs the bounds check above only.
+  if (!state.logs->wants(static_cast<LogLevel>(level))) {
+    return {};
+  }
   const RuntimeConfig& config = *state.config;
   // Checked before copying: a guest logging without end costs a counter
   // increment per line past the budget, never host memory or sink time.

@@ -19,8 +19,8 @@
 
 #include <wasmtime.h>
 
-#include "dispatch/call_state.hpp"
-#include "dispatch/guest_memory.hpp"
+#include "instance/call_state.hpp"
+#include "instance/guest_memory.hpp"
 #include "engine/types.hpp"
 #include "wasmplug/error.hpp"
 #include "wasmplug/host.hpp"

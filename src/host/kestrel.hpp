@@ -7,7 +7,7 @@
 #include <string_view>
 #include <vector>
 
-#include "dispatch/call_state.hpp"
+#include "instance/call_state.hpp"
 #include "host/host_func.hpp"
 #include "host/kestrel_patterns.hpp"
 #include "wasmplug/kestrel.hpp"

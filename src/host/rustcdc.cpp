@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "dispatch/plugin_code.hpp"
+#include "instance/plugin_code.hpp"
 #include "host/core.hpp"
 
 namespace wasmplug::detail {

@@ -2,9 +2,9 @@
 // one event per evaluation handed to the host functions.
 #include <mutex>
 
-#include "dispatch/call.hpp"
+#include "isolation/call.hpp"
 #include "host/kestrel.hpp"
-#include "dispatch/guarded_ptr.hpp"
+#include "engine/guarded_ptr.hpp"
 #include "wasmplug/kestrel.hpp"
 
 namespace wasmplug::kestrel {

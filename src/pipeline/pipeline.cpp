@@ -73,7 +73,7 @@ struct Pipeline::State {
   std::unique_ptr<detail::OutFile> dead_letter;
   std::string dead_line;  ///< the sink thread's line buffer
 
-  std::mutex mutex;
+  mutable std::mutex mutex;
   std::condition_variable work_ready;   ///< workers: a batch was queued, or closing
   std::condition_variable batch_done;   ///< sink: a batch finished, or the source ended
   std::condition_variable batch_free;   ///< source: a batch came back
@@ -250,6 +250,18 @@ void Pipeline::State::run_chain(RecordBatch& batch) {
         ++failed;
         continue;
       }
+      if (*verdict == Verdict::Emit && next.size() > options.max_batch_output_bytes) {
+        const std::size_t produced = next.size() - at;
+        next.resize(at);
+        next.append(record);
+        batch.set_record(i, at, record.size());
+        batch.fail(i, RecordError{processors[s].name, "LimitExceeded", "call",
+                                  "its output of " + std::to_string(produced) +
+                                      " bytes took the batch past max_batch_output_bytes (" +
+                                      std::to_string(options.max_batch_output_bytes) + ")"});
+        ++failed;
+        continue;
+      }
       switch (*verdict) {
         case Verdict::Emit:
           batch.set_record(i, at, next.size() - at);
@@ -378,6 +390,10 @@ Result<std::unique_ptr<Pipeline>> Pipeline::create(PipelineOptions options, std:
   if (options.queue_batches != 0 && (options.queue_batches < 2 || options.queue_batches > 4096)) {
     return invalid("PipelineOptions::queue_batches must be 2..4096 (0 = 2 x threads + 2), got " +
                    std::to_string(options.queue_batches));
+  }
+  if (options.max_batch_output_bytes < (1u << 20) || options.max_batch_output_bytes > (1u << 30)) {
+    return invalid("PipelineOptions::max_batch_output_bytes must be 1 MiB..1 GiB, got " +
+                   std::to_string(options.max_batch_output_bytes));
   }
   if (options.max_dead_letter_record_bytes > (16u << 20)) {
     return invalid("PipelineOptions::max_dead_letter_record_bytes must be at most 16 MiB, got " +
@@ -529,7 +545,7 @@ PipelineStats Pipeline::stats() const {
   out.out = out.stages.back().out;
   out.in_flight = s.in_flight.load(std::memory_order_relaxed);
   {
-    std::lock_guard lock(const_cast<std::mutex&>(s.mutex));
+    std::lock_guard lock(s.mutex);
     out.queue_batches = static_cast<std::uint32_t>(s.batches.size() - s.free.size());
   }
   out.queue_capacity = s.options.queue_batches;

@@ -239,60 +239,15 @@ std::optional<Error> parse_processor(const Reader& r, const toml::table& table, 
   return std::nullopt;
 }
 
-/// The library hook a profile's hook name means; nullopt when the profile has no such hook.
-std::optional<Hook> hook_of(std::string_view abi, std::string_view name) {
-  if (abi == "native") {
-    return name.empty() ? std::optional(Hook::Transform) : parse_hook(name);
-  }
-  if (abi == "cc-lb") {
-    if (name.empty() || name == "filter") {
-      return Hook::Filter;
-    }
-    if (name == "shape") {
-      return Hook::Transform;
-    }
-    if (name == "observe") {
-      return Hook::Observe;
-    }
-    return std::nullopt;
-  }
-  if (abi == "rustcdc" && (name.empty() || name == "transform")) {
-    return Hook::Transform;
-  }
-  if (abi == "kestrel" && (name.empty() || name == "eval")) {
-    return Hook::Filter;
-  }
-  return std::nullopt;
-}
-
-AbiProfile profile_of(std::string_view abi) {
-  if (abi == "cc-lb") {
-    return AbiProfile::CcLb;
-  }
-  if (abi == "rustcdc") {
-    return AbiProfile::Rustcdc;
-  }
-  return AbiProfile::Native;
-}
-
 constexpr std::string_view kExternalTypes[] = {"kafka"};
 
 // A [source]/[sink]/[dead_letter] table of an external type (kafka): its keys
-// as text for the StageFactory, which checks them. nullopt: a built-in type.
-Result<std::optional<StageSpec>> external_stage(const Reader& r, const toml::table& t, std::string_view where,
-                                                std::initializer_list<std::string_view> builtin) {
+// as text for the StageFactory, which checks them. nullopt: not an external
+// type (the built-in parsing checks the type then).
+Result<std::optional<StageSpec>> external_stage(const Reader& r, const toml::table& t, std::string_view where) {
   const toml::node* type = t.get("type");
   if (type == nullptr || type->as_string() == nullptr ||
       std::ranges::find(kExternalTypes, type->as_string()->get()) == std::end(kExternalTypes)) {
-    if (type != nullptr && type->as_string() != nullptr &&
-        std::ranges::find(builtin, type->as_string()->get()) == builtin.end()) {
-      std::string list;
-      for (std::string_view b : builtin) {
-        list += std::string(b) + ", ";
-      }
-      return r.at(*type, std::string(where) + " key 'type' must be one of " + list + "kafka, got '" +
-                             type->as_string()->get() + "'");
-    }
     return std::optional<StageSpec>{};
   }
   StageSpec stage;
@@ -335,6 +290,42 @@ Result<std::optional<StageSpec>> external_stage(const Reader& r, const toml::tab
   return std::optional<StageSpec>{std::move(stage)};
 }
 
+/// The library hook a profile's hook name means; nullopt when the profile has no such hook.
+std::optional<Hook> hook_of(std::string_view abi, std::string_view name) {
+  if (abi == "native") {
+    return name.empty() ? std::optional(Hook::Transform) : parse_hook(name);
+  }
+  if (abi == "cc-lb") {
+    if (name.empty() || name == "filter") {
+      return Hook::Filter;
+    }
+    if (name == "shape") {
+      return Hook::Transform;
+    }
+    if (name == "observe") {
+      return Hook::Observe;
+    }
+    return std::nullopt;
+  }
+  if (abi == "rustcdc" && (name.empty() || name == "transform")) {
+    return Hook::Transform;
+  }
+  if (abi == "kestrel" && (name.empty() || name == "eval")) {
+    return Hook::Filter;
+  }
+  return std::nullopt;
+}
+
+AbiProfile profile_of(std::string_view abi) {
+  if (abi == "cc-lb") {
+    return AbiProfile::CcLb;
+  }
+  if (abi == "rustcdc") {
+    return AbiProfile::Rustcdc;
+  }
+  return AbiProfile::Native;
+}
+
 }  // namespace
 
 Result<PipelineSpec> parse_pipeline(std::string_view text, const std::string& file) {
@@ -358,7 +349,7 @@ Result<PipelineSpec> parse_pipeline(std::string_view text, const std::string& fi
     }
     const std::string where = "[pipeline]";
     if (auto e = r.only(*t, where, {"threads", "batch_records", "batch_bytes", "queue_batches", "dead_letter",
-                                    "max_dead_letter_record_bytes"})) {
+                                    "max_dead_letter_record_bytes", "max_batch_output_bytes"})) {
       return *e;
     }
     PipelineOptions& o = spec.options;
@@ -366,6 +357,7 @@ Result<PipelineSpec> parse_pipeline(std::string_view text, const std::string& fi
                    r.integer(*t, where, "batch_records", 1, 1'000'000, o.batch_records),
                    r.integer(*t, where, "batch_bytes", 1024, 64 << 20, o.batch_bytes),
                    r.integer(*t, where, "max_dead_letter_record_bytes", 0, 16 << 20, o.max_dead_letter_record_bytes),
+                   r.integer(*t, where, "max_batch_output_bytes", 1 << 20, 1 << 30, o.max_batch_output_bytes),
                    r.string(*t, where, "dead_letter", o.dead_letter)}) {
       if (e) {
         return *e;
@@ -382,11 +374,31 @@ Result<PipelineSpec> parse_pipeline(std::string_view text, const std::string& fi
     }
     o.dead_letter = r.resolve(o.dead_letter);
   }
+  if (const toml::node* node = root.get("dead_letter")) {
+    if (node->as_table() == nullptr) {
+      return r.at(*node, "'dead_letter' must be a table ([dead_letter])");
+    }
+    auto external = external_stage(r, *node->as_table(), "[dead_letter]");
+    if (!external) {
+      return std::move(external).error();
+    }
+    std::optional<StageSpec>& ext = external.value();
+    if (!ext.has_value()) {
+      const toml::node* type = node->as_table()->get("type");
+      if (type == nullptr) {
+        return r.at(*node, "[dead_letter] needs key 'type' (\"kafka\"); the dead-letter file is "
+                           "[pipeline] dead_letter");
+      }
+      return r.at(*type, "[dead_letter] key 'type' must be \"kafka\", got '" + node_text(*type) +
+                              "' (the dead-letter file is [pipeline] dead_letter)");
+    }
+    spec.dead_letter_stage = std::move(ext);
+  }
   const toml::node* source = root.get("source");
   if (source == nullptr || source->as_table() == nullptr) {
     return source == nullptr ? r.at_line(1, "missing [source] table") : r.at(*source, "'source' must be a table");
   }
-  auto source_external = external_stage(r, *source->as_table(), "[source]", {"file", "stdin"});
+  auto source_external = external_stage(r, *source->as_table(), "[source]");
   if (!source_external) {
     return std::move(source_external).error();
   }
@@ -450,7 +462,7 @@ Result<PipelineSpec> parse_pipeline(std::string_view text, const std::string& fi
   if (sink == nullptr || sink->as_table() == nullptr) {
     return sink == nullptr ? r.at_line(1, "missing [sink] table") : r.at(*sink, "'sink' must be a table");
   }
-  auto sink_external = external_stage(r, *sink->as_table(), "[sink]", {"file", "stdout"});
+  auto sink_external = external_stage(r, *sink->as_table(), "[sink]");
   if (!sink_external) {
     return std::move(sink_external).error();
   }
@@ -478,20 +490,6 @@ Result<PipelineSpec> parse_pipeline(std::string_view text, const std::string& fi
       spec.sink_path = "-";
     }
     spec.sink_path = r.resolve(spec.sink_path);
-  }
-  if (const toml::node* node = root.get("dead_letter")) {
-    if (node->as_table() == nullptr) {
-      return r.at(*node, "'dead_letter' must be a table ([dead_letter])");
-    }
-    auto external = external_stage(r, *node->as_table(), "[dead_letter]", {});
-    if (!external) {
-      return std::move(external).error();
-    }
-    std::optional<StageSpec>& ext = external.value();
-    if (!ext.has_value()) {
-      return r.at(*node, "[dead_letter] needs key 'type' (\"kafka\"); the dead-letter file is [pipeline] dead_letter");
-    }
-    spec.dead_letter_stage = std::move(ext);
   }
   return spec;
 }
@@ -581,30 +579,36 @@ Result<std::vector<NamedProcessor>> make_processors(const PipelineSpec& spec, Ru
   return processors;
 }
 
-Result<std::unique_ptr<Pipeline>> build_pipeline(const PipelineSpec& spec, Runtime& runtime,
-                                                 const std::map<std::string, ProcessorFactory>& factories,
-                                                 const StageFactory& stages) {
+namespace {
+
+// A spec with a stage of an external type (kafka): the factory makes those,
+// the other side is a file / stdin / stdout stage. Any other built-in type
+// there is refused by name rather than opened as a file at its path.
+Result<std::unique_ptr<Pipeline>> build_with_external_stages(const PipelineSpec& spec, Runtime& runtime,
+                                                             const std::map<std::string, ProcessorFactory>& factories,
+                                                             const StageFactory& stages) {
+  if (!stages) {
+    const StageSpec& s = spec.source_stage ? *spec.source_stage
+                         : spec.sink_stage ? *spec.sink_stage
+                                           : *spec.dead_letter_stage;
+    return config_error(spec.file + ":" + std::to_string(s.line) + ": type '" + s.type +
+                        "' is not available in this build (wasmplug was built without librdkafka)");
+  }
   auto processors = make_processors(spec, runtime, factories);
   if (!processors) {
     return std::move(processors).error();
   }
-  ExternalStages external;
-  if (spec.source_stage || spec.sink_stage || spec.dead_letter_stage) {
-    if (!stages) {
-      const StageSpec& s = spec.source_stage ? *spec.source_stage
-                           : spec.sink_stage ? *spec.sink_stage
-                                             : *spec.dead_letter_stage;
-      return config_error(spec.file + ":" + std::to_string(s.line) + ": type '" + s.type +
-                          "' is not available in this build (wasmplug was built without librdkafka)");
-    }
-    auto made = stages(spec);
-    if (!made) {
-      return std::move(made).error();
-    }
-    external = std::move(made).value();
+  auto made = stages(spec);
+  if (!made) {
+    return std::move(made).error();
   }
+  ExternalStages external = std::move(made).value();
   std::unique_ptr<Source> source = std::move(external.source);
   if (!source) {
+    if (spec.source_type != "file" && spec.source_type != "stdin") {
+      return config_error(spec.file + ": a [source] of type '" + spec.source_type +
+                          "' cannot be combined with a Kafka [sink] or [dead_letter] (use file or stdin)");
+    }
     auto file = make_file_source(spec.source_path, spec.source_framing, spec.source_max_record_bytes);
     if (!file) {
       return std::move(file).error();
@@ -613,6 +617,10 @@ Result<std::unique_ptr<Pipeline>> build_pipeline(const PipelineSpec& spec, Runti
   }
   std::unique_ptr<Sink> sink = std::move(external.sink);
   if (!sink) {
+    if (spec.sink_type != "file" && spec.sink_type != "stdout") {
+      return config_error(spec.file + ": a [sink] of type '" + spec.sink_type +
+                          "' cannot be combined with a Kafka [source] (use file or stdout)");
+    }
     auto file = make_file_sink(spec.sink_path, spec.sink_framing);
     if (!file) {
       return std::move(file).error();
@@ -620,6 +628,30 @@ Result<std::unique_ptr<Pipeline>> build_pipeline(const PipelineSpec& spec, Runti
     sink = std::move(file).value();
   }
   return Pipeline::create(spec.options, std::move(source), std::move(processors).value(), std::move(sink),
+                          spec.source_type, spec.sink_type);
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Pipeline>> build_pipeline(const PipelineSpec& spec, Runtime& runtime,
+                                                 const std::map<std::string, ProcessorFactory>& factories,
+                                                 const StageFactory& stages) {
+  if (spec.source_stage || spec.sink_stage || spec.dead_letter_stage) {
+    return build_with_external_stages(spec, runtime, factories, stages);
+  }
+  auto processors = make_processors(spec, runtime, factories);
+  if (!processors) {
+    return std::move(processors).error();
+  }
+  auto source = make_file_source(spec.source_path, spec.source_framing, spec.source_max_record_bytes);
+  if (!source) {
+    return std::move(source).error();
+  }
+  auto sink = make_file_sink(spec.sink_path, spec.sink_framing);
+  if (!sink) {
+    return std::move(sink).error();
+  }
+  return Pipeline::create(spec.options, std::move(source).value(), std::move(processors).value(), std::move(sink).value(),
                           spec.source_type, spec.sink_type);
 }
 

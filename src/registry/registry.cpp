@@ -3,8 +3,9 @@
 #include <algorithm>
 #include <string>
 
-#include "dispatch/plugin_code.hpp"
-#include "dispatch/guarded_ptr.hpp"
+#include "instance/plugin_code.hpp"
+#include "isolation/warm_pool.hpp"
+#include "engine/guarded_ptr.hpp"
 
 namespace wasmplug {
 

@@ -6,7 +6,10 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -1140,4 +1143,39 @@ TEST_F(Cli, ConcurrentProcessesShareOneCompiledCodeCache) {
     entries += e.path().extension() == ".cwasm" ? 1 : 0;
   }
   EXPECT_EQ(entries, 1u);
+}
+
+TEST_F(Cli, MetricsAddrIsCheckedBeforeThePluginLoads) {
+  auto input = write("in.txt", "one\n");
+  Outcome o = run("run " + guest("hostile") + " --format lines --input " + input.string() +
+                  " --metrics-addr 127.0.0.1");
+  EXPECT_EQ(o.status, 2);
+  EXPECT_NE(o.stderr_text.find("wasmplug: --metrics-addr: metrics address '127.0.0.1' has no port"),
+            std::string::npos)
+      << o.stderr_text;
+  EXPECT_TRUE(o.stdout_text.empty()) << "a record was processed before the setup error";
+
+  // A port in use (held by this test) is the system's reason, named.
+  const int held = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(held, reinterpret_cast<const sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_EQ(::listen(held, 1), 0);
+  socklen_t len = sizeof addr;
+  ASSERT_EQ(::getsockname(held, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+  const std::string busy = "127.0.0.1:" + std::to_string(ntohs(addr.sin_port));
+  o = run("bench " + redact() + " --seconds 0.1 --metrics-addr " + busy);
+  ::close(held);
+  EXPECT_EQ(o.status, 2);
+  EXPECT_NE(o.stderr_text.find("wasmplug: --metrics-addr: cannot bind metrics address '" + busy +
+                               "': Address already in use"),
+            std::string::npos)
+      << o.stderr_text;
+
+  // Port 0: the address bound is printed; the command runs as usual.
+  o = run("bench " + redact() + " --seconds 0.1 --metrics-addr 127.0.0.1:0");
+  EXPECT_EQ(o.status, 0) << o.stderr_text;
+  const std::regex serving(R"(wasmplug: serving metrics on http://127\.0\.0\.1:[1-9][0-9]*/metrics\n)");
+  EXPECT_TRUE(std::regex_search(o.stderr_text, serving)) << o.stderr_text;
 }

@@ -300,6 +300,9 @@ TEST_F(PipelineTest, BadOptionsAreInvalidArgumentNamingTheField) {
   o.queue_batches = 1;
   EXPECT_NE(attempt(o).message.find("PipelineOptions::queue_batches"), std::string::npos);
   o = {};
+  o.max_batch_output_bytes = 1000;
+  EXPECT_NE(attempt(o).message.find("PipelineOptions::max_batch_output_bytes"), std::string::npos);
+  o = {};
   o.max_dead_letter_record_bytes = 17u << 20;
   EXPECT_NE(attempt(o).message.find("PipelineOptions::max_dead_letter_record_bytes"), std::string::npos);
   auto missing = make_file_source((dir_ / "missing.txt").string(), Framing::Lines);
@@ -589,4 +592,67 @@ TEST_F(PipelineTest, AKestrelRuleKeepsOrDropsAndItsAlertsAreWritten) {
   ASSERT_FALSE(spec);
   EXPECT_NE(spec.error().message.find("with abi \"kestrel\" needs key 'schema'"), std::string::npos)
       << spec.error().message;
+}
+
+namespace {
+
+// A hostile processor: every record becomes 1 MiB.
+class Amplifier final : public Processor {
+ public:
+  Result<Verdict> process(std::string_view, std::string& out) const override {
+    out.append(std::size_t{1} << 20, 'a');
+    return Verdict::Emit;
+  }
+};
+
+// Counts what comes out without keeping it.
+class CountingSink final : public Sink {
+ public:
+  Result<SinkStatus> push(const RecordBatch& batch) override {
+    for (const auto& e : batch.entries()) {
+      out_ += e.outcome == Outcome::Out ? 1 : 0;
+    }
+    return SinkStatus::Ready;
+  }
+  Result<void> complete() override { return {}; }
+  std::uint64_t out_ = 0;
+};
+
+}  // namespace
+
+TEST_F(PipelineTest, AnAmplifyingProcessorCannotMultiplyMemoryByTheBatchSize) {
+  std::string input;
+  for (int i = 0; i < 4096; ++i) {
+    input += "r" + std::to_string(i) + "\n";
+  }
+  write("in.txt", input);
+  auto source = make_file_source((dir_ / "in.txt").string(), Framing::Lines);
+  ASSERT_TRUE(source);
+  PipelineOptions options;
+  options.threads = 2;
+  options.batch_records = 256;  // unbounded: 256 MiB per batch
+  options.queue_batches = 3;
+  options.max_batch_output_bytes = 4u << 20;
+  options.dead_letter = (dir_ / "dead.jsonl").string();
+  std::vector<NamedProcessor> chain;
+  chain.push_back(NamedProcessor{"amp", "amplifier", std::make_unique<Amplifier>()});
+  auto sink = std::make_unique<CountingSink>();
+  CountingSink* counting = sink.get();
+  auto p = Pipeline::create(options, std::move(source).value(), std::move(chain), std::move(sink));
+  ASSERT_TRUE(p);
+  const long before = rss_kb();
+  auto st = (*p)->run();
+  const long after = rss_kb();
+  ASSERT_TRUE(st) << st.error().to_string();
+  EXPECT_EQ(st->records_in, 4096u);
+  EXPECT_EQ(st->out, counting->out_);
+  EXPECT_EQ(st->out, 16u * 4u) << "4 records of 1 MiB fit each batch's 4 MiB";
+  EXPECT_EQ(st->failed, 4096u - 64u);
+  expect_accounted(*st);
+  auto dead = lines_of(slurp(dir_ / "dead.jsonl"));
+  ASSERT_EQ(dead.size(), st->failed);
+  EXPECT_NE(dead[0].find("\"stage\":\"amp\",\"kind\":\"LimitExceeded\",\"phase\":\"call\""), std::string::npos)
+      << dead[0];
+  EXPECT_NE(dead[0].find("max_batch_output_bytes (4194304)"), std::string::npos) << dead[0];
+  EXPECT_LT(after - before, 128 * 1024) << "RSS grew by " << (after - before) << " KiB";
 }

@@ -369,7 +369,9 @@ TEST(KafkaPipelineConfig, MistakesNameTheFileLineAndKey) {
              "[dead_letter] of type \"kafka\" needs a Kafka [source]");
   fails_with("[source]\ntype = \"stdin\"\n" + sink + "\n[dead_letter]\ntopic = \"d\"\n",
              "[dead_letter] needs key 'type'");
-  fails_with("[source]\ntype = \"kafak\"\n" + sink, "p.toml:2: [source] key 'type' must be one of file, stdin, kafka");
+  fails_with("[source]\ntype = \"stdin\"\n" + sink + "\n[dead_letter]\ntype = \"file\"\n",
+             "p.toml:9: [dead_letter] key 'type' must be \"kafka\", got 'file'");
+  fails_with("[source]\ntype = \"kafak\"\n" + sink, "p.toml:2: [source] key 'type' must be one of file, stdin");
 }
 
 TEST(KafkaPipelineConfig, WithoutTheKafkaFactoryTheTypeIsNamedAsUnavailable) {

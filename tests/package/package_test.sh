@@ -31,7 +31,8 @@ install)
            share/wasmplug/sdk/c/WasmplugPlugin.cmake share/wasmplug/sdk/c/include/wasmplug/plugin.h \
            share/wasmplug/sdk/c/src/wasmplug_sdk.c share/wasmplug/examples/redact.wasm \
            share/wasmplug/examples/events.jsonl share/wasmplug/sdk/go/go.mod share/wasmplug/sdk/rust/src/lib.rs \
-           share/wasmplug/sdk/assemblyscript/assembly/index.ts; do
+           share/wasmplug/sdk/assemblyscript/assembly/index.ts share/wasmplug/sdk/rust-torvyn/build.rs \
+           share/wasmplug/wit/torvyn-streaming/types.wit; do
     [[ -e "$prefix/$f" ]] || fail "cmake --install did not install $f"
   done
   # Nothing Wasmtime-internal is public.
@@ -85,7 +86,7 @@ deb)
   dpkg-deb -f "$deb" Package Version Maintainer Depends Recommends
   [[ "$(dpkg-deb -f "$deb" Package)" == wasmplug ]] || fail "package name"
   depends=$(dpkg-deb -f "$deb" Depends)
-  for lib in libc6 libstdc++6 libssl3 libre2 libsimdjson; do
+  for lib in libc6 libstdc++6 libssl3 libre2 libsimdjson libcpp-httplib; do
     grep -q "$lib" <<<"$depends" || fail "Depends lacks $lib: $depends"
   done
   root="$work/root"

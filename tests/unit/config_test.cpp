@@ -30,6 +30,7 @@ std::vector<BadConfig> bad_configs() {
   add("max_log_message_bytes", [](RuntimeConfig& c) { c.max_log_message_bytes = 0; });
   add("max_log_lines_per_call", [](RuntimeConfig& c) { c.max_log_lines_per_call = 0; });
   add("max_log_bytes_per_call", [](RuntimeConfig& c) { c.max_log_bytes_per_call = 0; });
+  add("min_log_level", [](RuntimeConfig& c) { c.min_log_level = static_cast<LogLevel>(5); });
   add("log_queue_records", [](RuntimeConfig& c) { c.log_queue_records = 0; });
   add("log_queue_records", [](RuntimeConfig& c) { c.log_queue_records = 2'000'000; });
   add("retire_queue_instances", [](RuntimeConfig& c) { c.retire_queue_instances = 200'000; });

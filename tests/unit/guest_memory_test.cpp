@@ -1,5 +1,5 @@
 // GuestMemory: the one bounds-checked way into guest memory. No engine needed.
-#include "dispatch/guest_memory.hpp"
+#include "instance/guest_memory.hpp"
 
 #include <gtest/gtest.h>
 

@@ -62,6 +62,50 @@ TEST(HostFunctions, CGuestLogsThroughTheSdk) {
   EXPECT_EQ(std::get<2>(captured.lines[0]), "upper called");
 }
 
+// RuntimeConfig::min_log_level: the C guest's debug line is dropped at Info,
+// an Info line still arrives, a bad range still fails the call, and the
+// same runtime then serves a good call.
+TEST(HostFunctions, LinesBelowMinLogLevelAreDropped) {
+  Captured captured;
+  RuntimeConfig config;
+  config.min_log_level = LogLevel::Info;
+  config.log_sink = [&captured](const LogRecord& r) {
+    std::lock_guard lock(captured.mutex);
+    captured.lines.emplace_back(std::string(r.plugin), r.level, std::string(r.message));
+  };
+  auto rt = make_runtime(config);
+  auto upper = load_guest(*rt, "upper");
+  ASSERT_TRUE(rt->call(*upper, Hook::Transform, bytes("abc")).ok());
+  auto echo = load_guest(*rt, "echo", named("observer"));
+  ASSERT_TRUE(rt->call(*echo, Hook::Observe, bytes("seen it")).ok());
+  ASSERT_TRUE(rt->quiesce());
+  {
+    std::lock_guard lock(captured.mutex);
+    ASSERT_EQ(captured.lines.size(), 1u);
+    EXPECT_EQ(std::get<1>(captured.lines[0]), LogLevel::Info);
+    EXPECT_EQ(std::get<2>(captured.lines[0]), "seen it");
+  }
+  EXPECT_TRUE(rt->call(*upper, Hook::Transform, bytes("abc")).ok());
+}
+
+// A line below min_log_level is not delivered, but its range is still
+// checked: an out-of-bounds message fails the call as it would otherwise.
+TEST(HostFunctions, DroppedLevelsAreStillBoundsChecked) {
+  RuntimeConfig config;
+  config.min_log_level = LogLevel::Error;  // the hostile guest logs at Info
+  config.log_sink = [](const LogRecord&) {};
+  auto rt = make_runtime(config);
+  auto hostile = load_guest(*rt, "hostile");
+  auto bad = rt->call(*hostile, Hook::Transform, bytes("B"));
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().kind, ErrorKind::AbiViolation);
+  EXPECT_EQ(bad.error().phase, Phase::Call);
+  EXPECT_NE(bad.error().message.find("log: message range [65000, 65000+1000)"), std::string::npos)
+      << bad.error().message;
+  auto good = rt->call(*hostile, Hook::Transform, bytes("ok"));
+  EXPECT_TRUE(good.ok()) << good.error().to_string();
+}
+
 TEST(HostFunctions, FailCarriesTheGuestMessage) {
   Captured captured;
   auto rt = capturing_runtime(captured);

@@ -14,6 +14,7 @@
 #include "io.hpp"
 #include "json_out.hpp"
 #include "loader.hpp"
+#include "metrics_endpoint.hpp"
 
 namespace wasmplug::cli {
 
@@ -38,8 +39,13 @@ std::string format_ns(double ns) {
 }  // namespace
 
 int bench(const BenchOptions& options) {
+  auto endpoint = start_metrics_endpoint(options.metrics_addr);
+  if (!endpoint) {
+    return kExitSetup;
+  }
   PluginSetup setup = options.setup;
   setup.pool_size = std::max<std::uint32_t>(options.threads, 1);  // one warm instance per thread
+  setup.metrics = endpoint->metrics;
   auto loaded = load_plugin(setup);
   if (!loaded) {
     return kExitSetup;

@@ -29,6 +29,7 @@ struct RunOptions {
   std::string format = "jsonl";
   std::uint32_t threads = default_threads();
   std::size_t max_error_record_bytes = kDefaultMaxErrorRecordBytes;
+  std::string metrics_addr;  ///< --metrics-addr HOST:PORT; empty: no metrics endpoint
   bool json = false;  ///< the summary as one JSON object
 };
 int run(const RunOptions& options);
@@ -41,6 +42,7 @@ struct BenchOptions {
   std::string input;  ///< records, one per line; empty: one built-in 64-byte JSON record
   std::uint32_t threads = 1;
   double seconds = 2.0;
+  std::string metrics_addr;  ///< --metrics-addr HOST:PORT; empty: no metrics endpoint
   bool json = false;
 };
 int bench(const BenchOptions& options);
@@ -60,6 +62,7 @@ struct PipelineCommandOptions {
   bool json = false;     ///< the summary as one JSON object
   std::string cache_dir;
   bool no_cache = false;
+  std::string metrics_addr;  ///< run: --metrics-addr (empty: off)
 };
 /// Runs the pipeline; exit status as `run`: 0, 1 some record failed, 2 setup
 /// or I/O error, 128 + signo when stopped by SIGINT/SIGTERM (after draining).

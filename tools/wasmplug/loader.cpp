@@ -25,6 +25,7 @@ std::unique_ptr<Runtime> make_runtime(const PluginSetup& setup) {
                  static_cast<int>(r.message.size()), r.message.data());
   };
   config.module_cache.directory = cache_directory(setup);
+  config.metrics = setup.metrics;
   auto runtime = Runtime::create(config);
   if (!runtime) {
     complain(runtime.error().to_string());

@@ -36,6 +36,7 @@ struct PluginSetup {
   bool wasi = false;            ///< LoadOptions::wasi
   std::string cache_dir;        ///< compiled-code cache; empty: the default location
   bool no_cache = false;        ///< --no-cache
+  std::shared_ptr<MetricsSink> metrics;  ///< RuntimeConfig::metrics (--metrics-addr); null: none
 };
 
 /// Where the CLI keeps compiled code: `setup.cache_dir`, else

@@ -5,6 +5,7 @@
 #include <exception>
 
 #include "commands.hpp"
+#include "metrics_endpoint.hpp"
 #include "new.hpp"
 #include "options.hpp"
 
@@ -36,6 +37,7 @@ int run_cli(int argc, char** argv) {
                       "Threads doing the work, the one reading and writing included (default: the hardware's); "
                       "output keeps the input's order")
       ->check(CLI::Range(1, 256));
+  add_metrics_option(*run_cmd, run_opts.metrics_addr);
   add_json_flag(*run_cmd, run_opts.json, "The summary (on stderr)");
   run_cmd->footer(
       "A record longer than the plugin's input limit (1 MiB) is a failed record (LimitExceeded), never held in\n"
@@ -50,6 +52,7 @@ int run_cli(int argc, char** argv) {
                         "Records to cycle through, at most 64 MiB (default: one 64-byte JSON record)");
   bench_cmd->add_option("--threads", bench_opts.threads, "Calling threads")->check(CLI::Range(1, 256));
   bench_cmd->add_option("--seconds", bench_opts.seconds, "How long to run")->check(CLI::Range(0.1, 600.0));
+  add_metrics_option(*bench_cmd, bench_opts.metrics_addr);
   add_json_flag(*bench_cmd, bench_opts.json, "The results");
   bench_cmd->footer("Exit status: 0 every call succeeded, 1 some call failed (the first failure on stderr), 2 setup error.");
 
@@ -71,6 +74,7 @@ int run_cli(int argc, char** argv) {
     sub->add_flag("--no-cache", pipe_opts.no_cache, "Do not use the compiled-code cache");
   }
   pipe_run->add_flag("--dry-run", pipe_opts.dry_run, "Only check the file (as `pipeline check`)");
+  add_metrics_option(*pipe_run, pipe_opts.metrics_addr);
   add_json_flag(*pipe_run, pipe_opts.json, "The summary (on stderr)");
   pipe_run->footer(
       "Exit status: 0 every record out or dropped, 1 some record failed (it is in the dead-letter file), 2 setup\n"

@@ -14,6 +14,7 @@
 #include "commands.hpp"
 #include "interrupt.hpp"
 #include "json_out.hpp"
+#include "metrics_endpoint.hpp"
 #include "wasmplug/pipeline.hpp"
 #ifdef WASMPLUG_HAVE_KAFKA
 #include "kafka/stages.hpp"
@@ -23,8 +24,10 @@ namespace wasmplug::cli {
 
 namespace {
 
-std::unique_ptr<Runtime> pipeline_runtime(const PipelineCommandOptions& options) {
+std::unique_ptr<Runtime> pipeline_runtime(const PipelineCommandOptions& options,
+                                          std::shared_ptr<PrometheusMetrics> metrics = nullptr) {
   RuntimeConfig config;
+  config.metrics = std::move(metrics);
   config.log_sink = [](const LogRecord& r) {
     std::fprintf(stderr, "[%.*s %.*s] %.*s\n", static_cast<int>(r.plugin.size()), r.plugin.data(),
                  static_cast<int>(to_string(r.level).size()), to_string(r.level).data(),
@@ -118,7 +121,12 @@ int pipeline_run(const PipelineCommandOptions& options) {
     complain(spec.error().message);
     return kExitSetup;
   }
-  auto runtime = pipeline_runtime(options);
+  // Before the plugins load: a bad or busy --metrics-addr fails fast.
+  auto endpoint = start_metrics_endpoint(options.metrics_addr);
+  if (!endpoint) {
+    return kExitSetup;
+  }
+  auto runtime = pipeline_runtime(options, endpoint->metrics);
   if (!runtime) {
     return kExitSetup;
   }
@@ -132,6 +140,12 @@ int pipeline_run(const PipelineCommandOptions& options) {
     return kExitSetup;
   }
   pipeline::Pipeline& p = **built;
+  // The pipeline's per-stage series beside the plugins' call metrics; removed
+  // (a scrape in progress waited for) before the pipeline is freed.
+  std::uint64_t renderer = 0;
+  if (endpoint->server) {
+    renderer = endpoint->server->add_renderer([&p](std::string& out) { p.render_metrics(out); });
+  }
   if (stop.received() != 0) {
     p.stop();  // nothing is read: the summary is all zeros
   }
@@ -181,6 +195,9 @@ int pipeline_run(const PipelineCommandOptions& options) {
   }
   if (!print_summary(options.file, st, signo, status, options.json) && status < kExitSetup) {
     status = kExitSetup;
+  }
+  if (endpoint->server) {
+    endpoint->server->remove_renderer(renderer);
   }
   built->reset();
   (void)runtime->quiesce();

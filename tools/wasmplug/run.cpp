@@ -21,6 +21,7 @@
 #include "io.hpp"
 #include "json_out.hpp"
 #include "loader.hpp"
+#include "metrics_endpoint.hpp"
 #include "pipeline.hpp"
 
 namespace wasmplug::cli {
@@ -328,8 +329,14 @@ bool print_summary(const Counts& c, double seconds, int signo, std::uint64_t las
 int run(const RunOptions& options) {
   // From the start: a signal while the plugin compiles also ends in a summary.
   StopSignals stop;
+  // Before the plugin loads: a bad or busy --metrics-addr fails fast.
+  auto endpoint = start_metrics_endpoint(options.metrics_addr);
+  if (!endpoint) {
+    return kExitSetup;
+  }
   PluginSetup setup = options.setup;
   setup.pool_size = options.threads;  // one warm instance per worker
+  setup.metrics = endpoint->metrics;
   auto loaded = load_plugin(setup);
   if (!loaded) {
     return kExitSetup;

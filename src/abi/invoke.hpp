@@ -1,0 +1,37 @@
+// abi_invoke: one hook call through the plugin's ABI adapter. Inline, so that
+// an isolation strategy reaches the adapter's invoke in one hop (the path
+// Runtime::call → dispatch_call → WarmPool::call / call_fresh → <profile>::invoke
+// → GuestMemory stays within five).
+#pragma once
+
+#include <cstdint>
+#include <span>
+
+#include "abi/cc_lb.hpp"
+#include "abi/kestrel.hpp"
+#include "abi/native.hpp"
+#include "abi/rustcdc.hpp"
+#include "instance/instance.hpp"
+
+namespace wasmplug::detail {
+
+/// Calls `hook` with `input` through the plugin's ABI profile. WASI
+/// proc_exit(0) during a hook call is the call's normal end with no result
+/// from the guest: filter and transform drop, observe is done.
+[[nodiscard]] inline Result<Output> abi_invoke(Instance& instance, Hook hook, std::span<const std::uint8_t> input) {
+  Result<Output> out = [&]() -> Result<Output> {
+    switch (instance.plugin().abi()) {
+      case AbiProfile::Native: return native::invoke(instance, hook, input);
+      case AbiProfile::CcLb: return cc_lb::invoke(instance, hook, input);
+      case AbiProfile::Rustcdc: return rustcdc::invoke(instance, hook, input);
+      case AbiProfile::Kestrel: return kestrel_abi::invoke(instance, hook);  // the event comes through host calls
+    }
+    return instance.state().error(ErrorKind::InvalidArgument, "unknown ABI profile", Phase::Call);
+  }();
+  if (!out && instance.state().exited) [[unlikely]] {
+    return Output{hook == Hook::Observe ? Output::Kind::Done : Output::Kind::Drop, {}};
+  }
+  return out;
+}
+
+}  // namespace wasmplug::detail

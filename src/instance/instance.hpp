@@ -1,0 +1,125 @@
+// Instance — one store holding one instance of a plugin, with its limits,
+// deadline and the plugin's ABI exports resolved. The shared call machinery
+// under every ABI adapter: typed calls into the guest, error classification,
+// and the guest memory view.
+//
+// Not thread-safe: one thread uses an Instance at a time.
+#pragma once
+
+#include <algorithm>
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <type_traits>
+#include <vector>
+
+#include <wasmtime.h>
+
+#include "instance/call_state.hpp"
+#include "instance/guest_memory.hpp"
+#include "engine/engine.hpp"
+#include "engine/handle.hpp"
+#include "engine/native_stack.hpp"
+#include "wasmplug/error.hpp"
+#include "wasmplug/plugin.hpp"
+
+namespace wasmplug::detail {
+
+class Instance {
+ public:
+  /// New store (memory/table limits, deadline and fuel armed for a first
+  /// call), then instantiation from the plugin's instance-pre; the start
+  /// function, if any, runs under that deadline. Phase: Instantiate.
+  [[nodiscard]] static Result<std::unique_ptr<Instance>> create(const Engine& engine,
+                                                                const Plugin& plugin,
+                                                                std::optional<Hook> hook);
+  ~Instance();
+  Instance(const Instance&) = delete;
+  Instance& operator=(const Instance&) = delete;
+
+  /// Re-arms the deadline and fuel budget for a new call of `hook`.
+  void begin_call(std::optional<Hook> hook);
+
+  /// The ABI export at `spec_index` (AbiSpec::exports), or nullptr if absent.
+  [[nodiscard]] const wasmtime_func_t* func(std::size_t spec_index) const noexcept {
+    const auto& f = funcs_[spec_index];
+    return f ? &*f : nullptr;
+  }
+
+  /// A view of guest memory now; invalid after any guest call or grow.
+  [[nodiscard]] GuestMemory memory() const noexcept;
+  /// A view covering [ptr, ptr+len) if memory does (CallState::covering).
+  [[nodiscard]] GuestMemory memory_covering(std::uint64_t ptr, std::uint64_t len) noexcept {
+    return state_.covering(context_, ptr, len);
+  }
+  /// True when memory cannot grow by another page without passing the limit.
+  [[nodiscard]] bool memory_at_limit() const noexcept;
+
+  [[nodiscard]] CallState& state() noexcept { return state_; }
+  [[nodiscard]] const Plugin& plugin() const noexcept { return *plugin_; }
+
+  /// Calls `func` with `args` on the unchecked path (signatures were checked
+  /// exactly at admission). Any trap or error becomes an Error for `phase`.
+  template <class R, class... A>
+  [[nodiscard]] Result<R> call(const wasmtime_func_t& func, Phase phase, A... args) {
+    if (const auto left = native_stack_left(); left && *left < stack_needed_) [[unlikely]] {
+      return stack_error(phase, *left);
+    }
+    constexpr std::size_t kResults = std::is_void_v<R> ? 0 : 1;
+    constexpr std::size_t kSlots = std::max<std::size_t>({sizeof...(A), kResults, 1});
+    std::array<wasmtime_val_raw_t, kSlots> raw{};
+    std::size_t i = 0;
+    ((put(raw[i++], args)), ...);
+    state_.phase = phase;
+    wasm_trap_t* trap = nullptr;
+    wasmtime_error_t* error = wasmtime_func_call_unchecked(
+        context_, &func, raw.data(), std::max(sizeof...(A), kResults), &trap);
+    if (error != nullptr || trap != nullptr) {
+      return classify(phase, error, trap);
+    }
+    if constexpr (std::is_void_v<R>) {
+      return {};
+    } else {
+      return get<R>(raw[0]);
+    }
+  }
+
+  /// Turns a failed guest call into an Error (takes ownership of both).
+  [[nodiscard]] Error classify(Phase phase, wasmtime_error_t* error, wasm_trap_t* trap);
+
+  /// InvalidArgument when this thread has too little native stack left to
+  /// enter wasm safely (max_wasm_stack + kHostStackHeadroom).
+  [[nodiscard]] Result<void> check_native_stack(Phase phase) const;
+  /// The InvalidArgument of check_native_stack for `left` bytes of stack.
+  [[nodiscard]] Error stack_error(Phase phase, std::size_t left) const;
+
+ private:
+  Instance(const Engine& engine, const Plugin& plugin);
+
+  static void put(wasmtime_val_raw_t& slot, std::uint32_t v) { slot.i32 = static_cast<std::int32_t>(v); }
+  static void put(wasmtime_val_raw_t& slot, std::int32_t v) { slot.i32 = v; }
+  static void put(wasmtime_val_raw_t& slot, std::uint64_t v) { slot.i64 = static_cast<std::int64_t>(v); }
+  static void put(wasmtime_val_raw_t& slot, std::int64_t v) { slot.i64 = v; }
+  template <class R>
+  static R get(const wasmtime_val_raw_t& slot) {
+    if constexpr (sizeof(R) == 4) {
+      return static_cast<R>(slot.i32);
+    } else {
+      static_assert(sizeof(R) == 8);
+      return static_cast<R>(slot.i64);
+    }
+  }
+
+  const Engine* engine_;
+  const Plugin* plugin_;
+  CallState state_;
+  StoreHandle store_;
+  wasmtime_context_t* context_ = nullptr;
+  wasmtime_instance_t instance_{};
+  std::vector<std::optional<wasmtime_func_t>> funcs_;
+  std::uint64_t deadline_epochs_;  // epoch ticks first armed for a call
+  std::size_t stack_needed_;       // max_wasm_stack + kHostStackHeadroom
+};
+
+}  // namespace wasmplug::detail

@@ -1,0 +1,22 @@
+// The one entry for a hook call: prechecks, isolation choice, metrics.
+#pragma once
+
+#include <cstdint>
+#include <span>
+
+#include "instance/call_state.hpp"
+#include "engine/engine.hpp"
+#include "wasmplug/error.hpp"
+#include "wasmplug/plugin.hpp"
+#include "wasmplug/runtime.hpp"
+
+namespace wasmplug::detail {
+
+/// Runtime::prepare: one instance, initialisers only.
+[[nodiscard]] Result<void> prepare(const Engine& engine, const Plugin& plugin);
+
+/// `context`: handed to host functions for this call only (may be null).
+[[nodiscard]] Result<Output> dispatch_call(const Engine& engine, const Plugin& plugin, Hook hook,
+                                           std::span<const std::uint8_t> input, HostContext* context = nullptr);
+
+}  // namespace wasmplug::detail
