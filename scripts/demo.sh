@@ -24,3 +24,13 @@ echo "--- first records of build/demo/pipeline-out.jsonl:"
 head -n 2 build/demo/pipeline-out.jsonl
 echo "--- build/demo/pipeline-dead-letter.jsonl:"
 cat build/demo/pipeline-dead-letter.jsonl
+
+# torvyn components as source, processors and sink (docs/pipelines.md,
+# "Component stages"), when the build made the test components (rust in
+# WASMPLUG_GUEST_LANGS): 1,000 events, prefixed and uppercased, into a sink
+# component that pauses every 100th and checks at complete() that all came.
+if [ -f build/tests/guests/torvyn/source.wasm ]; then
+  ./build/tools/wasmplug/wasmplug pipeline run examples/pipelines/components.toml
+else
+  echo "demo: no torvyn components in build/tests/guests/torvyn (rust not in WASMPLUG_GUEST_LANGS): skipping components.toml"
+fi

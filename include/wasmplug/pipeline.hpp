@@ -19,6 +19,7 @@
 #include "wasmplug/error.hpp"
 #include "wasmplug/plugin.hpp"
 #include "wasmplug/runtime.hpp"
+#include "wasmplug/torvyn.hpp"
 
 namespace wasmplug::pipeline {
 
@@ -139,6 +140,11 @@ class Source {
   /// written to the dead-letter file), in production order: a Kafka source
   /// commits offsets here. Default: nothing.
   virtual void acknowledge(std::span<const Ack> acks) { (void)acks; }
+  /// Backpressure, on the source thread: `paused` = true when every batch
+  /// is in flight and the source has to wait (the queues are full), false
+  /// once a batch came back, before the next pull. A component source
+  /// passes it on as notify-backpressure. Default: nothing.
+  virtual void backpressure(bool paused) { (void)paused; }
   /// Stop producing: the next (or a blocked) pull returns what is already
   /// buffered and then End. Thread-safe; may be called more than once.
   virtual void interrupt() noexcept = 0;
@@ -178,6 +184,11 @@ class Sink {
   /// source is told so. An error ends the pipeline: records of this batch
   /// and later count as failed (sink stage), never as out.
   [[nodiscard]] virtual Result<SinkStatus> push(const RecordBatch& batch) = 0;
+  /// What the pipeline calls: as push, for a sink that can fail single
+  /// records. It may mark Out entries Failed (batch.fail): those go to the
+  /// dead-letter file and count as failed by the sink; the rest are out.
+  /// Default: push(batch).
+  [[nodiscard]] virtual Result<SinkStatus> push_records(RecordBatch& batch) { return push(batch); }
   /// After Pause: blocks until the sink takes more (Ready), or up to `wait`
   /// (Pause: asked again). Backpressure: meanwhile the queues fill and the
   /// source stops reading. Default: Ready.
@@ -312,7 +323,56 @@ class Pipeline {
 [[nodiscard]] std::unique_ptr<Processor> make_plugin_processor(const Runtime& runtime,
                                                                std::shared_ptr<const Plugin> plugin, Hook hook);
 
+// ---- Component stages (torvyn, wasmplug/torvyn.hpp) -------------------------
+
+/// A source backed by a data-source component: one instance (init with the
+/// component's config), pull until `none` (then teardown and End). The
+/// pipeline assigns each element's position (0, 1, ...: its sequence).
+/// When the queues fill it calls notify-backpressure(pause), and (ready)
+/// before it pulls again. A failing pull (a process-error or a trap) is a
+/// failed record (dead-letter) and pulling goes on; an open circuit breaker
+/// is waited out; `fatal` ends the source with that error.
+/// InvalidArgument unless the component's world is data-source; the
+/// instantiate error (init refused its config ...) otherwise.
+[[nodiscard]] Result<std::unique_ptr<Source>> make_component_source(
+    const std::shared_ptr<const torvyn::Component>& component);
+
+/// A processor backed by a transform / managed-transform component: one
+/// instance per worker thread that calls it at once, each made on first
+/// use (one is made here, so that init errors show at once). emit → Emit,
+/// drop → Drop. A process-error fails that record (dead-letter) with its
+/// case in the message: invalid-input, internal; unavailable (the
+/// instance's circuit breaker opens after ErrorPolicy::breaker_failures in
+/// a row: Tripped); deadline-exceeded (Timeout). After `fatal` the
+/// component gets nothing more: every later record fails without entering
+/// it. A trap fails the record; the instance restarts.
+[[nodiscard]] Result<std::unique_ptr<Processor>> make_component_processor(
+    std::shared_ptr<const torvyn::Component> component);
+
+/// A sink backed by a data-sink component: push each record that came
+/// out; `pause` holds the next push back for `pause` (the pipeline's
+/// queues fill and the source stops: backpressure). A process-error or a
+/// trap fails that record only (dead-letter); `fatal` ends the pipeline
+/// (the records not yet accepted count failed). complete() at the end
+/// (its error fails the run), then teardown.
+[[nodiscard]] Result<std::unique_ptr<Sink>> make_component_sink(const std::shared_ptr<const torvyn::Component>& component,
+                                                                std::chrono::milliseconds pause);
+
 // ---- Pipeline files (TOML) --------------------------------------------------
+
+/// A component stage (`type = "component"`) as a pipeline file describes it.
+struct ComponentSpec {
+  std::string path;        ///< the component (relative: to the pipeline file's directory)
+  std::string world;       ///< transform | managed-transform (processors), data-source, data-sink
+  std::string config;      ///< the text lifecycle.init gets (worlds with lifecycle)
+  std::uint32_t deadline_ms = 50;
+  std::uint32_t memory_mb = 16;
+  std::uint32_t max_record_bytes = 1u << 20;   ///< Limits::max_input_bytes and max_output_bytes
+  std::uint32_t buffer_budget_mb = 32;         ///< BufferLimits::budget_bytes
+  std::uint32_t breaker_failures = 5;          ///< ErrorPolicy::breaker_failures (0 = no breaker)
+  std::uint32_t breaker_cooldown_ms = 1000;    ///< ErrorPolicy::breaker_cooldown
+  std::uint32_t pause_ms = 10;                 ///< sinks: how long `pause` holds the next push back
+};
 
 /// Makes a processor of a type the file names (`type = "..."`) from its
 /// table's keys (all strings, as written; validated by the factory). Used
@@ -339,6 +399,8 @@ struct ProcessorSpec {
   std::string schema;
   /// kestrel: where the rule's alerts go, JSON lines; "-" = stderr (default).
   std::string alerts = "-";
+  /// type = "component" (or type "plugin" with abi = "torvyn").
+  ComponentSpec component;
   /// Every key of the table as text (for ProcessorFactory types).
   std::map<std::string, std::string> keys;
   int line = 0;  ///< where the table starts in the file
@@ -359,12 +421,14 @@ struct StageSpec {
 struct PipelineSpec {
   std::string file;  ///< for messages
   PipelineOptions options;
-  std::string source_type = "file";  ///< file | stdin
+  std::string source_type = "file";  ///< file | stdin | component
+  ComponentSpec source_component;    ///< source_type == "component" (source_path is its path)
   std::string source_path;
   Framing source_framing = Framing::Lines;
   std::uint32_t source_max_record_bytes = 1u << 20;
   std::vector<ProcessorSpec> processors;
-  std::string sink_type = "file";  ///< file | stdout
+  std::string sink_type = "file";  ///< file | stdout | component
+  ComponentSpec sink_component;    ///< sink_type == "component" (sink_path is its path)
   std::string sink_path;
   Framing sink_framing = Framing::Lines;
   /// source_type / sink_type "kafka": the table, for the StageFactory.

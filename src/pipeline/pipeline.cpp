@@ -120,17 +120,26 @@ void Pipeline::State::source_loop() {
   std::uint64_t sequence = 0;
   for (;;) {
     RecordBatch* batch = nullptr;
+    bool paused = false;
     {
       std::unique_lock lock(mutex);
       if (free.empty()) {
         // Every batch is in flight: the queue is full, so the source waits
-        // (and reads nothing) until the sink returns one.
+        // (and reads nothing) until the sink returns one. The source hears
+        // of it outside the lock (a component source calls its guest).
+        lock.unlock();
+        source->backpressure(true);
+        paused = true;
+        lock.lock();
         const auto waited = Clock::now();
         batch_free.wait(lock, [&] { return !free.empty(); });
         add(source_stage().paused_ns, nanos_since(waited));
       }
       batch = free.back();
       free.pop_back();
+    }
+    if (paused) {
+      source->backpressure(false);
     }
     batch->clear();
     bool end = false;
@@ -317,9 +326,10 @@ void Pipeline::State::deliver(RecordBatch& batch) {
   add(counters.bytes_in, bytes);
   const auto started_at = Clock::now();
   std::uint64_t paused_ns = 0;
+  std::uint64_t failed_by_sink = 0;  // records the sink failed one by one (push_records)
   if (to_sink != 0 && !sink_error) {
     try {
-      Result<SinkStatus> status = sink->push(batch);
+      Result<SinkStatus> status = sink->push_records(batch);
       while (status && *status == SinkStatus::Pause) {
         // Paused: this thread waits, batches pile up behind it, the source
         // runs out of free batches and stops reading.
@@ -332,6 +342,12 @@ void Pipeline::State::deliver(RecordBatch& batch) {
       }
     } catch (const std::exception& e) {
       sink_error = Error{ErrorKind::Io, Phase::Call, "", "", std::string("the sink failed: ") + e.what()};
+    }
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+      const RecordBatch::Entry& entry = batch.entry(i);
+      if (entry.outcome == Outcome::Failed && batch.error(i).stage == counters.name) {
+        ++failed_by_sink;
+      }
     }
     if (sink_error) {
       request_stop();  // nothing more can come out: stop reading, drain into the dead-letter file
@@ -348,7 +364,8 @@ void Pipeline::State::deliver(RecordBatch& batch) {
     }
     add(counters.failed, to_sink);
   } else {
-    add(counters.out, to_sink);
+    add(counters.out, to_sink - failed_by_sink);
+    add(counters.failed, failed_by_sink);
   }
   std::vector<Ack> acks;
   acks.reserve(batch.size());

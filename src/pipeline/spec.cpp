@@ -156,6 +156,30 @@ std::string node_text(const toml::node& node) {
   return {};
 }
 
+/// The keys every component stage takes, besides `type` (and a processor's `name`/`abi`, a sink's `pause_ms`).
+std::optional<Error> parse_component(const Reader& r, const toml::table& table, const std::string& where,
+                                     std::initializer_list<std::string_view> worlds, ComponentSpec& c) {
+  c.world = std::string(*worlds.begin());
+  for (auto e : {r.string(table, where, "path", c.path), r.choice(table, where, "world", worlds, c.world),
+                 r.string(table, where, "config", c.config),
+                 r.integer(table, where, "deadline_ms", 1, 60'000, c.deadline_ms),
+                 r.integer(table, where, "memory_mb", 1, 4096, c.memory_mb),
+                 r.integer(table, where, "max_record_bytes", 1, 16 << 20, c.max_record_bytes),
+                 r.integer(table, where, "buffer_budget_mb", 1, 4096, c.buffer_budget_mb),
+                 r.integer(table, where, "breaker_failures", 0, 1'000'000, c.breaker_failures),
+                 r.integer(table, where, "breaker_cooldown_ms", 1, 3'600'000, c.breaker_cooldown_ms),
+                 r.integer(table, where, "pause_ms", 1, 60'000, c.pause_ms)}) {
+    if (e) {
+      return e;
+    }
+  }
+  if (c.path.empty()) {
+    return r.at(table, where + " of type \"component\" needs key 'path' (the component's .wasm file)");
+  }
+  c.path = r.resolve(c.path);
+  return std::nullopt;
+}
+
 std::optional<Error> parse_processor(const Reader& r, const toml::table& table, std::size_t index,
                                      ProcessorSpec& p) {
   p.line = static_cast<int>(table.source().begin.line);
@@ -168,6 +192,28 @@ std::optional<Error> parse_processor(const Reader& r, const toml::table& table, 
   }
   for (const auto& [key, node] : table) {
     p.keys[std::string(key.str())] = node_text(node);
+  }
+  if (p.type == "plugin" && table.get("abi") != nullptr && node_text(*table.get("abi")) == "torvyn") {
+    p.type = "component";  // abi = "torvyn": the same stage as type = "component"
+  }
+  if (p.type == "component") {
+    if (auto e = r.only(table, where, {"type", "name", "abi", "path", "world", "config", "deadline_ms", "memory_mb",
+                                       "max_record_bytes", "buffer_budget_mb", "breaker_failures",
+                                       "breaker_cooldown_ms"})) {
+      return e;
+    }
+    p.abi = "torvyn";
+    if (auto e = r.choice(table, where, "abi", {"torvyn"}, p.abi)) {
+      return e;
+    }
+    if (auto e = parse_component(r, table, where, {"transform", "managed-transform"}, p.component)) {
+      return e;
+    }
+    p.path = p.component.path;
+    if (p.name.empty()) {
+      p.name = std::filesystem::path(p.path).stem().string();
+    }
+    return std::nullopt;
   }
   if (p.type != "plugin") {
     return std::nullopt;  // a factory's type: its keys are its own to check
@@ -183,7 +229,7 @@ std::optional<Error> parse_processor(const Reader& r, const toml::table& table, 
     return r.at_line(p.line, where + " needs key 'path' (the plugin's .wasm file)");
   }
   p.path = r.resolve(p.path);
-  if (auto e = r.choice(table, where, "abi", {"native", "cc-lb", "rustcdc", "kestrel"}, p.abi)) {
+  if (auto e = r.choice(table, where, "abi", {"native", "cc-lb", "rustcdc", "kestrel", "torvyn"}, p.abi)) {
     return e;
   }
   if (auto e = r.string(table, where, "hook", p.hook)) {
@@ -326,6 +372,40 @@ AbiProfile profile_of(std::string_view abi) {
   return AbiProfile::Native;
 }
 
+/// Loads a component stage's component (admission, compile, through the runtime's cache).
+Result<std::shared_ptr<const torvyn::Component>> load_component_stage(Runtime& runtime, const ComponentSpec& c,
+                                                                      const std::string& name,
+                                                                      const std::string& where) {
+  torvyn::ComponentOptions options;
+  options.name = name;
+  options.world = torvyn::parse_world(c.world).value_or(torvyn::World::Transform);
+  options.limits.deadline = std::chrono::milliseconds(c.deadline_ms);
+  options.limits.memory_bytes = std::uint64_t{c.memory_mb} << 20;
+  options.limits.max_input_bytes = c.max_record_bytes;
+  options.limits.max_output_bytes = c.max_record_bytes;
+  options.buffers.budget_bytes = std::uint64_t{c.buffer_budget_mb} << 20;
+  options.errors.breaker_failures = c.breaker_failures;
+  options.errors.breaker_cooldown = std::chrono::milliseconds(c.breaker_cooldown_ms);
+  options.config = c.config;
+  auto component = runtime.load_component_file(c.path, options);
+  if (!component) {
+    Error e = std::move(component).error();
+    e.message = where + ": " + e.message;
+    return e;
+  }
+  return std::move(component).value();
+}
+
+template <class T>
+Result<T> in_stage(Result<T> made, const std::string& where) {
+  if (!made) {
+    Error e = std::move(made).error();
+    e.message = where + ": " + e.message;
+    return e;
+  }
+  return made;
+}
+
 }  // namespace
 
 Result<PipelineSpec> parse_pipeline(std::string_view text, const std::string& file) {
@@ -407,11 +487,27 @@ Result<PipelineSpec> parse_pipeline(std::string_view text, const std::string& fi
     spec.source_stage = std::move(ext);
   } else {
     const toml::table& t = *source->as_table();
-    if (auto e = r.only(t, "[source]", {"type", "path", "framing", "max_record_bytes"})) {
+    // "kafka" was taken above; it is listed so that a typo's message names it.
+    if (auto e = r.choice(t, "[source]", "type", {"file", "stdin", "component", "kafka"}, spec.source_type)) {
       return *e;
     }
-    for (auto e : {r.choice(t, "[source]", "type", {"file", "stdin"}, spec.source_type),
-                   r.string(t, "[source]", "path", spec.source_path),
+    if (spec.source_type == "component") {
+      if (auto e = r.only(t, "[source]", {"type", "path", "world", "config", "deadline_ms", "memory_mb",
+                                          "max_record_bytes", "buffer_budget_mb", "breaker_failures",
+                                          "breaker_cooldown_ms"})) {
+        return *e;
+      }
+      if (auto e = parse_component(r, t, "[source]", {"data-source"}, spec.source_component)) {
+        return *e;
+      }
+      spec.source_path = spec.source_component.path;
+    } else if (auto e = r.only(t, "[source]", {"type", "path", "framing", "max_record_bytes"})) {
+      return *e;
+    }
+  }
+  if (spec.source_type != "component" && !spec.source_stage) {
+    const toml::table& t = *source->as_table();
+    for (auto e : {r.string(t, "[source]", "path", spec.source_path),
                    framing(r, t, "[source]", spec.source_framing),
                    r.integer(t, "[source]", "max_record_bytes", 1, 1 << 30, spec.source_max_record_bytes)}) {
       if (e) {
@@ -471,6 +567,21 @@ Result<PipelineSpec> parse_pipeline(std::string_view text, const std::string& fi
     spec.sink_stage = std::move(ext);
   } else {
     const toml::table& t = *sink->as_table();
+    if (auto e = r.choice(t, "[sink]", "type", {"file", "stdout", "component", "kafka"}, spec.sink_type)) {
+      return *e;
+    }
+    if (spec.sink_type == "component") {
+      if (auto e = r.only(t, "[sink]", {"type", "path", "world", "config", "deadline_ms", "memory_mb",
+                                        "max_record_bytes", "buffer_budget_mb", "breaker_failures",
+                                        "breaker_cooldown_ms", "pause_ms"})) {
+        return *e;
+      }
+      if (auto e = parse_component(r, t, "[sink]", {"data-sink"}, spec.sink_component)) {
+        return *e;
+      }
+      spec.sink_path = spec.sink_component.path;
+      return spec;
+    }
     if (auto e = r.only(t, "[sink]", {"type", "path", "framing"})) {
       return *e;
     }
@@ -509,6 +620,18 @@ Result<std::vector<NamedProcessor>> make_processors(const PipelineSpec& spec, Ru
   std::vector<NamedProcessor> processors;
   for (const ProcessorSpec& p : spec.processors) {
     const std::string where = spec.file + ":" + std::to_string(p.line) + ": processor '" + p.name + "'";
+    if (p.type == "component") {
+      auto component = load_component_stage(runtime, p.component, p.name, where);
+      if (!component) {
+        return std::move(component).error();
+      }
+      auto made = in_stage(make_component_processor(std::move(component).value()), where);
+      if (!made) {
+        return std::move(made).error();
+      }
+      processors.push_back(NamedProcessor{p.name, "component:" + p.component.world, std::move(made).value()});
+      continue;
+    }
     if (p.type != "plugin") {
       auto factory = factories.find(p.type);
       if (factory == factories.end()) {
@@ -598,6 +721,14 @@ Result<std::unique_ptr<Pipeline>> build_with_external_stages(const PipelineSpec&
   if (!processors) {
     return std::move(processors).error();
   }
+  if (!spec.source_stage && spec.source_type != "file" && spec.source_type != "stdin") {
+    return config_error(spec.file + ": a [source] of type '" + spec.source_type +
+                        "' cannot be combined with a Kafka [sink] or [dead_letter] (use file or stdin)");
+  }
+  if (!spec.sink_stage && spec.sink_type != "file" && spec.sink_type != "stdout") {
+    return config_error(spec.file + ": a [sink] of type '" + spec.sink_type +
+                        "' cannot be combined with a Kafka [source] (use file or stdout)");
+  }
   auto made = stages(spec);
   if (!made) {
     return std::move(made).error();
@@ -605,10 +736,6 @@ Result<std::unique_ptr<Pipeline>> build_with_external_stages(const PipelineSpec&
   ExternalStages external = std::move(made).value();
   std::unique_ptr<Source> source = std::move(external.source);
   if (!source) {
-    if (spec.source_type != "file" && spec.source_type != "stdin") {
-      return config_error(spec.file + ": a [source] of type '" + spec.source_type +
-                          "' cannot be combined with a Kafka [sink] or [dead_letter] (use file or stdin)");
-    }
     auto file = make_file_source(spec.source_path, spec.source_framing, spec.source_max_record_bytes);
     if (!file) {
       return std::move(file).error();
@@ -617,10 +744,6 @@ Result<std::unique_ptr<Pipeline>> build_with_external_stages(const PipelineSpec&
   }
   std::unique_ptr<Sink> sink = std::move(external.sink);
   if (!sink) {
-    if (spec.sink_type != "file" && spec.sink_type != "stdout") {
-      return config_error(spec.file + ": a [sink] of type '" + spec.sink_type +
-                          "' cannot be combined with a Kafka [source] (use file or stdout)");
-    }
     auto file = make_file_sink(spec.sink_path, spec.sink_framing);
     if (!file) {
       return std::move(file).error();
@@ -643,11 +766,33 @@ Result<std::unique_ptr<Pipeline>> build_pipeline(const PipelineSpec& spec, Runti
   if (!processors) {
     return std::move(processors).error();
   }
-  auto source = make_file_source(spec.source_path, spec.source_framing, spec.source_max_record_bytes);
+  Result<std::unique_ptr<Source>> source = Error{};
+  if (spec.source_type == "component") {
+    const std::string where = spec.file + ": [source]";
+    auto component = load_component_stage(runtime, spec.source_component, "source", where);
+    if (!component) {
+      return std::move(component).error();
+    }
+    source = in_stage(make_component_source(std::move(component).value()), where);
+  } else {
+    source = make_file_source(spec.source_path, spec.source_framing, spec.source_max_record_bytes);
+  }
   if (!source) {
     return std::move(source).error();
   }
-  auto sink = make_file_sink(spec.sink_path, spec.sink_framing);
+  Result<std::unique_ptr<Sink>> sink = Error{};
+  if (spec.sink_type == "component") {
+    const std::string where = spec.file + ": [sink]";
+    auto component = load_component_stage(runtime, spec.sink_component, "sink", where);
+    if (!component) {
+      return std::move(component).error();
+    }
+    sink = in_stage(make_component_sink(std::move(component).value(),
+                                        std::chrono::milliseconds(spec.sink_component.pause_ms)),
+                    where);
+  } else {
+    sink = make_file_sink(spec.sink_path, spec.sink_framing);
+  }
   if (!sink) {
     return std::move(sink).error();
   }

@@ -371,7 +371,36 @@ TEST(KafkaPipelineConfig, MistakesNameTheFileLineAndKey) {
              "[dead_letter] needs key 'type'");
   fails_with("[source]\ntype = \"stdin\"\n" + sink + "\n[dead_letter]\ntype = \"file\"\n",
              "p.toml:9: [dead_letter] key 'type' must be \"kafka\", got 'file'");
-  fails_with("[source]\ntype = \"kafak\"\n" + sink, "p.toml:2: [source] key 'type' must be one of file, stdin");
+  fails_with("[source]\ntype = \"kafak\"\n" + sink,
+             "p.toml:2: [source] key 'type' must be one of file, stdin, component, kafka, got 'kafak'");
+}
+
+// A component stage on the other side of a Kafka one is refused by name
+// (not opened as a file at the component's path).
+TEST(KafkaPipelineConfig, AComponentStageBesideAKafkaStageIsRefusedByName) {
+  auto runtime = Runtime::create({});
+  ASSERT_TRUE(runtime.ok());
+  const std::string kafka_sink = "\n[sink]\ntype = \"kafka\"\nbrokers = \"b:1\"\ntopic = \"out\"\n";
+  auto spec = pipeline::parse_pipeline(
+      "[source]\ntype = \"component\"\npath = \"source.wasm\"\nworld = \"data-source\"\n" + kafka_sink, "p.toml");
+  ASSERT_TRUE(spec.ok()) << spec.error().message;
+  auto built = pipeline::build_pipeline(*spec, **runtime, {}, &make_kafka_stages);
+  ASSERT_FALSE(built.ok());
+  EXPECT_EQ(built.error().kind, ErrorKind::InvalidArgument);
+  EXPECT_NE(built.error().message.find("p.toml: a [source] of type 'component' cannot be combined with a Kafka"),
+            std::string::npos)
+      << built.error().message;
+
+  spec = pipeline::parse_pipeline("[source]\ntype = \"kafka\"\nbrokers = \"b:1\"\ngroup = \"g\"\ntopics = \"t\"\n\n"
+                                  "[sink]\ntype = \"component\"\npath = \"sink.wasm\"\nworld = \"data-sink\"\n",
+                                  "p.toml");
+  ASSERT_TRUE(spec.ok()) << spec.error().message;
+  built = pipeline::build_pipeline(*spec, **runtime, {}, &make_kafka_stages);
+  ASSERT_FALSE(built.ok());
+  EXPECT_EQ(built.error().kind, ErrorKind::InvalidArgument);
+  EXPECT_NE(built.error().message.find("p.toml: a [sink] of type 'component' cannot be combined with a Kafka"),
+            std::string::npos)
+      << built.error().message;
 }
 
 TEST(KafkaPipelineConfig, WithoutTheKafkaFactoryTheTypeIsNamedAsUnavailable) {
