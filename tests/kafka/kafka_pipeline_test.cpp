@@ -370,7 +370,7 @@ TEST(KafkaPipelineConfig, MistakesNameTheFileLineAndKey) {
   fails_with("[source]\ntype = \"stdin\"\n" + sink + "\n[dead_letter]\ntopic = \"d\"\n",
              "[dead_letter] needs key 'type'");
   fails_with("[source]\ntype = \"stdin\"\n" + sink + "\n[dead_letter]\ntype = \"file\"\n",
-             "p.toml:9: [dead_letter] key 'type' must be \"kafka\", got 'file'");
+             "p.toml:8: [dead_letter] key 'type' must be \"kafka\", got 'file'");
   fails_with("[source]\ntype = \"kafak\"\n" + sink,
              "p.toml:2: [source] key 'type' must be one of file, stdin, component, kafka, got 'kafak'");
 }
