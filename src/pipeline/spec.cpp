@@ -711,11 +711,13 @@ Result<std::unique_ptr<Pipeline>> build_with_external_stages(const PipelineSpec&
                                                              const std::map<std::string, ProcessorFactory>& factories,
                                                              const StageFactory& stages) {
   if (!stages) {
-    const StageSpec& s = spec.source_stage ? *spec.source_stage
-                         : spec.sink_stage ? *spec.sink_stage
-                                           : *spec.dead_letter_stage;
-    return config_error(spec.file + ":" + std::to_string(s.line) + ": type '" + s.type +
-                        "' is not available in this build (wasmplug was built without librdkafka)");
+    for (const std::optional<StageSpec>* s : {&spec.source_stage, &spec.sink_stage, &spec.dead_letter_stage}) {
+      if (const StageSpec* stage = s->has_value() ? &s->value() : nullptr; stage != nullptr) {
+        return config_error(spec.file + ":" + std::to_string(stage->line) + ": type '" + stage->type +
+                            "' is not available in this build (wasmplug was built without librdkafka)");
+      }
+    }
+    return config_error(spec.file + ": Kafka stages are not available in this build");
   }
   auto processors = make_processors(spec, runtime, factories);
   if (!processors) {
