@@ -80,15 +80,27 @@ struct ComponentOptions {
   std::string name = "component";  ///< used in errors, logs and metrics
   World world = World::Transform;
   /// memory_bytes (all linear memories of an instance together),
-  /// table_elements, deadline (per call, wall clock), fuel (per call),
-  /// max_input_bytes (an element's payload), max_output_bytes (an emitted
-  /// payload). cpu_deadline and the guest-metrics fields do not apply.
+  /// table_elements, deadline (per call, wall clock), cpu_deadline (per
+  /// call, the calling thread's CPU time, checked at the epoch ticks; 1 ms..1 h
+  /// or none), fuel (per call), max_input_bytes (an element's payload),
+  /// max_output_bytes (an emitted payload). The guest-metrics fields do not
+  /// apply.
   Limits limits;
   BufferLimits buffers;
   ErrorPolicy errors;
   /// Passed to lifecycle.init when an instance is created (worlds with
   /// lifecycle). JSON recommended by torvyn; any UTF-8 text.
   std::string config;
+  /// Grants WASI 0.2 (off by default: any `wasi:` import is Rejected). On:
+  /// the component may import the WASI 0.2 interfaces Wasmtime's own
+  /// implementation (wasmtime-wasi, p2) provides, scoped: no files (no
+  /// preopens), no environment, no arguments, empty stdin, no network
+  /// (TCP, UDP and name lookup denied); clocks and random allowed (a clock
+  /// wait ends by the call's deadline; at most 1 MiB of random per request).
+  /// stdout and stderr become the component's log records (Info, one per
+  /// line) under RuntimeConfig::max_log_bytes_per_call / _lines_per_call.
+  /// Other imports are still refused naming the item.
+  bool wasi = false;
 };
 
 /// What admission found out about a component. Complete even when rejected.
@@ -107,8 +119,10 @@ struct Element {
   std::string_view content_type;
   std::uint64_t sequence = 0;
   std::uint64_t timestamp_ns = 0;
-  std::string_view trace_id;  ///< 32 hex characters or empty
-  std::string_view span_id;   ///< 16 hex characters or empty
+  /// 32 lowercase hex digits (W3C trace-context) or empty; anything else
+  /// fails the call with InvalidArgument (phase Write) before the guest runs.
+  std::string_view trace_id;
+  std::string_view span_id;  ///< 16 lowercase hex digits or empty (as trace_id)
   std::string_view flow_id;
   /// Absolute deadline of the element, CLOCK_MONOTONIC ns; 0 = none. The
   /// guest's flow-context.deadline-ns reports what remains of it.

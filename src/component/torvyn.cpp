@@ -75,6 +75,9 @@ Result<void> validate(const Engine& engine, const ComponentOptions& o) {
   if (l.deadline <= std::chrono::milliseconds(0) || l.deadline > std::chrono::hours(1)) {
     return bad("limits.deadline must be in 1 ms..1 h, got " + std::to_string(l.deadline.count()) + " ms");
   }
+  if (l.cpu_deadline && (*l.cpu_deadline <= std::chrono::milliseconds(0) || *l.cpu_deadline > std::chrono::hours(1))) {
+    return bad("limits.cpu_deadline must be in 1 ms..1 h, got " + std::to_string(l.cpu_deadline->count()) + " ms");
+  }
   if (l.fuel && !config.enable_fuel) {
     return bad("limits.fuel needs RuntimeConfig::enable_fuel");
   }
@@ -183,7 +186,7 @@ Result<Compiled> compile_and_admit(const Engine& engine, ModuleCache& cache, std
   }
   TvComponentHandle component(raw);
   TvBytes report_text;
-  wasmplug_tv_admit(component.get(), static_cast<std::uint32_t>(o.world), report_text.out());
+  wasmplug_tv_admit(component.get(), static_cast<std::uint32_t>(o.world), o.wasi, report_text.out());
   return Compiled{std::move(component), parse_report(report_text.text(), o.world, std::move(hash))};
 }
 
@@ -234,7 +237,7 @@ Result<std::shared_ptr<const torvyn::Component>> deserialize_component(const std
   }
   TvComponentHandle component(raw);
   TvBytes report_text;
-  wasmplug_tv_admit(component.get(), static_cast<std::uint32_t>(options.world), report_text.out());
+  wasmplug_tv_admit(component.get(), static_cast<std::uint32_t>(options.world), options.wasi, report_text.out());
   return make_component(engine,
                         Compiled{std::move(component), parse_report(report_text.text(), options.world, std::string())},
                         options);
@@ -278,6 +281,13 @@ Error outcome_error(const wasmplug_tv_outcome& out, const Component& c, std::str
   switch (out.status) {
     case WASMPLUG_TV_TRAP: {
       const TrapCode trap = trap_of(out.detail);
+      if (trap == TrapCode::Interrupt && out.cpu_overrun != 0) {
+        return Error{ErrorKind::Timeout, phase, c.name(), h,
+                     "the call used up its CPU deadline of " +
+                         std::to_string(c.options().limits.cpu_deadline.value_or(std::chrono::milliseconds(0)).count()) +
+                         " ms: " + message,
+                     trap};
+      }
       if (trap == TrapCode::Interrupt) {
         return Error{ErrorKind::Timeout, phase, c.name(), h,
                      "the call ran past its deadline of " + std::to_string(c.options().limits.deadline.count()) +
@@ -319,10 +329,49 @@ wasmplug_tv_limits limits_of(const detail::Engine& engine, const ComponentOption
   const auto deadline = std::chrono::duration_cast<std::chrono::nanoseconds>(o.limits.deadline);
   l.deadline_ns = static_cast<std::uint64_t>(deadline.count());
   l.epoch_ticks = engine.epoch_ticks(deadline);
+  if (o.limits.cpu_deadline) {
+    // The first look at the clocks comes by the earlier of the two budgets.
+    const auto cpu = std::chrono::duration_cast<std::chrono::nanoseconds>(*o.limits.cpu_deadline);
+    l.cpu_deadline_ns = static_cast<std::uint64_t>(cpu.count());
+    l.epoch_ticks = std::min(l.epoch_ticks, engine.epoch_ticks(cpu));
+  }
   l.fuel_enabled = engine.config().enable_fuel ? 1u : 0u;
   l.fuel_metered = o.limits.fuel ? 1u : 0u;
   l.fuel = o.limits.fuel.value_or(0);
+  l.wasi_log_bytes = engine.config().max_log_bytes_per_call;
   return l;
+}
+
+/// WASI stdout/stderr of the call that just ended (the WASI grant) as log
+/// records of the component, one per line, at Info, under the runtime's
+/// per-call log budget (RuntimeConfig::max_log_*), escaped like any guest
+/// text. A line still open at the end of the call is delivered as it is.
+void drain_wasi_log(const detail::Engine& engine, const Component& c, wasmplug_tv_instance* instance) {
+  if (!c.options().wasi || instance == nullptr) {
+    return;
+  }
+  TvBytes out;
+  std::uint64_t dropped = 0;
+  wasmplug_tv_take_log(instance, out.out(), &dropped);
+  std::string_view text(reinterpret_cast<const char*>(out.span().data()), out.span().size());
+  if (text.empty() && dropped == 0) {
+    return;
+  }
+  const RuntimeConfig& config = engine.config();
+  detail::LogBudget budget;
+  while (!text.empty()) {
+    const std::size_t nl = text.find('\n');
+    const std::string_view line = text.substr(0, nl);
+    std::string message = detail::escape_guest_text(line, config.max_log_message_bytes);
+    if (budget.admit(message.size(), line.size(), config)) {
+      engine.logs().push(c.name(), LogLevel::Info, std::move(message));
+    }
+    text = nl == std::string_view::npos ? std::string_view() : text.substr(nl + 1);
+  }
+  if (dropped != 0) {
+    budget.drop(dropped);
+  }
+  budget.close(engine.logs(), c.name(), config);
 }
 
 Hook metrics_hook(std::string_view hook) {
@@ -395,6 +444,7 @@ Result<void> Instance::ensure_instance() {
     wasmplug_tv_outcome out{};
     const std::string& config = c.options().config;
     wasmplug_tv_init(s.instance.get(), config.data(), config.size(), &out);
+    drain_wasi_log(*s.engine, c, s.instance.get());
     ++s.stats.calls;
     if (out.status != WASMPLUG_TV_OK) {
       ++s.stats.failures;
@@ -441,6 +491,7 @@ Result<const wasmplug_tv_outcome*> Instance::guest_call(std::string_view hook, C
   const auto& metrics = s.engine->config().metrics;
   const auto start = metrics ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
   call(s.instance.get(), &s.out);
+  drain_wasi_log(*s.engine, c, s.instance.get());
   ++s.stats.calls;
   Result<const wasmplug_tv_outcome*> result = classify(hook);
   if (metrics) {
@@ -532,8 +583,29 @@ Emitted owned(const EmittedView& v) {
 
 }  // namespace
 
+namespace {
+
+/// W3C trace-context ids: exactly `digits` lowercase hex digits, or empty.
+bool hex_id(std::string_view id, std::size_t digits) {
+  return id.empty() || (id.size() == digits && std::all_of(id.begin(), id.end(), [](char ch) {
+                          return (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f');
+                        }));
+}
+
+}  // namespace
+
 Result<void> Instance::check_input(const Element& element, std::string_view hook) const {
   const Component& c = *component_;
+  // The contract promises the guest 32 / 16 hex characters or empty: a bad
+  // id is the embedder's mistake, refused before the guest sees it.
+  if (!hex_id(element.trace_id, 32) || !hex_id(element.span_id, 16)) {
+    const bool trace = !hex_id(element.trace_id, 32);
+    return Error{ErrorKind::InvalidArgument, Phase::Write, c.name(), std::string(hook),
+                 std::string(trace ? "Element::trace_id must be 32" : "Element::span_id must be 16") +
+                     " lowercase hex digits or empty, got \"" +
+                     detail::escape_guest_text(trace ? element.trace_id : element.span_id, 64) + "\"",
+                 TrapCode::None};
+  }
   const std::uint64_t max = std::min<std::uint64_t>(c.options().limits.max_input_bytes, c.options().buffers.max_buffer_bytes);
   if (element.payload.size() > max) {
     return Error{ErrorKind::LimitExceeded, Phase::Write, c.name(), std::string(hook),
@@ -642,6 +714,7 @@ Result<void> Instance::teardown_now() {
   }
   wasmplug_tv_outcome out{};
   wasmplug_tv_teardown(s.instance.get(), &out);
+  drain_wasi_log(*s.engine, c, s.instance.get());
   ++s.stats.calls;
   Result<void> result;
   if (out.status != WASMPLUG_TV_OK) {

@@ -57,6 +57,8 @@ typedef struct wasmplug_tv_limits {
   uint64_t fuel;                 /* per call, when fuel_metered */
   uint32_t fuel_metered;
   uint32_t fuel_enabled;         /* the engine consumes fuel */
+  uint64_t wasi_log_bytes;       /* WASI grant: stdout+stderr bytes kept per call */
+  uint64_t cpu_deadline_ns;      /* thread CPU time per call; 0 = none */
 } wasmplug_tv_limits;
 
 typedef struct wasmplug_tv_element {
@@ -81,7 +83,7 @@ typedef struct wasmplug_tv_outcome {
   uint32_t memory_denied;
   uint32_t has_output;
   uint32_t dead; /* the call trapped: this instance cannot be entered again */
-  uint32_t reserved;
+  uint32_t cpu_overrun; /* the Interrupt trap was the CPU deadline */
   uint64_t sequence;
   uint64_t timestamp_ns;
   const uint8_t* payload;
@@ -115,7 +117,8 @@ void wasmplug_tv_component_free(wasmplug_tv_component* component);
 /* Lines "import\tNAME\tKIND", "export\tNAME\tKIND", "problem\tSENTENCE".
  * True (admitted) also prepares typed instantiation. Not thread-safe: call
  * once, before sharing the component. */
-bool wasmplug_tv_admit(wasmplug_tv_component* component, uint32_t world, wasmplug_tv_bytes* report);
+/* `wasi`: the embedder grants WASI 0.2 (wasmtime-wasi p2, scoped). */
+bool wasmplug_tv_admit(wasmplug_tv_component* component, uint32_t world, bool wasi, wasmplug_tv_bytes* report);
 
 uint32_t wasmplug_tv_instantiate(const wasmplug_tv_component* component, const wasmplug_tv_limits* limits,
                                  wasmplug_tv_instance** out, wasmplug_tv_bytes* error);
@@ -134,6 +137,9 @@ uint32_t wasmplug_tv_teardown(wasmplug_tv_instance* instance, wasmplug_tv_outcom
 
 bool wasmplug_tv_set_fuel(wasmplug_tv_instance* instance, uint64_t fuel);
 bool wasmplug_tv_fuel_remaining(const wasmplug_tv_instance* instance, uint64_t* out);
+/* What the guest wrote to WASI stdout/stderr since the last take (nothing
+ * without the WASI grant); *dropped: bytes past wasi_log_bytes. */
+void wasmplug_tv_take_log(wasmplug_tv_instance* instance, wasmplug_tv_bytes* out, uint64_t* dropped);
 void wasmplug_tv_memory_usage(const wasmplug_tv_instance* instance, wasmplug_tv_memory* out);
 
 #ifdef __cplusplus

@@ -7,6 +7,9 @@
 #include <fstream>
 #include <random>
 #include <thread>
+#include <mutex>
+#include <algorithm>
+#include <ctime>
 
 #include "guests.hpp"
 #include "wasmplug/runtime.hpp"
@@ -678,6 +681,236 @@ TEST_F(Torvyn, OneInstancePerThread) {
     t.join();
   }
   EXPECT_EQ(good.load(), 2000);
+}
+
+
+// --- the WASI grant (ComponentOptions::wasi) --------------------------------
+
+/// A runtime whose log records land in `records` (plugin: message).
+struct LoggedRuntime {
+  std::mutex mutex;
+  std::vector<std::string> records;
+  std::unique_ptr<Runtime> runtime;
+
+  LoggedRuntime() {
+    RuntimeConfig config;
+    config.log_sink = [this](const LogRecord& r) {
+      std::lock_guard lock(mutex);
+      records.push_back(std::string(r.plugin) + ": " + std::string(r.message));
+    };
+    runtime = Runtime::create(std::move(config)).value();
+  }
+  std::vector<std::string> logs() {
+    EXPECT_TRUE(runtime->quiesce());
+    std::lock_guard lock(mutex);
+    return records;
+  }
+  static bool any(const std::vector<std::string>& lines, std::string_view needle) {
+    return std::any_of(lines.begin(), lines.end(), [&](const std::string& l) { return l.find(needle) != std::string::npos; });
+  }
+};
+
+std::unique_ptr<torvyn::Instance> wasi_instance(Runtime& runtime, ComponentOptions o = {}) {
+  o.name = "wasi_std";
+  o.wasi = true;
+  auto c = runtime.load_component(component_bytes("wasi_std"), o);
+  EXPECT_TRUE(c.ok()) << (c ? "" : c.error().to_string());
+  if (!c) {
+    return nullptr;
+  }
+  auto i = (*c)->instantiate();
+  EXPECT_TRUE(i.ok()) << (i ? "" : i.error().to_string());
+  return i ? std::move(i).value() : nullptr;
+}
+
+TEST_F(Torvyn, WasiRefusalNamesTheOptionThatGrantsIt) {
+  ComponentOptions o;
+  o.name = "wasi_std";
+  auto c = runtime_->load_component(component_bytes("wasi_std"), o);
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.error().kind, ErrorKind::Rejected);
+  EXPECT_NE(c.error().message.find("unless the embedder grants them (ComponentOptions::wasi)"), std::string::npos)
+      << c.error().message;
+}
+
+TEST_F(Torvyn, WasiGrantRoutesStdoutAndStderrToTheLog) {
+  LoggedRuntime logged;
+  auto i = wasi_instance(*logged.runtime);
+  ASSERT_TRUE(i);
+  EXPECT_EQ(text_of(i->process(element("hello"))), "hello");
+  const auto lines = logged.logs();
+  // stdout, with the wall clock read through WASI (after 2020).
+  const auto out = std::find_if(lines.begin(), lines.end(),
+                                [](const std::string& l) { return l.find("wasi_std: wasi_std: 5 bytes at unix time ") == 0; });
+  ASSERT_NE(out, lines.end()) << ::testing::PrintToString(lines);
+  EXPECT_GT(std::stoull(out->substr(out->rfind(' ') + 1)), 1577836800ull) << *out;
+  // stderr: no environment, no arguments; random and the monotonic clock work.
+  EXPECT_TRUE(LoggedRuntime::any(lines, "wasi_std stderr: HOME=None args=0 random=")) << ::testing::PrintToString(lines);
+  EXPECT_TRUE(LoggedRuntime::any(lines, "monotonic=true")) << ::testing::PrintToString(lines);
+  EXPECT_EQ(text_of(i->process(element("again"))), "again");
+}
+
+TEST_F(Torvyn, WasiGrantHasNoFilesAndNoNetwork) {
+  auto i = wasi_instance(*runtime_);
+  ASSERT_TRUE(i);
+  for (const char* path : {"open:/etc/passwd", "open:Cargo.toml", "open:/"}) {
+    const std::string r = text_of(i->process(element(path)));
+    EXPECT_EQ(r.rfind("open failed: ", 0), 0u) << path << " -> " << r;
+  }
+  const std::string net = text_of(i->process(element("connect:127.0.0.1:9")));
+  EXPECT_EQ(net.rfind("connect failed: ", 0), 0u) << net;
+  EXPECT_EQ(text_of(i->process(element("fine"))), "fine");
+}
+
+TEST_F(Torvyn, WasiClockWaitEndsByTheDeadline) {
+  ComponentOptions o;
+  o.limits.deadline = std::chrono::milliseconds(50);
+  auto i = wasi_instance(*runtime_, o);
+  ASSERT_TRUE(i);
+  const auto start = std::chrono::steady_clock::now();
+  auto r = i->process(element("sleep:600"));
+  const auto took = std::chrono::steady_clock::now() - start;
+  ASSERT_FALSE(r.ok()) << text_of(r);
+  EXPECT_EQ(r.error().kind, ErrorKind::Timeout) << r.error().to_string();
+  EXPECT_LT(took, std::chrono::seconds(20));
+  EXPECT_EQ(text_of(i->process(element("fine"))), "fine");
+}
+
+TEST_F(Torvyn, WasiOutputPastTheLogBudgetIsDroppedAndCounted) {
+  RuntimeConfig config;
+  std::mutex mutex;
+  std::vector<std::string> records;
+  config.max_log_lines_per_call = 1;
+  config.log_sink = [&](const LogRecord& r) {
+    std::lock_guard lock(mutex);
+    records.emplace_back(r.message);
+  };
+  auto runtime = Runtime::create(std::move(config)).value();
+  auto i = wasi_instance(*runtime);
+  ASSERT_TRUE(i);
+  EXPECT_EQ(text_of(i->process(element("x"))), "x");
+  ASSERT_TRUE(runtime->quiesce());
+  std::lock_guard lock(mutex);
+  ASSERT_EQ(records.size(), 2u) << ::testing::PrintToString(records);
+  EXPECT_NE(records[0].find("wasi_std: 1 bytes"), std::string::npos) << records[0];
+  EXPECT_NE(records[1].find("log budget dropped"), std::string::npos) << records[1];
+}
+
+// --- teardown and flow-context (guest `flow`) ----------------------------------
+
+TEST_F(Torvyn, FailingTeardownIsLoggedAndDoesNotBlock) {
+  for (const char* how : {"teardown:trap", "teardown:loop"}) {
+    LoggedRuntime logged;
+    ComponentOptions o;
+    o.name = "flow";
+    o.world = World::ManagedTransform;
+    o.config = how;
+    o.limits.deadline = std::chrono::milliseconds(50);
+    auto c = logged.runtime->load_component(component_bytes("flow"), o);
+    ASSERT_TRUE(c.ok()) << c.error().to_string();
+    auto i = (*c)->instantiate().value();
+    EXPECT_TRUE(i->process(element("x")).ok());
+    const auto start = std::chrono::steady_clock::now();
+    auto r = i->teardown();
+    EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(20));
+    ASSERT_FALSE(r.ok()) << how;
+    EXPECT_EQ(r.error().phase, Phase::Shutdown);
+    EXPECT_EQ(r.error().kind, std::string_view(how) == "teardown:trap" ? ErrorKind::Trap : ErrorKind::Timeout)
+        << r.error().to_string();
+    EXPECT_FALSE(i->usable());
+    EXPECT_TRUE(LoggedRuntime::any(logged.logs(), "flow: teardown failed: ")) << how;
+    EXPECT_EQ(logged.runtime->live_instances(), 0u);
+    // Destroying a torn-down instance calls nothing more.
+    i.reset();
+  }
+  // The destructor's teardown fails the same way and still returns.
+  LoggedRuntime logged;
+  ComponentOptions o;
+  o.name = "flow";
+  o.world = World::ManagedTransform;
+  o.config = "teardown:loop";
+  o.limits.deadline = std::chrono::milliseconds(50);
+  auto c = logged.runtime->load_component(component_bytes("flow"), o).value();
+  c->instantiate().value().reset();
+  EXPECT_TRUE(LoggedRuntime::any(logged.logs(), "flow: teardown failed: "));
+}
+
+TEST_F(Torvyn, FlowContextAnswersFromTheElement) {
+  ComponentOptions o;
+  o.config = "{}";
+  auto i = instance("flow", World::ManagedTransform, o);
+  ASSERT_TRUE(i);
+  Element e = element("x");
+  e.trace_id = "4bf92f3577b34da6a3ce929d0e0e4736";
+  e.span_id = "00f067aa0ba902b7";
+  e.flow_id = "orders-7";
+  timespec ts{};
+  ASSERT_EQ(clock_gettime(CLOCK_MONOTONIC, &ts), 0);
+  const std::uint64_t now = static_cast<std::uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<std::uint64_t>(ts.tv_nsec);
+  e.deadline_ns = now + 3600ull * 1000000000ull;  // an hour from now
+  const std::string text = text_of(i->process(e));
+  const std::string prefix = "trace=4bf92f3577b34da6a3ce929d0e0e4736 span=00f067aa0ba902b7 flow=orders-7 deadline=";
+  ASSERT_EQ(text.rfind(prefix, 0), 0u) << text;
+  const std::uint64_t left = std::stoull(text.substr(prefix.size()));
+  EXPECT_GT(left, 3000ull * 1000000000ull) << text;
+  EXPECT_LE(left, 3600ull * 1000000000ull) << text;
+  // None set: empty strings and 0; a deadline already passed: 1.
+  EXPECT_EQ(text_of(i->process(element("x"))), "trace= span= flow= deadline=0");
+  Element late = element("x");
+  late.deadline_ns = 1;
+  EXPECT_EQ(text_of(i->process(late)), "trace= span= flow= deadline=1");
+}
+
+TEST_F(Torvyn, FlowContextIdsMustBeHex) {
+  ComponentOptions o;
+  o.config = "{}";
+  auto i = instance("flow", World::ManagedTransform, o);
+  ASSERT_TRUE(i);
+  const std::uint64_t calls = i->stats().calls;
+  for (auto [trace, span] : {std::pair<std::string_view, std::string_view>{"not-hex", ""},
+                            {"4bf92f3577b34da6a3ce929d0e0e473", ""},  // 31 chars
+                            {"", "00f067aa0ba902bZ"},
+                            {"", "00f067aa0ba902b7ff"}}) {
+    Element e = element("x");
+    e.trace_id = trace;
+    e.span_id = span;
+    auto r = i->process(e);
+    ASSERT_FALSE(r.ok()) << trace << "/" << span;
+    EXPECT_EQ(r.error().kind, ErrorKind::InvalidArgument);
+    EXPECT_EQ(r.error().phase, Phase::Write);
+    EXPECT_NE(r.error().message.find(trace.empty() ? "span_id" : "trace_id"), std::string::npos) << r.error().message;
+  }
+  EXPECT_EQ(i->stats().calls, calls);  // refused before the guest was entered
+  EXPECT_EQ(text_of(i->process(element("x"))), "trace= span= flow= deadline=0");
+}
+
+TEST_F(Torvyn, LoopRunsIntoTheCpuDeadline) {
+  ComponentOptions o;
+  o.limits.deadline = std::chrono::seconds(30);
+  o.limits.cpu_deadline = std::chrono::milliseconds(30);
+  auto i = instance("hostile", World::Transform, o);
+  ASSERT_TRUE(i);
+  const auto start = std::chrono::steady_clock::now();
+  auto r = i->process(element("loop"));
+  ASSERT_FALSE(r.ok());
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(20));
+  EXPECT_EQ(r.error().kind, ErrorKind::Timeout);
+  EXPECT_EQ(r.error().trap, TrapCode::Interrupt);
+  EXPECT_NE(r.error().message.find("CPU deadline of 30 ms"), std::string::npos) << r.error().message;
+  EXPECT_EQ(i->stats().timeouts, 1u);
+  EXPECT_EQ(text_of(i->process(element("fine"))), "fine");
+}
+
+TEST_F(Torvyn, CpuDeadlineIsValidated) {
+  for (auto bad : {std::chrono::milliseconds(0), std::chrono::milliseconds(-5), std::chrono::milliseconds(3600001)}) {
+    ComponentOptions o;
+    o.name = "upper";
+    o.limits.cpu_deadline = bad;
+    auto c = runtime_->load_component(component_bytes("upper"), o);
+    ASSERT_FALSE(c.ok());
+    EXPECT_EQ(c.error().kind, ErrorKind::InvalidArgument);
+    EXPECT_NE(c.error().message.find("limits.cpu_deadline"), std::string::npos) << c.error().message;
+  }
 }
 
 }  // namespace

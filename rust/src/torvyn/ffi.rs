@@ -95,6 +95,8 @@ pub struct WpTvComponent {
     engine: Engine,
     component: Component,
     pre: Option<Pre>,
+    /// Admitted with the WASI grant: instances get a WASI context.
+    wasi: bool,
 }
 
 #[unsafe(no_mangle)]
@@ -108,7 +110,7 @@ pub unsafe extern "C" fn wasmplug_tv_compile(
     let engine = unsafe { engine_of(engine) };
     match Component::new(&engine, unsafe { slice(bytes, len) }) {
         Ok(component) => {
-            unsafe { *out = Box::into_raw(Box::new(WpTvComponent { engine, component, pre: None })) };
+            unsafe { *out = Box::into_raw(Box::new(WpTvComponent { engine, component, pre: None, wasi: false })) };
             true
         }
         Err(e) => {
@@ -132,7 +134,7 @@ pub unsafe extern "C" fn wasmplug_tv_deserialize(
     // SAFETY: see the doc comment: the caller vouches for the bytes.
     match unsafe { Component::deserialize(&engine, slice(bytes, len)) } {
         Ok(component) => {
-            unsafe { *out = Box::into_raw(Box::new(WpTvComponent { engine, component, pre: None })) };
+            unsafe { *out = Box::into_raw(Box::new(WpTvComponent { engine, component, pre: None, wasi: false })) };
             true
         }
         Err(e) => {
@@ -207,8 +209,11 @@ fn item_kind(item: &wasmtime::component::types::ComponentItem) -> &'static str {
     }
 }
 
-fn linker(engine: &Engine) -> wasmtime::Result<Linker<HostState>> {
+fn linker(engine: &Engine, wasi: bool) -> wasmtime::Result<Linker<HostState>> {
     let mut linker = Linker::new(engine);
+    if wasi {
+        super::wasi::add_to_linker(&mut linker)?;
+    }
     types::add_to_linker::<HostState, HasSelf<HostState>>(&mut linker, |s| s)?;
     buffer_allocator::add_to_linker::<HostState, HasSelf<HostState>>(&mut linker, |s| s)?;
     Ok(linker)
@@ -258,8 +263,8 @@ fn check_exports(pre: &InstancePre<HostState>, world: u32) -> Result<(), String>
     Ok(())
 }
 
-fn make_pre(c: &WpTvComponent, world: u32) -> Result<Pre, String> {
-    let linker = linker(&c.engine).map_err(|e| format!("{e:#}"))?;
+fn make_pre(c: &WpTvComponent, world: u32, wasi: bool) -> Result<Pre, String> {
+    let linker = linker(&c.engine, wasi).map_err(|e| format!("{e:#}"))?;
     let pre = linker.instantiate_pre(&c.component).map_err(|e| {
         format!("an import does not have the type world {} grants: {e:#}", world_name(world))
     })?;
@@ -276,9 +281,11 @@ fn make_pre(c: &WpTvComponent, world: u32) -> Result<Pre, String> {
 /// Admission against `world`: lines "import\tNAME\tKIND", "export\tNAME\tKIND"
 /// and one "problem\tSENTENCE" per reason, into `report`. Admitted (no
 /// problem) also prepares the component for instantiation (typed
-/// instance-pre: export and import types checked). Returns admitted.
+/// instance-pre: export and import types checked). With `wasi` (the
+/// embedder's grant) a `wasi:` import is admitted when wasmtime-wasi's p2
+/// implementation provides it with the same type. Returns admitted.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn wasmplug_tv_admit(component: *mut WpTvComponent, world: u32, report: *mut WpTvBytes) -> bool {
+pub unsafe extern "C" fn wasmplug_tv_admit(component: *mut WpTvComponent, world: u32, wasi: bool, report: *mut WpTvBytes) -> bool {
     let c = unsafe { &mut *component };
     let world = world.min(WORLD_DATA_SINK);
     let ty = c.component.component_type();
@@ -287,9 +294,12 @@ pub unsafe extern "C" fn wasmplug_tv_admit(component: *mut WpTvComponent, world:
     let granted: Vec<String> = world_imports(world).iter().map(|i| full(i)).collect();
     for (name, item) in ty.imports(&c.engine) {
         lines.push_str(&format!("import\t{name}\t{}\n", item_kind(&item.ty)));
-        if !granted.iter().any(|g| g == name) {
-            let why = if name.starts_with("wasi:") {
-                ": WASI imports are refused (the torvyn profile grants no WASI interface)"
+        let is_wasi = name.starts_with("wasi:");
+        // Granted WASI imports are checked by the linker (make_pre): it names
+        // any the implementation does not provide.
+        if !granted.iter().any(|g| g == name) && !(wasi && is_wasi) {
+            let why = if is_wasi {
+                ": WASI imports are refused unless the embedder grants them (ComponentOptions::wasi)"
             } else {
                 ""
             };
@@ -307,8 +317,11 @@ pub unsafe extern "C" fn wasmplug_tv_admit(component: *mut WpTvComponent, world:
         }
     }
     if problems.is_empty() {
-        match make_pre(c, world) {
-            Ok(pre) => c.pre = Some(pre),
+        match make_pre(c, world, wasi) {
+            Ok(pre) => {
+                c.pre = Some(pre);
+                c.wasi = wasi;
+            }
             Err(p) => problems.push(p),
         }
     }
@@ -331,6 +344,10 @@ pub struct WpTvLimits {
     pub fuel: u64,
     pub fuel_metered: u32,
     pub fuel_enabled: u32,
+    /// WASI grant: bytes of stdout + stderr kept per call (the rest counted).
+    pub wasi_log_bytes: u64,
+    /// Thread CPU time per call, ns; 0 = no CPU deadline.
+    pub cpu_deadline_ns: u64,
 }
 
 #[repr(C)]
@@ -361,7 +378,8 @@ pub struct WpTvOutcome {
     pub has_output: u32,
     /// The call trapped: this guest instance cannot be entered again.
     pub dead: u32,
-    pub reserved: u32,
+    /// The trap (Interrupt) was the CPU deadline, not the wall clock.
+    pub cpu_overrun: u32,
     pub sequence: u64,
     pub timestamp_ns: u64,
     pub payload: *const u8,
@@ -417,16 +435,27 @@ pub unsafe extern "C" fn wasmplug_tv_instantiate(
         budget_denials: 0,
         flow: Flow::default(),
         call_deadline: None,
+        cpu_budget: (l.cpu_deadline_ns != 0).then_some(l.cpu_deadline_ns),
+        call_cpu_start: 0,
+        cpu_overrun: false,
         host_fault: None,
+        wasi: c.wasi.then(|| super::wasi::Wasi::new(usize::try_from(l.wasi_log_bytes).unwrap_or(usize::MAX))),
     };
     let mut store = Store::new(&c.engine, state);
     store.limiter(|s| &mut s.limiter);
-    store.epoch_deadline_callback(|ctx| {
+    store.epoch_deadline_callback(|mut ctx| {
         // The deadline is a real clock: epochs only say when to look.
-        match ctx.data().call_deadline {
-            Some(d) if Instant::now() < d => Ok(UpdateDeadline::Continue(1)),
-            _ => Ok(UpdateDeadline::Interrupt),
+        let data = ctx.data_mut();
+        if !matches!(data.call_deadline, Some(d) if Instant::now() < d) {
+            return Ok(UpdateDeadline::Interrupt);
         }
+        if let Some(budget) = data.cpu_budget {
+            if super::host::thread_cpu_ns().wrapping_sub(data.call_cpu_start) >= budget {
+                data.cpu_overrun = true;
+                return Ok(UpdateDeadline::Interrupt);
+            }
+        }
+        Ok(UpdateDeadline::Continue(1))
     });
     let mut call = CallSettings {
         deadline: Duration::from_nanos(l.deadline_ns),
@@ -479,6 +508,10 @@ impl CallSettings {
     fn begin(&self, store: &mut Store<HostState>) {
         let data = store.data_mut();
         data.call_deadline = Some(Instant::now() + self.deadline);
+        data.cpu_overrun = false;
+        if data.cpu_budget.is_some() {
+            data.call_cpu_start = super::host::thread_cpu_ns();
+        }
         data.host_fault = None;
         data.limiter.memory_denied = false;
         store.set_epoch_deadline(self.epoch_ticks);
@@ -550,7 +583,7 @@ fn empty_outcome() -> WpTvOutcome {
         memory_denied: 0,
         has_output: 0,
         dead: 0,
-        reserved: 0,
+        cpu_overrun: 0,
         sequence: 0,
         timestamp_ns: 0,
         payload: std::ptr::null(),
@@ -576,6 +609,7 @@ impl WpTvInstance {
     fn fail(&mut self, e: wasmtime::Error, out: &mut WpTvOutcome) -> u32 {
         let (status, detail, message) = classify(&mut self.store, e);
         out.memory_denied = u32::from(self.store.data().limiter.memory_denied);
+        out.cpu_overrun = u32::from(self.store.data().cpu_overrun);
         self.message = message;
         // Wasmtime refuses to enter a component instance again after a trap.
         self.dead = true;
@@ -920,5 +954,27 @@ pub unsafe extern "C" fn wasmplug_tv_memory_usage(inst: *const WpTvInstance, out
 pub unsafe extern "C" fn wasmplug_tv_instance_free(inst: *mut WpTvInstance) {
     if !inst.is_null() {
         drop(unsafe { Box::from_raw(inst) });
+    }
+}
+
+/// What the guest wrote to WASI stdout/stderr since the last take (the WASI
+/// grant; nothing otherwise), and how many bytes past the cap were dropped.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn wasmplug_tv_take_log(instance: *mut WpTvInstance, out: *mut WpTvBytes, dropped: *mut u64) {
+    let inst = unsafe { &mut *instance };
+    let (bytes, lost) = match &inst.store.data().wasi {
+        Some(w) => w.log.take(),
+        None => (Vec::new(), 0),
+    };
+    set_text_bytes(out, bytes);
+    if !dropped.is_null() {
+        unsafe { *dropped = lost };
+    }
+}
+
+fn set_text_bytes(out: *mut WpTvBytes, bytes: Vec<u8>) {
+    if !out.is_null() {
+        // SAFETY: a valid out pointer from the caller.
+        unsafe { *out = WpTvBytes::from_vec(bytes) };
     }
 }

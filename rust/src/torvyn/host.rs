@@ -89,8 +89,16 @@ pub struct HostState {
     pub flow: Flow,
     /// Wall-clock deadline of the current call.
     pub call_deadline: Option<std::time::Instant>,
+    /// Limits::cpu_deadline (thread CPU ns per call; None = none), and the
+    /// thread's CPU time when the current call began.
+    pub cpu_budget: Option<u64>,
+    pub call_cpu_start: u64,
+    /// The epoch callback stopped the call for its CPU deadline.
+    pub cpu_overrun: bool,
     /// Why the host failed the call (a trap it raised), for the error message.
     pub host_fault: Option<(u32, String)>,
+    /// The WASI grant's state; None when the embedder did not grant WASI.
+    pub wasi: Option<super::wasi::Wasi>,
 }
 
 /// Host faults: the kind the C++ side reports.
@@ -336,6 +344,14 @@ pub fn monotonic_ns() -> u64 {
     let mut ts = Timespec { tv_sec: 0, tv_nsec: 0 };
     // SAFETY: clock_gettime writes one timespec to a valid pointer.
     unsafe { clock_gettime(1, &mut ts) };
+    (ts.tv_sec as u64).wrapping_mul(1_000_000_000).wrapping_add(ts.tv_nsec as u64)
+}
+
+/// CPU time of the calling thread (CLOCK_THREAD_CPUTIME_ID), ns.
+pub fn thread_cpu_ns() -> u64 {
+    let mut ts = Timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: clock_gettime writes one timespec to a valid pointer.
+    unsafe { clock_gettime(3, &mut ts) };
     (ts.tv_sec as u64).wrapping_mul(1_000_000_000).wrapping_add(ts.tv_nsec as u64)
 }
 

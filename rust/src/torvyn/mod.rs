@@ -5,5 +5,6 @@
 mod bindings;
 mod ffi;
 mod host;
+mod wasi;
 
 pub use ffi::*;
