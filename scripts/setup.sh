@@ -6,7 +6,9 @@
 # dpkg-dev (dpkg-shlibdeps) and file for the .deb that cpack makes;
 # libcpp-httplib-dev for the metrics HTTP server, and prometheus (promtool and
 # the server) + curl for the tests that validate and scrape /metrics; valgrind
-# and python3 for bench/peers/run.sh (callgrind counts, the report).
+# and python3 for bench/peers/run.sh (callgrind counts, the report);
+# librdkafka-dev for the Kafka source and sink, and maven + OpenJDK 17 to
+# fetch and run the Apache Kafka broker that the Kafka tests start.
 set -euo pipefail
 
 packages=(
@@ -17,6 +19,7 @@ packages=(
   libclang-rt-19-dev
   libcpp-httplib-dev prometheus curl
   valgrind python3
+  librdkafka-dev maven openjdk-17-jre-headless
 )
 
 missing=()
@@ -79,4 +82,24 @@ if ! command -v go >/dev/null; then
   echo "setup:          install Go >= 1.24 from https://go.dev/dl/ into /usr/local/go (or put go on PATH)" >&2
 elif ! go env GOVERSION | grep -Eq '^go1\.(2[4-9]|[3-9][0-9])'; then
   echo "setup: warning: $(command -v go) is $(go env GOVERSION); Go plugins need Go >= 1.24 (https://go.dev/dl/)" >&2
+fi
+
+# The Kafka tests and benchmarks start a real Apache Kafka broker
+# (tests/kafka/broker.sh): its jars come from Maven Central through Maven,
+# into ~/.cache/wasmplug/kafka (outside the clone). Skipped when the jars for
+# the current tests/kafka/pom.xml are there already.
+kafka_cache=${WASMPLUG_KAFKA_CACHE:-$HOME/.cache/wasmplug/kafka}
+kafka_pom="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/tests/kafka/pom.xml"
+kafka_stamp=$(sha256sum "$kafka_pom" | cut -d' ' -f1)
+if [[ "$(cat "$kafka_cache/jars/.pom-sha256" 2>/dev/null)" != "$kafka_stamp" ]]; then
+  echo "setup: fetching the Apache Kafka broker jars from Maven Central into $kafka_cache/jars"
+  rm -rf "$kafka_cache/jars"
+  mkdir -p "$kafka_cache"
+  if ! mvn -q -B -f "$kafka_pom" -Dmaven.repo.local="$HOME/.cache/wasmplug/m2" \
+         dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$kafka_cache/jars"; then
+    echo "setup: fetching the Kafka jars through Maven failed (needs network access to Maven Central);" \
+         "the Kafka tests (CTest label kafka) cannot run without them." >&2
+    exit 1
+  fi
+  echo "$kafka_stamp" >"$kafka_cache/jars/.pom-sha256"
 fi

@@ -115,6 +115,12 @@ struct Ack {
   std::uint64_t position = 0;
   std::uint32_t flow = 0;
   Outcome outcome = Outcome::Out;
+  /// When Failed: why (for a source with a dead-letter topic of its own).
+  /// Valid only during Source::acknowledge.
+  const RecordError* error = nullptr;
+  /// When Failed: the record's bytes as the failing stage got them. Valid
+  /// only during Source::acknowledge.
+  std::string_view bytes;
 };
 
 /// Produces records. pull() and acknowledge() run on the pipeline's source
@@ -400,6 +406,17 @@ struct ProcessorSpec {
   int line = 0;  ///< where the table starts in the file
 };
 
+/// A source, sink or dead-letter stage of a type outside the built-ins
+/// (`type = "kafka"`): its table's keys as text (an array of strings joined
+/// with ','), and its `properties` subtable (passed through, e.g. to
+/// librdkafka). Validated by the StageFactory that builds it.
+struct StageSpec {
+  std::string type;
+  std::map<std::string, std::string> keys;
+  std::map<std::string, std::string> properties;
+  int line = 0;  ///< where the table starts in the file
+};
+
 /// A pipeline file, parsed and validated.
 struct PipelineSpec {
   std::string file;  ///< for messages
@@ -414,7 +431,25 @@ struct PipelineSpec {
   ComponentSpec sink_component;    ///< sink_type == "component" (sink_path is its path)
   std::string sink_path;
   Framing sink_framing = Framing::Lines;
+  /// source_type / sink_type "kafka": the table, for the StageFactory.
+  std::optional<StageSpec> source_stage;
+  std::optional<StageSpec> sink_stage;
+  /// A top-level [dead_letter] table (type = "kafka": a dead-letter topic, in
+  /// addition to the [pipeline] dead_letter file).
+  std::optional<StageSpec> dead_letter_stage;
 };
+
+/// A source and/or sink of a type outside the built-ins; a null one is
+/// built from the spec as usual. One factory makes both, so that a source
+/// and a sink of one system can share state (a Kafka sink acknowledges to
+/// the Kafka source once the broker has a record).
+struct ExternalStages {
+  std::unique_ptr<Source> source;
+  std::unique_ptr<Sink> sink;
+};
+/// Builds the external stages `spec` names (source_stage, sink_stage,
+/// dead_letter_stage); errors name the file, line and key.
+using StageFactory = std::function<Result<ExternalStages>(const PipelineSpec& spec)>;
 
 /// Parses pipeline TOML. `file` names it in messages, and relative paths in
 /// it are taken from its directory. Every error names the file, line and
@@ -433,8 +468,11 @@ struct PipelineSpec {
 
 /// Builds the pipeline a spec describes: loads every plugin into `runtime`
 /// (and runs its initialisers once, so a bad config fails here), opens the
-/// source, sink and dead-letter file. `factories` adds processor types.
+/// source, sink and dead-letter file. `factories` adds processor types;
+/// `stages` builds sources and sinks of other types (kafka): without it such
+/// a spec fails with InvalidArgument naming the type.
 [[nodiscard]] Result<std::unique_ptr<Pipeline>> build_pipeline(
-    const PipelineSpec& spec, Runtime& runtime, const std::map<std::string, ProcessorFactory>& factories = {});
+    const PipelineSpec& spec, Runtime& runtime, const std::map<std::string, ProcessorFactory>& factories = {},
+    const StageFactory& stages = {});
 
 }  // namespace wasmplug::pipeline

@@ -368,7 +368,9 @@ void Pipeline::State::deliver(RecordBatch& batch) {
     if (entry.outcome == Outcome::Failed) {
       write_dead(batch, i);
     }
-    acks.push_back(Ack{entry.position, entry.flow, entry.outcome});
+    const bool failed = entry.outcome == Outcome::Failed;
+    acks.push_back(Ack{entry.position, entry.flow, entry.outcome, failed ? &batch.error(i) : nullptr,
+                       failed ? batch.record(i) : std::string_view{}});
   }
   // The dead-letter lines of this batch are written before its records are
   // acknowledged: a source that commits on acknowledge never commits a

@@ -278,6 +278,57 @@ std::optional<Error> parse_processor(const Reader& r, const toml::table& table, 
   return std::nullopt;
 }
 
+constexpr std::string_view kExternalTypes[] = {"kafka"};
+
+// A [source]/[sink]/[dead_letter] table of an external type (kafka): its keys
+// as text for the StageFactory, which checks them. nullopt: not an external
+// type (the built-in parsing checks the type then).
+Result<std::optional<StageSpec>> external_stage(const Reader& r, const toml::table& t, std::string_view where) {
+  const toml::node* type = t.get("type");
+  if (type == nullptr || type->as_string() == nullptr ||
+      std::ranges::find(kExternalTypes, type->as_string()->get()) == std::end(kExternalTypes)) {
+    return std::optional<StageSpec>{};
+  }
+  StageSpec stage;
+  stage.type = type->as_string()->get();
+  stage.line = static_cast<int>(t.source().begin.line);
+  for (const auto& [key, node] : t) {
+    if (key.str() == "type") {
+      continue;
+    }
+    if (key.str() == "properties") {
+      const toml::table* props = node.as_table();
+      if (props == nullptr) {
+        return r.at(node, std::string(where) + " key 'properties' must be a table of strings");
+      }
+      for (const auto& [name, value] : *props) {
+        if (value.as_string() == nullptr && value.as_integer() == nullptr && value.as_boolean() == nullptr) {
+          return r.at(value, std::string(where) + " property '" + std::string(name.str()) +
+                                 "' must be a string, integer or boolean");
+        }
+        stage.properties[std::string(name.str())] = node_text(value);
+      }
+      continue;
+    }
+    std::string text;
+    if (const toml::array* list = node.as_array()) {
+      for (const toml::node& item : *list) {
+        if (item.as_string() == nullptr || item.as_string()->get().empty()) {
+          return r.at(item, std::string(where) + " key '" + std::string(key.str()) +
+                                "' must be a string or an array of non-empty strings");
+        }
+        text += (text.empty() ? "" : ",") + item.as_string()->get();
+      }
+    } else if (node.as_table() != nullptr || node.as_array() != nullptr) {
+      return r.at(node, std::string(where) + " key '" + std::string(key.str()) + "' must be a value");
+    } else {
+      text = node_text(node);
+    }
+    stage.keys[std::string(key.str())] = text;
+  }
+  return std::optional<StageSpec>{std::move(stage)};
+}
+
 /// The library hook a profile's hook name means; nullopt when the profile has no such hook.
 std::optional<Hook> hook_of(std::string_view abi, std::string_view name) {
   if (abi == "native") {
@@ -361,7 +412,7 @@ Result<PipelineSpec> parse_pipeline(std::string_view text, const std::string& fi
   const Reader r(file, std::filesystem::path(file).parent_path());
   PipelineSpec spec;
   spec.file = file;
-  if (auto e = r.only(root, "top-level", {"pipeline", "source", "processor", "sink"})) {
+  if (auto e = r.only(root, "top-level", {"pipeline", "source", "processor", "sink", "dead_letter"})) {
     return *e;
   }
   if (const toml::node* node = root.get("pipeline")) {
@@ -396,13 +447,41 @@ Result<PipelineSpec> parse_pipeline(std::string_view text, const std::string& fi
     }
     o.dead_letter = r.resolve(o.dead_letter);
   }
+  if (const toml::node* node = root.get("dead_letter")) {
+    if (node->as_table() == nullptr) {
+      return r.at(*node, "'dead_letter' must be a table ([dead_letter])");
+    }
+    auto external = external_stage(r, *node->as_table(), "[dead_letter]");
+    if (!external) {
+      return std::move(external).error();
+    }
+    std::optional<StageSpec>& ext = external.value();
+    if (!ext.has_value()) {
+      const toml::node* type = node->as_table()->get("type");
+      if (type == nullptr) {
+        return r.at(*node, "[dead_letter] needs key 'type' (\"kafka\"); the dead-letter file is "
+                           "[pipeline] dead_letter");
+      }
+      return r.at(*type, "[dead_letter] key 'type' must be \"kafka\", got '" + node_text(*type) +
+                              "' (the dead-letter file is [pipeline] dead_letter)");
+    }
+    spec.dead_letter_stage = std::move(ext);
+  }
   const toml::node* source = root.get("source");
   if (source == nullptr || source->as_table() == nullptr) {
     return source == nullptr ? r.at_line(1, "missing [source] table") : r.at(*source, "'source' must be a table");
   }
-  {
+  auto source_external = external_stage(r, *source->as_table(), "[source]");
+  if (!source_external) {
+    return std::move(source_external).error();
+  }
+  if (std::optional<StageSpec>& ext = source_external.value(); ext.has_value()) {
+    spec.source_type = ext->type;
+    spec.source_stage = std::move(ext);
+  } else {
     const toml::table& t = *source->as_table();
-    if (auto e = r.choice(t, "[source]", "type", {"file", "stdin", "component"}, spec.source_type)) {
+    // "kafka" was taken above; it is listed so that a typo's message names it.
+    if (auto e = r.choice(t, "[source]", "type", {"file", "stdin", "component", "kafka"}, spec.source_type)) {
       return *e;
     }
     if (spec.source_type == "component") {
@@ -419,7 +498,7 @@ Result<PipelineSpec> parse_pipeline(std::string_view text, const std::string& fi
       return *e;
     }
   }
-  if (spec.source_type != "component") {
+  if (spec.source_type != "component" && !spec.source_stage) {
     const toml::table& t = *source->as_table();
     for (auto e : {r.string(t, "[source]", "path", spec.source_path),
                    framing(r, t, "[source]", spec.source_framing),
@@ -472,9 +551,16 @@ Result<PipelineSpec> parse_pipeline(std::string_view text, const std::string& fi
   if (sink == nullptr || sink->as_table() == nullptr) {
     return sink == nullptr ? r.at_line(1, "missing [sink] table") : r.at(*sink, "'sink' must be a table");
   }
-  {
+  auto sink_external = external_stage(r, *sink->as_table(), "[sink]");
+  if (!sink_external) {
+    return std::move(sink_external).error();
+  }
+  if (std::optional<StageSpec>& ext = sink_external.value(); ext.has_value()) {
+    spec.sink_type = ext->type;
+    spec.sink_stage = std::move(ext);
+  } else {
     const toml::table& t = *sink->as_table();
-    if (auto e = r.choice(t, "[sink]", "type", {"file", "stdout", "component"}, spec.sink_type)) {
+    if (auto e = r.choice(t, "[sink]", "type", {"file", "stdout", "component", "kafka"}, spec.sink_type)) {
       return *e;
     }
     if (spec.sink_type == "component") {
@@ -609,8 +695,68 @@ Result<std::vector<NamedProcessor>> make_processors(const PipelineSpec& spec, Ru
   return processors;
 }
 
+namespace {
+
+// A spec with a stage of an external type (kafka): the factory makes those,
+// the other side is a file / stdin / stdout stage. Any other built-in type
+// there is refused by name rather than opened as a file at its path.
+Result<std::unique_ptr<Pipeline>> build_with_external_stages(const PipelineSpec& spec, Runtime& runtime,
+                                                             const std::map<std::string, ProcessorFactory>& factories,
+                                                             const StageFactory& stages) {
+  if (!stages) {
+    for (const std::optional<StageSpec>* s : {&spec.source_stage, &spec.sink_stage, &spec.dead_letter_stage}) {
+      if (const StageSpec* stage = s->has_value() ? &s->value() : nullptr; stage != nullptr) {
+        return config_error(spec.file + ":" + std::to_string(stage->line) + ": type '" + stage->type +
+                            "' is not available in this build (wasmplug was built without librdkafka)");
+      }
+    }
+    return config_error(spec.file + ": Kafka stages are not available in this build");
+  }
+  auto processors = make_processors(spec, runtime, factories);
+  if (!processors) {
+    return std::move(processors).error();
+  }
+  if (!spec.source_stage && spec.source_type != "file" && spec.source_type != "stdin") {
+    return config_error(spec.file + ": a [source] of type '" + spec.source_type +
+                        "' cannot be combined with a Kafka [sink] or [dead_letter] (use file or stdin)");
+  }
+  if (!spec.sink_stage && spec.sink_type != "file" && spec.sink_type != "stdout") {
+    return config_error(spec.file + ": a [sink] of type '" + spec.sink_type +
+                        "' cannot be combined with a Kafka [source] (use file or stdout)");
+  }
+  auto made = stages(spec);
+  if (!made) {
+    return std::move(made).error();
+  }
+  ExternalStages external = std::move(made).value();
+  std::unique_ptr<Source> source = std::move(external.source);
+  if (!source) {
+    auto file = make_file_source(spec.source_path, spec.source_framing, spec.source_max_record_bytes);
+    if (!file) {
+      return std::move(file).error();
+    }
+    source = std::move(file).value();
+  }
+  std::unique_ptr<Sink> sink = std::move(external.sink);
+  if (!sink) {
+    auto file = make_file_sink(spec.sink_path, spec.sink_framing);
+    if (!file) {
+      return std::move(file).error();
+    }
+    sink = std::move(file).value();
+  }
+  return Pipeline::create(spec.options, std::move(source), std::move(processors).value(), std::move(sink),
+                          spec.source_type, spec.sink_type);
+}
+
+}  // namespace
+
 Result<std::unique_ptr<Pipeline>> build_pipeline(const PipelineSpec& spec, Runtime& runtime,
-                                                 const std::map<std::string, ProcessorFactory>& factories) {
+                                                 const std::map<std::string, ProcessorFactory>& factories,
+                                                 const StageFactory& stages) {
+  if (spec.source_stage || spec.sink_stage || spec.dead_letter_stage) {
+    return build_with_external_stages(spec, runtime, factories, stages);
+  }
   auto processors = make_processors(spec, runtime, factories);
   if (!processors) {
     return std::move(processors).error();

@@ -16,6 +16,9 @@
 #include "json_out.hpp"
 #include "metrics_endpoint.hpp"
 #include "wasmplug/pipeline.hpp"
+#ifdef WASMPLUG_HAVE_KAFKA
+#include "kafka/stages.hpp"
+#endif
 
 namespace wasmplug::cli {
 
@@ -127,7 +130,11 @@ int pipeline_run(const PipelineCommandOptions& options) {
   if (!runtime) {
     return kExitSetup;
   }
-  auto built = pipeline::build_pipeline(*spec, *runtime);
+  pipeline::StageFactory stages;
+#ifdef WASMPLUG_HAVE_KAFKA
+  stages = &kafka::make_kafka_stages;
+#endif
+  auto built = pipeline::build_pipeline(*spec, *runtime, {}, stages);
   if (!built) {
     complain(built.error().to_string());
     return kExitSetup;
