@@ -12,37 +12,22 @@
 #include <sstream>
 
 #include "cli_process.hpp"
+#include "pipeline_checks.hpp"
 #include "wasmplug/pipeline.hpp"
 
 namespace fs = std::filesystem;
 using namespace wasmplug;
 using namespace wasmplug::pipeline;
+using wasmplug::test::lines_of;
 using wasmplug::test::slurp;
 
 namespace {
 
 std::string component(const std::string& stem) { return std::string(WASMPLUG_TORVYN_GUEST_DIR) + "/" + stem + ".wasm"; }
 
-std::vector<std::string> lines_of(const std::string& text) {
-  std::vector<std::string> out;
-  std::stringstream ss(text);
-  std::string line;
-  while (std::getline(ss, line)) {
-    out.push_back(line);
-  }
-  return out;
-}
-
 void expect_accounted(const PipelineStats& st) {
   EXPECT_TRUE(st.finished);
-  EXPECT_EQ(st.records_in, st.out + st.dropped + st.failed);
-  for (std::size_t i = 0; i < st.stages.size(); ++i) {
-    const StageStats& s = st.stages[i];
-    EXPECT_EQ(s.in, s.out + s.dropped + s.failed) << "stage " << s.name;
-    if (i > 0) {
-      EXPECT_EQ(s.in, st.stages[i - 1].out) << "stage " << s.name << " gets what the one before passed on";
-    }
-  }
+  wasmplug::test::expect_accounted(st);
 }
 
 // One dead-letter line's fields (the file is JSON lines written by the pipeline).

@@ -12,30 +12,18 @@
 #include <sstream>
 #include <thread>
 
+#include "cli_process.hpp"
+#include "pipeline_checks.hpp"
 #include "wasmplug/pipeline.hpp"
 
 namespace fs = std::filesystem;
 using namespace wasmplug;
 using namespace wasmplug::pipeline;
+using wasmplug::test::expect_accounted;
+using wasmplug::test::lines_of;
+using wasmplug::test::slurp;
 
 namespace {
-
-std::string slurp(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-std::vector<std::string> lines_of(const std::string& text) {
-  std::vector<std::string> out;
-  std::stringstream ss(text);
-  std::string line;
-  while (std::getline(ss, line)) {
-    out.push_back(line);
-  }
-  return out;
-}
 
 long rss_kb() {
   std::ifstream statm("/proc/self/statm");
@@ -85,17 +73,6 @@ class PipelineTest : public ::testing::Test {
   fs::path dir_;
   std::unique_ptr<Runtime> runtime_;
 };
-
-void expect_accounted(const PipelineStats& st) {
-  EXPECT_EQ(st.records_in, st.out + st.dropped + st.failed);
-  for (std::size_t i = 0; i < st.stages.size(); ++i) {
-    const StageStats& s = st.stages[i];
-    EXPECT_EQ(s.in, s.out + s.dropped + s.failed) << "stage " << s.name;
-    if (i > 0) {
-      EXPECT_EQ(s.in, st.stages[i - 1].out) << "stage " << s.name << " gets what the one before passed on";
-    }
-  }
-}
 
 // A processor defined in code: fails records containing "bad", drops those
 // containing "drop", appends "!" to the rest.

@@ -62,10 +62,7 @@ pub unsafe extern "C" fn wasmplug_tv_bytes_free(bytes: *mut WpTvBytes) {
 }
 
 fn set_text(out: *mut WpTvBytes, text: String) {
-    if !out.is_null() {
-        // SAFETY: a valid out pointer from the caller.
-        unsafe { *out = WpTvBytes::from_vec(text.into_bytes()) };
-    }
+    set_text_bytes(out, text.into_bytes());
 }
 
 unsafe fn slice<'a>(ptr: *const u8, len: usize) -> &'a [u8] {
@@ -108,16 +105,8 @@ pub unsafe extern "C" fn wasmplug_tv_compile(
     error: *mut WpTvBytes,
 ) -> bool {
     let engine = unsafe { engine_of(engine) };
-    match Component::new(&engine, unsafe { slice(bytes, len) }) {
-        Ok(component) => {
-            unsafe { *out = Box::into_raw(Box::new(WpTvComponent { engine, component, pre: None, wasi: false })) };
-            true
-        }
-        Err(e) => {
-            set_text(error, one_line(&format!("{e:#}")));
-            false
-        }
-    }
+    let compiled = Component::new(&engine, unsafe { slice(bytes, len) });
+    unsafe { hand_out(engine, compiled, out, error) }
 }
 
 /// Bytes from wasmplug_tv_serialize only (the cache authenticates them
@@ -132,8 +121,21 @@ pub unsafe extern "C" fn wasmplug_tv_deserialize(
 ) -> bool {
     let engine = unsafe { engine_of(engine) };
     // SAFETY: see the doc comment: the caller vouches for the bytes.
-    match unsafe { Component::deserialize(&engine, slice(bytes, len)) } {
+    let loaded = unsafe { Component::deserialize(&engine, slice(bytes, len)) };
+    unsafe { hand_out(engine, loaded, out, error) }
+}
+
+/// The end of compile and deserialize: the component into `*out`, or the
+/// error's text (one line) into `*error`.
+unsafe fn hand_out(
+    engine: Engine,
+    result: wasmtime::Result<Component>,
+    out: *mut *mut WpTvComponent,
+    error: *mut WpTvBytes,
+) -> bool {
+    match result {
         Ok(component) => {
+            // SAFETY: a valid out pointer from the caller.
             unsafe { *out = Box::into_raw(Box::new(WpTvComponent { engine, component, pre: None, wasi: false })) };
             true
         }
