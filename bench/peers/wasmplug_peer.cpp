@@ -30,6 +30,7 @@
 #include <thread>
 #include <vector>
 
+#include "../tsc.hpp"
 #include "wasmplug/kestrel.hpp"
 #include "wasmplug/metrics.hpp"
 #include "wasmplug/runtime.hpp"
@@ -37,6 +38,8 @@
 namespace {
 
 using namespace wasmplug;
+using wasmplug::bench::ns_per_tick;
+using wasmplug::bench::timer_overhead_ticks;
 
 constexpr std::string_view kInput = R"({"id":42,"user":"ann","level":"info","msg":"hello wasm plug!!!"})";
 static_assert(kInput.size() == 64, "the benchmark input is 64 bytes");
@@ -64,26 +67,6 @@ const std::string& expected() {
     return s;
   }();
   return upper;
-}
-
-double ns_per_tick() {
-  auto t0 = std::chrono::steady_clock::now();
-  auto c0 = __rdtsc();
-  std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  auto t1 = std::chrono::steady_clock::now();
-  auto c1 = __rdtsc();
-  return std::chrono::duration<double, std::nano>(t1 - t0).count() / static_cast<double>(c1 - c0);
-}
-
-std::uint64_t timer_overhead_ticks() {
-  std::vector<std::uint64_t> v(10'000);
-  for (auto& x : v) {
-    const std::uint64_t a = __rdtsc();
-    const std::uint64_t b = __rdtsc();
-    x = b - a;
-  }
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
 }
 
 template <class Call>
