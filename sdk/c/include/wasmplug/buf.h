@@ -29,8 +29,15 @@ typedef struct {
 int wp_buf_reserve(wp_buf* b, size_t extra);
 /* Appends `len` bytes. 1 on success, 0 if the buffer failed. */
 int wp_buf_append(wp_buf* b, const void* data, size_t len);
-/* Appends one byte. */
-static inline int wp_buf_putc(wp_buf* b, uint8_t c) { return wp_buf_append(b, &c, 1); }
+/* Appends one byte. The common case (room left) is inline: a transform that
+ * copies its input byte by byte pays a store, not a call. */
+static inline int wp_buf_putc(wp_buf* b, uint8_t c) {
+  if (b->len < b->cap && !b->failed) {
+    b->data[b->len++] = c;
+    return 1;
+  }
+  return wp_buf_append(b, &c, 1);
+}
 /* Appends a NUL-terminated string (without the NUL). */
 static inline int wp_buf_puts(wp_buf* b, const char* s) { return wp_buf_append(b, s, strlen(s)); }
 
