@@ -5,7 +5,8 @@
 //   none     — no processor: the source → sink floor
 // Usage: wasmplug_pipeline_bench REDACT_WASM WORK_DIR [events] [repeats] [threads]
 // Writes WORK_DIR/events.jsonl (200-byte JSON events) once, then each
-// pipeline `repeats` times, interleaved; prints the best and median rates.
+// pipeline `repeats` times, interleaved; prints the best and median rates, and
+// checks that the wasm and native pipelines wrote the same bytes.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -60,6 +61,22 @@ void write_events(const std::string& path, std::size_t count) {
     line += "\"}\n";
     out << line;
   }
+}
+
+bool same_file(const std::string& a, const std::string& b) {
+  std::ifstream fa(a, std::ios::binary);
+  std::ifstream fb(b, std::ios::binary);
+  std::string ca(1 << 16, '\0');
+  std::string cb(1 << 16, '\0');
+  while (fa && fb) {
+    fa.read(ca.data(), static_cast<std::streamsize>(ca.size()));
+    fb.read(cb.data(), static_cast<std::streamsize>(cb.size()));
+    if (fa.gcount() != fb.gcount() || ca.compare(0, static_cast<std::size_t>(fa.gcount()), cb, 0,
+                                                 static_cast<std::size_t>(fb.gcount())) != 0) {
+      return false;
+    }
+  }
+  return fa.eof() && fb.eof();
 }
 
 std::string toml_for(const std::string& dir, const std::string& name, const std::string& processor,
@@ -145,5 +162,11 @@ int main(int argc, char** argv) {
     }
   }
   std::printf("wasm / native (medians): %.2f\n", wasm_median / native_median);
+  // The same work: the wasm and native pipelines must have written the same bytes.
+  if (!same_file(dir + "/wasm-out.jsonl", dir + "/native-out.jsonl")) {
+    std::fprintf(stderr, "wasm and native outputs differ (%s/{wasm,native}-out.jsonl)\n", dir.c_str());
+    return 1;
+  }
+  std::printf("wasm and native outputs: identical\n");
   return 0;
 }
