@@ -7,6 +7,7 @@
 #include <toml++/toml.h>
 
 #include <algorithm>
+#include <chrono>
 #include <filesystem>
 #include <thread>
 
@@ -21,6 +22,10 @@ namespace {
 
 constexpr std::size_t kMaxPipelineFileBytes = 1u << 20;
 constexpr std::size_t kMaxConfigBytes = 1u << 20;
+// How long a pipeline worker waits for a warm instance of a plugin whose
+// every instance is busy (shared with another pipeline): bounded, and long
+// enough for any call under its deadline to finish.
+constexpr std::chrono::milliseconds kInstanceWait{5000};
 
 class Reader {
  public:
@@ -668,6 +673,10 @@ Result<std::vector<NamedProcessor>> make_processors(const PipelineSpec& spec, Ru
     load.limits.max_output_bytes = p.max_record_bytes;
     load.isolation = p.isolation == "fresh" ? Isolation::Fresh : Isolation::Warm;
     load.pool.max_instances = threads;  // one warm instance per worker thread
+    // Loading the same plugin again (a second pipeline in this Runtime) returns
+    // the same Plugin and pool: its workers wait for an instance rather than
+    // failing records with PoolSaturated.
+    load.pool.acquire_timeout = kInstanceWait;
     load.wasi = p.wasi;
     if (!p.config.empty()) {
       auto config = detail::read_file_bounded(p.config, kMaxConfigBytes, "config file ", "1 MiB");

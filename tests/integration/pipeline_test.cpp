@@ -633,3 +633,45 @@ TEST_F(PipelineTest, AnAmplifyingProcessorCannotMultiplyMemoryByTheBatchSize) {
   EXPECT_NE(dead[0].find("max_batch_output_bytes (4194304)"), std::string::npos) << dead[0];
   EXPECT_LT(after - before, 128 * 1024) << "RSS grew by " << (after - before) << " KiB";
 }
+
+// Two pipelines in one Runtime running the same plugin share its warm pool
+// (loading the same content returns the same Plugin, sized for one
+// pipeline's workers): a worker that finds every instance busy waits for
+// one instead of failing its record with PoolSaturated.
+TEST_F(PipelineTest, TwoPipelinesSharingAPluginWaitForInstancesAndLoseNothing) {
+  std::string input;
+  std::string expected;
+  for (int i = 0; i < 20000; ++i) {
+    input += "record number " + std::to_string(i) + "\n";
+    expected += "RECORD NUMBER " + std::to_string(i) + "\n";
+  }
+  write("in.txt", input);
+  std::vector<std::unique_ptr<Pipeline>> pipelines;
+  for (const std::string name : {"a", "b"}) {
+    auto spec = parse_pipeline("[pipeline]\nthreads = 3\nbatch_records = 1\ndead_letter = \"dead-" + name +
+                                   ".jsonl\"\n[source]\npath = \"in.txt\"\n[[processor]]\nname = \"upper\"\npath = \"" +
+                                   guest("upper") + "\"\n[sink]\npath = \"out-" + name + ".txt\"\n",
+                               (dir_ / "p.toml").string());
+    ASSERT_TRUE(spec) << spec.error().to_string();
+    auto built = build_pipeline(*spec, *runtime_);
+    ASSERT_TRUE(built) << built.error().to_string();
+    pipelines.push_back(std::move(built).value());
+  }
+  std::vector<Result<PipelineStats>> results(2, Error{ErrorKind::InvalidArgument, Phase::Call, {}, {}, "not run"});
+  {
+    std::vector<std::jthread> runners;
+    for (std::size_t i = 0; i < 2; ++i) {
+      runners.emplace_back([&, i] { results[i] = pipelines[i]->run(); });
+    }
+  }
+  for (std::size_t i = 0; i < 2; ++i) {
+    ASSERT_TRUE(results[i]) << results[i].error().to_string();
+    EXPECT_EQ(results[i]->out, 20000u) << "pipeline " << i;
+    EXPECT_EQ(results[i]->failed, 0u) << "pipeline " << i;
+    expect_accounted(*results[i]);
+  }
+  EXPECT_EQ(slurp(dir_ / "out-a.txt"), expected);
+  EXPECT_EQ(slurp(dir_ / "out-b.txt"), expected);
+  EXPECT_EQ(slurp(dir_ / "dead-a.jsonl"), "");
+  EXPECT_EQ(slurp(dir_ / "dead-b.jsonl"), "");
+}
