@@ -466,6 +466,13 @@ using StageFactory = std::function<Result<ExternalStages>(const PipelineSpec& sp
 [[nodiscard]] Result<std::vector<NamedProcessor>> make_processors(
     const PipelineSpec& spec, Runtime& runtime, const std::map<std::string, ProcessorFactory>& factories = {});
 
+/// What `wasmplug pipeline check` runs: make_processors, and a component
+/// source or sink loaded, admitted, instantiated (its init gets its config)
+/// and dropped again. Opens no file and no external stage (Kafka). Returns
+/// the number of processors; the error build_pipeline would give for them.
+[[nodiscard]] Result<std::size_t> check_pipeline(const PipelineSpec& spec, Runtime& runtime,
+                                                 const std::map<std::string, ProcessorFactory>& factories = {});
+
 /// Builds the pipeline a spec describes: loads every plugin into `runtime`
 /// (and runs its initialisers once, so a bad config fails here), opens the
 /// source, sink and dead-letter file. `factories` adds processor types;

@@ -758,7 +758,50 @@ Result<std::unique_ptr<Pipeline>> build_with_external_stages(const PipelineSpec&
                           spec.source_type, spec.sink_type);
 }
 
+// A component source or sink: loaded, admitted for its world, instantiated
+// (init with its config).
+Result<std::unique_ptr<Source>> component_source(const PipelineSpec& spec, Runtime& runtime) {
+  const std::string where = spec.file + ": [source]";
+  auto component = load_component_stage(runtime, spec.source_component, "source", where);
+  if (!component) {
+    return std::move(component).error();
+  }
+  return in_stage(make_component_source(std::move(component).value()), where);
+}
+
+Result<std::unique_ptr<Sink>> component_sink(const PipelineSpec& spec, Runtime& runtime) {
+  const std::string where = spec.file + ": [sink]";
+  auto component = load_component_stage(runtime, spec.sink_component, "sink", where);
+  if (!component) {
+    return std::move(component).error();
+  }
+  return in_stage(
+      make_component_sink(std::move(component).value(), std::chrono::milliseconds(spec.sink_component.pause_ms)),
+      where);
+}
+
 }  // namespace
+
+Result<std::size_t> check_pipeline(const PipelineSpec& spec, Runtime& runtime,
+                                   const std::map<std::string, ProcessorFactory>& factories) {
+  auto processors = make_processors(spec, runtime, factories);
+  if (!processors) {
+    return std::move(processors).error();
+  }
+  // Made and dropped again (teardown runs): a component that is refused or
+  // rejects its config fails the check, as it would fail the run.
+  if (spec.source_type == "component") {
+    if (auto source = component_source(spec, runtime); !source) {
+      return std::move(source).error();
+    }
+  }
+  if (spec.sink_type == "component") {
+    if (auto sink = component_sink(spec, runtime); !sink) {
+      return std::move(sink).error();
+    }
+  }
+  return processors->size();
+}
 
 Result<std::unique_ptr<Pipeline>> build_pipeline(const PipelineSpec& spec, Runtime& runtime,
                                                  const std::map<std::string, ProcessorFactory>& factories,
@@ -770,33 +813,15 @@ Result<std::unique_ptr<Pipeline>> build_pipeline(const PipelineSpec& spec, Runti
   if (!processors) {
     return std::move(processors).error();
   }
-  Result<std::unique_ptr<Source>> source = Error{};
-  if (spec.source_type == "component") {
-    const std::string where = spec.file + ": [source]";
-    auto component = load_component_stage(runtime, spec.source_component, "source", where);
-    if (!component) {
-      return std::move(component).error();
-    }
-    source = in_stage(make_component_source(std::move(component).value()), where);
-  } else {
-    source = make_file_source(spec.source_path, spec.source_framing, spec.source_max_record_bytes);
-  }
+  Result<std::unique_ptr<Source>> source =
+      spec.source_type == "component" ? component_source(spec, runtime)
+                                      : make_file_source(spec.source_path, spec.source_framing,
+                                                         spec.source_max_record_bytes);
   if (!source) {
     return std::move(source).error();
   }
-  Result<std::unique_ptr<Sink>> sink = Error{};
-  if (spec.sink_type == "component") {
-    const std::string where = spec.file + ": [sink]";
-    auto component = load_component_stage(runtime, spec.sink_component, "sink", where);
-    if (!component) {
-      return std::move(component).error();
-    }
-    sink = in_stage(make_component_sink(std::move(component).value(),
-                                        std::chrono::milliseconds(spec.sink_component.pause_ms)),
-                    where);
-  } else {
-    sink = make_file_sink(spec.sink_path, spec.sink_framing);
-  }
+  Result<std::unique_ptr<Sink>> sink = spec.sink_type == "component" ? component_sink(spec, runtime)
+                                                                     : make_file_sink(spec.sink_path, spec.sink_framing);
   if (!sink) {
     return std::move(sink).error();
   }

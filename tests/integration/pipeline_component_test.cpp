@@ -382,3 +382,45 @@ TEST_F(PipelineComponentTest, CliRunsAPipelineOfComponents) {
             std::string::npos)
       << o.stderr_text;
 }
+
+// `pipeline check` loads a component source and sink as the run would (and
+// instantiates them, so a refused config shows), without running anything.
+TEST_F(PipelineComponentTest, CheckRefusesABadComponentSourceOrSink) {
+  write("good.toml", "[source]\ntype = \"component\"\npath = \"" + component("source") +
+                         "\"\nconfig = '{\"count\": 5}'\n[sink]\ntype = \"component\"\npath = \"" +
+                         component("sink") + "\"\n");
+  auto o = wasmplug::test::run_cli(WASMPLUG_CLI, "pipeline check --no-cache " + (dir_ / "good.toml").string(), dir_);
+  EXPECT_EQ(o.status, 0) << o.stderr_text;
+  EXPECT_NE(o.stderr_text.find("good.toml: ok (source component"), std::string::npos) << o.stderr_text;
+
+  write("sink.toml", "[source]\npath = \"in.txt\"\n[sink]\ntype = \"component\"\npath = \"" + component("upper") +
+                         "\"\n");
+  o = wasmplug::test::run_cli(WASMPLUG_CLI, "pipeline check --no-cache " + (dir_ / "sink.toml").string(), dir_);
+  EXPECT_NE(o.status, 0);
+  EXPECT_NE(o.stderr_text.find("sink.toml: [sink]"), std::string::npos) << o.stderr_text;
+  EXPECT_NE(o.stderr_text.find("Rejected"), std::string::npos) << o.stderr_text;
+
+  write("source.toml", "[source]\ntype = \"component\"\npath = \"" + component("source") +
+                           "\"\nconfig = 'not json'\n[sink]\npath = \"out.txt\"\n");
+  o = wasmplug::test::run_cli(WASMPLUG_CLI, "pipeline check --no-cache " + (dir_ / "source.toml").string(), dir_);
+  EXPECT_NE(o.status, 0);
+  EXPECT_NE(o.stderr_text.find("source.toml: [source]"), std::string::npos) << o.stderr_text;
+  EXPECT_FALSE(fs::exists(dir_ / "out.txt"));  // a check opens no file
+}
+
+// The library's check: the processors' count, or the stage's error.
+TEST_F(PipelineComponentTest, CheckPipelineCountsProcessorsAndNamesTheBadStage) {
+  auto spec = parse_pipeline("[source]\npath = \"in.txt\"\n[[processor]]\nname = \"up\"\ntype = \"component\"\npath = \"" +
+                                 component("upper") + "\"\n[sink]\ntype = \"component\"\npath = \"" +
+                                 component("sink") + "\"\n",
+                             (dir_ / "p.toml").string());
+  ASSERT_TRUE(spec) << spec.error().to_string();
+  auto checked = check_pipeline(*spec, *runtime_);
+  ASSERT_TRUE(checked) << checked.error().to_string();
+  EXPECT_EQ(*checked, 1u);
+  spec->sink_component.path = component("upper");
+  checked = check_pipeline(*spec, *runtime_);
+  ASSERT_FALSE(checked);
+  EXPECT_EQ(checked.error().kind, ErrorKind::Rejected) << checked.error().to_string();
+  EXPECT_NE(checked.error().message.find("[sink]"), std::string::npos) << checked.error().to_string();
+}

@@ -98,15 +98,14 @@ int pipeline_check(const PipelineCommandOptions& options) {
   if (!runtime) {
     return kExitSetup;
   }
-  auto processors = pipeline::make_processors(*spec, *runtime);
+  auto processors = pipeline::check_pipeline(*spec, *runtime);
   if (!processors) {
     complain(processors.error().to_string());
     return kExitSetup;
   }
   std::fprintf(stderr, "%s: ok (source %s %s, %zu processor(s), sink %s %s)\n", options.file.c_str(),
-               spec->source_type.c_str(), spec->source_path.c_str(), processors->size(), spec->sink_type.c_str(),
+               spec->source_type.c_str(), spec->source_path.c_str(), *processors, spec->sink_type.c_str(),
                spec->sink_path.c_str());
-  processors->clear();
   (void)runtime->quiesce();
   return kExitOk;
 }
