@@ -706,58 +706,6 @@ Result<std::vector<NamedProcessor>> make_processors(const PipelineSpec& spec, Ru
 
 namespace {
 
-// A spec with a stage of an external type (kafka): the factory makes those,
-// the other side is a file / stdin / stdout stage. Any other built-in type
-// there is refused by name rather than opened as a file at its path.
-Result<std::unique_ptr<Pipeline>> build_with_external_stages(const PipelineSpec& spec, Runtime& runtime,
-                                                             const std::map<std::string, ProcessorFactory>& factories,
-                                                             const StageFactory& stages) {
-  if (!stages) {
-    for (const std::optional<StageSpec>* s : {&spec.source_stage, &spec.sink_stage, &spec.dead_letter_stage}) {
-      if (const StageSpec* stage = s->has_value() ? &s->value() : nullptr; stage != nullptr) {
-        return config_error(spec.file + ":" + std::to_string(stage->line) + ": type '" + stage->type +
-                            "' is not available in this build (wasmplug was built without librdkafka)");
-      }
-    }
-    return config_error(spec.file + ": Kafka stages are not available in this build");
-  }
-  auto processors = make_processors(spec, runtime, factories);
-  if (!processors) {
-    return std::move(processors).error();
-  }
-  if (!spec.source_stage && spec.source_type != "file" && spec.source_type != "stdin") {
-    return config_error(spec.file + ": a [source] of type '" + spec.source_type +
-                        "' cannot be combined with a Kafka [sink] or [dead_letter] (use file or stdin)");
-  }
-  if (!spec.sink_stage && spec.sink_type != "file" && spec.sink_type != "stdout") {
-    return config_error(spec.file + ": a [sink] of type '" + spec.sink_type +
-                        "' cannot be combined with a Kafka [source] (use file or stdout)");
-  }
-  auto made = stages(spec);
-  if (!made) {
-    return std::move(made).error();
-  }
-  ExternalStages external = std::move(made).value();
-  std::unique_ptr<Source> source = std::move(external.source);
-  if (!source) {
-    auto file = make_file_source(spec.source_path, spec.source_framing, spec.source_max_record_bytes);
-    if (!file) {
-      return std::move(file).error();
-    }
-    source = std::move(file).value();
-  }
-  std::unique_ptr<Sink> sink = std::move(external.sink);
-  if (!sink) {
-    auto file = make_file_sink(spec.sink_path, spec.sink_framing);
-    if (!file) {
-      return std::move(file).error();
-    }
-    sink = std::move(file).value();
-  }
-  return Pipeline::create(spec.options, std::move(source), std::move(processors).value(), std::move(sink),
-                          spec.source_type, spec.sink_type);
-}
-
 // A component source or sink: loaded, admitted for its world, instantiated
 // (init with its config).
 Result<std::unique_ptr<Source>> component_source(const PipelineSpec& spec, Runtime& runtime) {
@@ -778,6 +726,63 @@ Result<std::unique_ptr<Sink>> component_sink(const PipelineSpec& spec, Runtime& 
   return in_stage(
       make_component_sink(std::move(component).value(), std::chrono::milliseconds(spec.sink_component.pause_ms)),
       where);
+}
+
+Result<std::unique_ptr<Source>> built_in_source(const PipelineSpec& spec, Runtime& runtime) {
+  if (spec.source_type == "component") {
+    return component_source(spec, runtime);
+  }
+  return make_file_source(spec.source_path, spec.source_framing, spec.source_max_record_bytes);
+}
+
+Result<std::unique_ptr<Sink>> built_in_sink(const PipelineSpec& spec, Runtime& runtime) {
+  if (spec.sink_type == "component") {
+    return component_sink(spec, runtime);
+  }
+  return make_file_sink(spec.sink_path, spec.sink_framing);
+}
+
+// A spec with a stage of an external type (kafka): the factory makes those,
+// the other side is a built-in stage (file, stdin/stdout, component).
+Result<std::unique_ptr<Pipeline>> build_with_external_stages(const PipelineSpec& spec, Runtime& runtime,
+                                                             const std::map<std::string, ProcessorFactory>& factories,
+                                                             const StageFactory& stages) {
+  if (!stages) {
+    for (const std::optional<StageSpec>* s : {&spec.source_stage, &spec.sink_stage, &spec.dead_letter_stage}) {
+      if (const StageSpec* stage = s->has_value() ? &s->value() : nullptr; stage != nullptr) {
+        return config_error(spec.file + ":" + std::to_string(stage->line) + ": type '" + stage->type +
+                            "' is not available in this build (wasmplug was built without librdkafka)");
+      }
+    }
+    return config_error(spec.file + ": Kafka stages are not available in this build");
+  }
+  auto processors = make_processors(spec, runtime, factories);
+  if (!processors) {
+    return std::move(processors).error();
+  }
+  auto made = stages(spec);
+  if (!made) {
+    return std::move(made).error();
+  }
+  ExternalStages external = std::move(made).value();
+  std::unique_ptr<Source> source = std::move(external.source);
+  if (!source) {
+    auto built_in = built_in_source(spec, runtime);
+    if (!built_in) {
+      return std::move(built_in).error();
+    }
+    source = std::move(built_in).value();
+  }
+  std::unique_ptr<Sink> sink = std::move(external.sink);
+  if (!sink) {
+    auto built_in = built_in_sink(spec, runtime);
+    if (!built_in) {
+      return std::move(built_in).error();
+    }
+    sink = std::move(built_in).value();
+  }
+  return Pipeline::create(spec.options, std::move(source), std::move(processors).value(), std::move(sink),
+                          spec.source_type, spec.sink_type);
 }
 
 }  // namespace
@@ -813,15 +818,11 @@ Result<std::unique_ptr<Pipeline>> build_pipeline(const PipelineSpec& spec, Runti
   if (!processors) {
     return std::move(processors).error();
   }
-  Result<std::unique_ptr<Source>> source =
-      spec.source_type == "component" ? component_source(spec, runtime)
-                                      : make_file_source(spec.source_path, spec.source_framing,
-                                                         spec.source_max_record_bytes);
+  Result<std::unique_ptr<Source>> source = built_in_source(spec, runtime);
   if (!source) {
     return std::move(source).error();
   }
-  Result<std::unique_ptr<Sink>> sink = spec.sink_type == "component" ? component_sink(spec, runtime)
-                                                                     : make_file_sink(spec.sink_path, spec.sink_framing);
+  Result<std::unique_ptr<Sink>> sink = built_in_sink(spec, runtime);
   if (!sink) {
     return std::move(sink).error();
   }
