@@ -437,6 +437,7 @@ pub unsafe extern "C" fn wasmplug_tv_instantiate(
         budget_denials: 0,
         flow: Flow::default(),
         call_deadline: None,
+        sleep_cut: false,
         cpu_budget: (l.cpu_deadline_ns != 0).then_some(l.cpu_deadline_ns),
         call_cpu_start: 0,
         cpu_overrun: false,
@@ -457,7 +458,7 @@ pub unsafe extern "C" fn wasmplug_tv_instantiate(
                 return Ok(UpdateDeadline::Interrupt);
             }
         }
-        Ok(UpdateDeadline::Continue(1))
+        Ok(UpdateDeadline::Continue(if data.sleep_cut { 0 } else { 1 }))
     });
     let mut call = CallSettings {
         deadline: Duration::from_nanos(l.deadline_ns),
@@ -510,6 +511,7 @@ impl CallSettings {
     fn begin(&self, store: &mut Store<HostState>) {
         let data = store.data_mut();
         data.call_deadline = Some(Instant::now() + self.deadline);
+        data.sleep_cut = false;
         data.cpu_overrun = false;
         if data.cpu_budget.is_some() {
             data.call_cpu_start = super::host::thread_cpu_ns();
@@ -669,8 +671,7 @@ impl WpTvInstance {
         out.payload_len = self.out_bytes.len();
         out.content_type = self.out_content_type.as_ptr();
         out.content_type_len = self.out_content_type.len();
-        self.message.clear();
-        self.finish(out, STATUS_OK, 0)
+        self.ok(out, 0)
     }
 
     fn enter(&mut self, out: &mut WpTvOutcome) -> bool {
@@ -741,6 +742,34 @@ impl WpTvInstance {
         };
         let result = call(&self.bound, &mut self.store, &element);
         self.pop_element(p, c);
+        self.conclude(result, what, out, done)
+    }
+
+    /// A call without an element (pull, init, complete ...): `call` picks the
+    /// export of the bound world (None: the world has none), `done` turns its
+    /// answer into the outcome.
+    fn plain_call<T>(
+        &mut self,
+        out: &mut WpTvOutcome,
+        what: &str,
+        call: impl FnOnce(&Bound, &mut Store<HostState>) -> Option<CallResult<T>>,
+        done: impl FnOnce(&mut Self, T, &mut WpTvOutcome) -> u32,
+    ) -> u32 {
+        if !self.enter(out) {
+            return out.status;
+        }
+        let result = call(&self.bound, &mut self.store);
+        self.conclude(result, what, out, done)
+    }
+
+    /// The outcome of one call: wrong world, the guest's answer, a process-error or a trap.
+    fn conclude<T>(
+        &mut self,
+        result: Option<CallResult<T>>,
+        what: &str,
+        out: &mut WpTvOutcome,
+        done: impl FnOnce(&mut Self, T, &mut WpTvOutcome) -> u32,
+    ) -> u32 {
         match result {
             None => self.wrong_world(what, out),
             Some(Ok(Ok(v))) => done(self, v, out),
@@ -748,6 +777,17 @@ impl WpTvInstance {
             Some(Err(e)) => self.fail(e, out),
         }
     }
+
+    /// Success with `detail` and no message.
+    fn ok(&mut self, out: &mut WpTvOutcome, detail: u32) -> u32 {
+        self.message.clear();
+        self.finish(out, STATUS_OK, detail)
+    }
+}
+
+/// For exports that cannot answer a process-error: their answer as one that could.
+fn infallible<T>(r: wasmtime::Result<T>) -> CallResult<T> {
+    r.map(Ok)
 }
 
 macro_rules! inst {
@@ -770,10 +810,7 @@ pub unsafe extern "C" fn wasmplug_tv_process(inst: *mut WpTvInstance, el: *const
         "processor.process",
         |i, r, out| match r {
             ProcessResult::Emit(o) => i.take_output(o, out),
-            ProcessResult::Drop => {
-                i.message.clear();
-                i.finish(out, STATUS_OK, 1)
-            }
+            ProcessResult::Drop => i.ok(out, 1),
         },
     )
 }
@@ -789,116 +826,87 @@ pub unsafe extern "C" fn wasmplug_tv_push(inst: *mut WpTvInstance, el: *const Wp
             _ => None,
         },
         "sink.push",
-        |i, r, out| {
-            i.message.clear();
-            i.finish(out, STATUS_OK, u32::from(matches!(r, BackpressureSignal::Pause)))
-        },
+        |i, r, out| i.ok(out, u32::from(matches!(r, BackpressureSignal::Pause))),
     )
 }
 
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn wasmplug_tv_pull(inst: *mut WpTvInstance, out: *mut WpTvOutcome) -> u32 {
     let (i, out) = (inst!(inst), unsafe { &mut *out });
-    if !i.enter(out) {
-        return out.status;
-    }
-    let r = match &i.bound {
-        Bound::Source(s) => s.torvyn_streaming_source().call_pull(&mut i.store),
-        _ => return i.wrong_world("source.pull", out),
-    };
-    match r {
-        Ok(Ok(Some(o))) => i.take_output(o, out),
-        Ok(Ok(None)) => {
-            i.message.clear();
-            i.finish(out, STATUS_OK, 1)
-        }
-        Ok(Err(pe)) => i.process_error(pe, out),
-        Err(e) => i.fail(e, out),
-    }
+    i.plain_call(
+        out,
+        "source.pull",
+        |b, store| match b {
+            Bound::Source(s) => Some(s.torvyn_streaming_source().call_pull(store)),
+            _ => None,
+        },
+        |i, r, out| match r {
+            Some(o) => i.take_output(o, out),
+            None => i.ok(out, 1),
+        },
+    )
 }
 
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn wasmplug_tv_notify_backpressure(inst: *mut WpTvInstance, pause: bool, out: *mut WpTvOutcome) -> u32 {
     let (i, out) = (inst!(inst), unsafe { &mut *out });
-    if !i.enter(out) {
-        return out.status;
-    }
     let signal = if pause { BackpressureSignal::Pause } else { BackpressureSignal::Ready };
-    let r = match &i.bound {
-        Bound::Source(s) => s.torvyn_streaming_source().call_notify_backpressure(&mut i.store, signal),
-        _ => return i.wrong_world("source.notify-backpressure", out),
-    };
-    match r {
-        Ok(()) => {
-            i.message.clear();
-            i.finish(out, STATUS_OK, 0)
-        }
-        Err(e) => i.fail(e, out),
-    }
+    i.plain_call(
+        out,
+        "source.notify-backpressure",
+        |b, store| match b {
+            Bound::Source(s) => Some(infallible(s.torvyn_streaming_source().call_notify_backpressure(store, signal))),
+            _ => None,
+        },
+        |i, (), out| i.ok(out, 0),
+    )
 }
 
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn wasmplug_tv_complete(inst: *mut WpTvInstance, out: *mut WpTvOutcome) -> u32 {
     let (i, out) = (inst!(inst), unsafe { &mut *out });
-    if !i.enter(out) {
-        return out.status;
-    }
-    let r = match &i.bound {
-        Bound::Sink(s) => s.torvyn_streaming_sink().call_complete(&mut i.store),
-        _ => return i.wrong_world("sink.complete", out),
-    };
-    match r {
-        Ok(Ok(())) => {
-            i.message.clear();
-            i.finish(out, STATUS_OK, 0)
-        }
-        Ok(Err(pe)) => i.process_error(pe, out),
-        Err(e) => i.fail(e, out),
-    }
+    i.plain_call(
+        out,
+        "sink.complete",
+        |b, store| match b {
+            Bound::Sink(s) => Some(s.torvyn_streaming_sink().call_complete(store)),
+            _ => None,
+        },
+        |i, (), out| i.ok(out, 0),
+    )
 }
 
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn wasmplug_tv_init(inst: *mut WpTvInstance, config: *const u8, config_len: usize, out: *mut WpTvOutcome) -> u32 {
     let (i, out) = (inst!(inst), unsafe { &mut *out });
-    if !i.enter(out) {
-        return out.status;
-    }
     let config = unsafe { text(config, config_len) };
-    let r = match &i.bound {
-        Bound::Managed(b) => b.torvyn_streaming_lifecycle().call_init(&mut i.store, &config),
-        Bound::Source(b) => b.torvyn_streaming_lifecycle().call_init(&mut i.store, &config),
-        Bound::Sink(b) => b.torvyn_streaming_lifecycle().call_init(&mut i.store, &config),
-        Bound::Transform(_) => return i.wrong_world("lifecycle.init", out),
-    };
-    match r {
-        Ok(Ok(())) => {
-            i.message.clear();
-            i.finish(out, STATUS_OK, 0)
-        }
-        Ok(Err(pe)) => i.process_error(pe, out),
-        Err(e) => i.fail(e, out),
-    }
+    i.plain_call(
+        out,
+        "lifecycle.init",
+        |b, store| match b {
+            Bound::Managed(b) => Some(b.torvyn_streaming_lifecycle().call_init(store, &config)),
+            Bound::Source(b) => Some(b.torvyn_streaming_lifecycle().call_init(store, &config)),
+            Bound::Sink(b) => Some(b.torvyn_streaming_lifecycle().call_init(store, &config)),
+            Bound::Transform(_) => None,
+        },
+        |i, (), out| i.ok(out, 0),
+    )
 }
 
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn wasmplug_tv_teardown(inst: *mut WpTvInstance, out: *mut WpTvOutcome) -> u32 {
     let (i, out) = (inst!(inst), unsafe { &mut *out });
-    if !i.enter(out) {
-        return out.status;
-    }
-    let r = match &i.bound {
-        Bound::Managed(b) => b.torvyn_streaming_lifecycle().call_teardown(&mut i.store),
-        Bound::Source(b) => b.torvyn_streaming_lifecycle().call_teardown(&mut i.store),
-        Bound::Sink(b) => b.torvyn_streaming_lifecycle().call_teardown(&mut i.store),
-        Bound::Transform(_) => return i.wrong_world("lifecycle.teardown", out),
-    };
-    match r {
-        Ok(()) => {
-            i.message.clear();
-            i.finish(out, STATUS_OK, 0)
-        }
-        Err(e) => i.fail(e, out),
-    }
+    i.plain_call(
+        out,
+        "lifecycle.teardown",
+        |b, store| match b {
+            Bound::Managed(b) => Some(infallible(b.torvyn_streaming_lifecycle().call_teardown(store))),
+            Bound::Source(b) => Some(infallible(b.torvyn_streaming_lifecycle().call_teardown(store))),
+            Bound::Sink(b) => Some(infallible(b.torvyn_streaming_lifecycle().call_teardown(store))),
+            Bound::Transform(_) => None,
+        },
+        |i, (), out| i.ok(out, 0),
+    )
 }
 
 /// Sets the fuel every later call starts with (and the store's fuel now).

@@ -89,6 +89,10 @@ pub struct HostState {
     pub flow: Flow,
     /// Wall-clock deadline of the current call.
     pub call_deadline: Option<std::time::Instant>,
+    /// A WASI clock subscription of this call was cut at the deadline: the
+    /// epoch callback then looks at every check, so that the guest is
+    /// stopped at the first one after its cut sleep, not at the next tick.
+    pub sleep_cut: bool,
     /// Limits::cpu_deadline (thread CPU ns per call; None = none), and the
     /// thread's CPU time when the current call began.
     pub cpu_budget: Option<u64>,

@@ -14,6 +14,7 @@ use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 use tokio::io::AsyncWrite;
 use wasmtime::component::{Linker, Resource};
+use wasmtime::StoreContextMut;
 use wasmtime_wasi::cli::{IsTerminal, StdoutStream};
 use wasmtime_wasi::clocks::WasiClocksView;
 use wasmtime_wasi::p2::bindings::clocks::monotonic_clock;
@@ -151,25 +152,31 @@ pub fn add_to_linker(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
     linker.allow_shadowing(true);
     let mut clock = linker.instance(CLOCK)?;
     clock.func_wrap("subscribe-duration", |mut store, (ns,): (u64,)| {
-        let state: &mut HostState = store.data_mut();
-        let ns = clamp(state.call_deadline, ns);
-        monotonic_clock::Host::subscribe_duration(&mut state.clocks(), ns).map(|p| (p,))
+        let ns = clamp(&mut store, ns);
+        monotonic_clock::Host::subscribe_duration(&mut store.data_mut().clocks(), ns).map(|p| (p,))
     })?;
     clock.func_wrap("subscribe-instant", |mut store, (when,): (u64,)| {
-        let state: &mut HostState = store.data_mut();
-        let now = monotonic_clock::Host::now(&mut state.clocks())?;
-        let ns = clamp(state.call_deadline, when.saturating_sub(now));
-        let p: Resource<DynPollable> = monotonic_clock::Host::subscribe_duration(&mut state.clocks(), ns)?;
+        let now = monotonic_clock::Host::now(&mut store.data_mut().clocks())?;
+        let ns = clamp(&mut store, when.saturating_sub(now));
+        let p: Resource<DynPollable> = monotonic_clock::Host::subscribe_duration(&mut store.data_mut().clocks(), ns)?;
         Ok((p,))
     })?;
     linker.allow_shadowing(false);
     Ok(())
 }
 
-/// `ns` cut to what is left of the call (plus a millisecond, so that the
-/// guest is back in wasm code when the epoch callback looks at the deadline).
-fn clamp(deadline: Option<Instant>, ns: u64) -> u64 {
-    let Some(deadline) = deadline else { return ns };
+/// `ns` cut to what is left of the call plus a millisecond. When it was cut,
+/// the epoch callback is armed to look at every check from now on (see
+/// HostState::sleep_cut): the guest is stopped (Timeout) at the first check
+/// after the sleep, which is past the deadline, however the ticks fall.
+fn clamp(store: &mut StoreContextMut<'_, HostState>, ns: u64) -> u64 {
+    let Some(deadline) = store.data().call_deadline else { return ns };
     let left = deadline.saturating_duration_since(Instant::now()) + Duration::from_millis(1);
-    ns.min(u64::try_from(left.as_nanos()).unwrap_or(u64::MAX))
+    let left = u64::try_from(left.as_nanos()).unwrap_or(u64::MAX);
+    if ns <= left {
+        return ns;
+    }
+    store.data_mut().sleep_cut = true;
+    store.set_epoch_deadline(0);
+    left
 }
