@@ -22,6 +22,7 @@
 #include "isolation/call.hpp"
 #include "instance/plugin_code.hpp"
 #include "isolation/retirer.hpp"
+#include "isolation/session.hpp"
 #include "isolation/warm_pool.hpp"
 #include "engine/engine.hpp"
 #include "engine/failure.hpp"
@@ -556,6 +557,38 @@ Result<Output> Runtime::call(const Plugin& plugin, Hook hook, std::span<const st
     return dispatch_call(*engine_, plugin, hook, input);
   } catch (const std::bad_alloc&) {
     return Error{ErrorKind::LimitExceeded, Phase::Read, plugin.name(), std::string(to_string(hook)),
+                 "the host ran out of memory during the call"};
+  }
+}
+
+Result<std::unique_ptr<Session>> Runtime::open_session(std::shared_ptr<const Plugin> plugin) const {
+  if (!plugin) {
+    return Error{ErrorKind::InvalidArgument, Phase::Instantiate, "", "", "open_session: the plugin is null"};
+  }
+  const std::string name = plugin->name();
+  return guard_exceptions(name, Phase::Instantiate, [&]() -> Result<std::unique_ptr<Session>> {
+    auto core = detail::SessionCore::open(*engine_, std::move(plugin));
+    if (!core) {
+      return std::move(core).error();
+    }
+    return std::unique_ptr<Session>(new Session(*engine_, std::move(core).value()));
+  });
+}
+
+Session::Session(const detail::Engine& engine, std::unique_ptr<detail::SessionCore> core)
+    : engine_(&engine), core_(std::move(core)) {}
+
+Session::~Session() = default;
+
+const Plugin& Session::plugin() const noexcept { return core_->plugin(); }
+
+std::uint64_t Session::instances_created() const noexcept { return core_->instances_created(); }
+
+Result<Output> Session::call(Hook hook, std::span<const std::uint8_t> input) {
+  try {
+    return detail::dispatch_session_call(*engine_, *core_, hook, input);
+  } catch (const std::bad_alloc&) {
+    return Error{ErrorKind::LimitExceeded, Phase::Read, core_->plugin().name(), std::string(to_string(hook)),
                  "the host ran out of memory during the call"};
   }
 }

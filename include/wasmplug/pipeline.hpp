@@ -123,6 +123,16 @@ struct Ack {
   std::string_view bytes;
 };
 
+/// A flow starting or ending, as a source reports it (Source::flow_events).
+struct FlowEvent {
+  enum class Kind : std::uint8_t {
+    Opened,  ///< records of the flow follow (a Kafka partition was assigned)
+    Closed,  ///< no more records of the flow (revoked, and what the pipeline held of it acknowledged)
+  };
+  Kind kind = Kind::Opened;
+  std::uint32_t flow = 0;
+};
+
 /// Produces records. pull() and acknowledge() run on the pipeline's source
 /// thread and sink thread respectively (never concurrently with themselves);
 /// interrupt() on any thread.
@@ -145,6 +155,14 @@ class Source {
   /// once a batch came back, before the next pull. A component source
   /// passes it on as notify-backpressure. Default: nothing.
   virtual void backpressure(bool paused) { (void)paused; }
+  /// Flow lifecycle (optional): appends to `events` the flows opened and
+  /// closed since the last call, in order. The pipeline asks after every
+  /// pull, on the source thread, and applies them before the records that
+  /// pull added go on: records of a flow must come after its Opened, and
+  /// none of it after its Closed (until it is opened again). A flow id may
+  /// be opened again after it closed. Default: none (every record's flow is
+  /// unopened, and processors treat it as they always did).
+  virtual void flow_events(std::vector<FlowEvent>& events) { (void)events; }
   /// Stop producing: the next (or a blocked) pull returns what is already
   /// buffered and then End. Thread-safe; may be called more than once.
   virtual void interrupt() noexcept = 0;
@@ -160,12 +178,34 @@ enum class Verdict : std::uint8_t {
 /// One step of the chain: bytes in, bytes out, keep or drop. Called on every
 /// worker thread at once: must be thread-safe. Must not throw (an exception
 /// fails the record as InternalError, but costs a catch per batch).
+///
+/// Flows (a Kafka partition each): when the source reports them
+/// (Source::flow_events) the pipeline calls open_flow(F) before any record
+/// of F reaches the processor, and close_flow(F) once every record of F it
+/// handed on has left the pipeline (written, dropped or failed); both on the
+/// pipeline's source thread, while workers process records of other flows,
+/// never while a record of F is being processed. Flows still open when the
+/// run ends are closed after the last batch. Records of a flow that is not
+/// open (every record of a file source: flow 0, never opened) may come at
+/// any time. Two workers may process records of one flow at once
+/// (consecutive batches): a processor with per-flow state serialises them.
 class Processor {
  public:
   virtual ~Processor() = default;
   /// Processes `record`; on Emit appends the new bytes to `out` (and nothing
   /// else). An error fails this record only; the processor stays in service.
   [[nodiscard]] virtual Result<Verdict> process(std::string_view record, std::string& out) const = 0;
+  /// What the pipeline calls: as process, knowing the record's flow
+  /// (RecordBatch::Entry::flow). Default: process(record, out).
+  [[nodiscard]] virtual Result<Verdict> process_in_flow(std::string_view record, std::string& out,
+                                                        std::uint32_t flow) const {
+    (void)flow;
+    return process(record, out);
+  }
+  /// The flow starts: records of it follow. Default: nothing.
+  virtual void open_flow(std::uint32_t flow) { (void)flow; }
+  /// The flow ended and none of its records is in the processor. Default: nothing.
+  virtual void close_flow(std::uint32_t flow) { (void)flow; }
 };
 
 /// What a sink says after taking a batch.
@@ -317,11 +357,30 @@ class Pipeline {
 /// checked; complete() flushes and closes (its error counts).
 [[nodiscard]] Result<std::unique_ptr<Sink>> make_file_sink(const std::string& path, Framing framing);
 
-/// A processor calling one hook of a loaded plugin through Runtime::call
-/// (native, cc-lb, rustcdc profiles): Bytes → Emit, Keep → Keep, Drop →
-/// Drop, Done (observe) → Keep. The runtime must outlive the processor.
+/// Which instances a plugin processor calls.
+enum class Instances : std::uint8_t {
+  /// Any warm instance of the plugin's pool (Runtime::call): a stateful
+  /// plugin sees the records of every flow.
+  Shared,
+  /// One dedicated instance (a Session) per open flow: made in open_flow
+  /// (its wp_init runs then), dropped in close_flow (its wp_shutdown runs on
+  /// the runtime's retirer thread), so a stateful plugin's state belongs to
+  /// one flow (one Kafka partition). A flow's calls are serialised (one
+  /// mutex per flow; within a batch in order, while two workers holding
+  /// consecutive batches of one flow may interleave). Records of a flow not
+  /// open (file sources) go to the shared pool. Each open flow holds one of
+  /// RuntimeConfig::max_instances slots: when none is left, or the plugin's
+  /// init fails, the flow has no instance and each of its records tries to
+  /// make one again, failing with that error (dead-lettered) while it cannot.
+  PerFlow,
+};
+
+/// A processor calling one hook of a loaded plugin through Runtime::call or
+/// a Session (native, cc-lb, rustcdc profiles): Bytes → Emit, Keep → Keep,
+/// Drop → Drop, Done (observe) → Keep. The runtime must outlive the processor.
 [[nodiscard]] std::unique_ptr<Processor> make_plugin_processor(const Runtime& runtime,
-                                                               std::shared_ptr<const Plugin> plugin, Hook hook);
+                                                               std::shared_ptr<const Plugin> plugin, Hook hook,
+                                                               Instances instances = Instances::Shared);
 
 // ---- Component stages (torvyn, wasmplug/torvyn.hpp) -------------------------
 
@@ -390,6 +449,9 @@ struct ProcessorSpec {
   std::string abi = "native";         ///< native | cc-lb | rustcdc | kestrel
   std::string hook;                   ///< empty: the profile's first hook (transform, filter, transform, eval)
   std::string isolation = "warm";     ///< warm | fresh
+  /// per-partition | shared (Instances::PerFlow / Shared); empty: per-partition
+  /// when the source is Kafka, else shared.
+  std::string instances;
   std::uint32_t deadline_ms = 50;
   std::uint32_t memory_mb = 16;
   std::uint32_t max_record_bytes = 1u << 20;  ///< Limits::max_input_bytes and max_output_bytes

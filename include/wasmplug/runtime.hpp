@@ -21,6 +21,7 @@ namespace wasmplug {
 
 namespace detail {
 class Engine;
+class SessionCore;
 }  // namespace detail
 namespace torvyn {
 class Component;
@@ -174,6 +175,43 @@ struct Output {
 };
 [[nodiscard]] std::string_view to_string(Output::Kind kind) noexcept;
 
+/// One warm instance of a plugin that belongs to its holder alone
+/// (Runtime::open_session), where Runtime::call leases any instance of the
+/// plugin's pool: a stateful plugin's state then follows one stream (a
+/// pipeline keeps one per Kafka partition). Not thread-safe: one call at a
+/// time (the holder serialises). The Runtime must outlive it.
+///
+/// The instance is made and initialised (wp_init with the plugin's config)
+/// by open_session, so an init error shows there. A call that fails after
+/// entering the guest (trap, timeout, out of memory ...) discards the
+/// instance, as the pool does, and the next call makes a new one (its state
+/// starts over). Destroying the session hands a healthy instance to the
+/// runtime's retirer thread, which runs its wp_shutdown (never the caller's
+/// thread). The instance holds one of RuntimeConfig::max_instances slots
+/// for the session's whole life, outside the plugin's pool (PoolOptions do
+/// not apply). A fresh-isolation plugin keeps no instance: every call of its
+/// session is a fresh call.
+class Session {
+ public:
+  ~Session();
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
+
+  /// One hook call on the session's instance: the prechecks, errors and
+  /// metrics of Runtime::call.
+  [[nodiscard]] Result<Output> call(Hook hook, std::span<const std::uint8_t> input);
+  [[nodiscard]] const Plugin& plugin() const noexcept;
+  /// Instances this session made so far (1 after open; +1 after each failed
+  /// call that discarded one; 0 for fresh isolation).
+  [[nodiscard]] std::uint64_t instances_created() const noexcept;
+
+ private:
+  friend class Runtime;
+  Session(const detail::Engine& engine, std::unique_ptr<detail::SessionCore> core);
+  const detail::Engine* engine_;
+  std::unique_ptr<detail::SessionCore> core_;
+};
+
 /// Owns the Wasmtime engine (pooling allocator, epoch interruption) and its
 /// epoch-ticker thread. Thread-safe: load and call may be used from any number
 /// of threads at once. Must outlive every call; destroying it stops the ticker.
@@ -226,6 +264,12 @@ class Runtime {
   /// a hook: a canary for "does this plugin accept its config". With warm
   /// isolation the instance stays in the pool, ready for the first call.
   [[nodiscard]] Result<void> prepare(const Plugin& plugin) const;
+
+  /// A dedicated instance of `plugin` (see Session). Errors: PoolSaturated
+  /// when all RuntimeConfig::max_instances slots are in use (the message
+  /// names the limit); the instantiation or initialiser error (InitFailed
+  /// ...) of the plugin otherwise. Thread-safe.
+  [[nodiscard]] Result<std::unique_ptr<Session>> open_session(std::shared_ptr<const Plugin> plugin) const;
 
   /// Instances alive right now: fresh calls in flight plus warm instances
   /// (including retired ones still waiting for their wp_shutdown).

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "isolation/fresh.hpp"
+#include "isolation/session.hpp"
 #include "isolation/warm_pool.hpp"
 #include "instance/plugin_code.hpp"
 
@@ -42,18 +43,18 @@ Result<void> prepare(const Engine& engine, const Plugin& plugin) {
   return {};
 }
 
-Result<Output> dispatch_call(const Engine& engine, const Plugin& plugin, Hook hook,
-                             std::span<const std::uint8_t> input, HostContext* context) {
-  // The isolation strategy is called directly from here (one hop; the
-  // lambda is inlined). Refused calls are counted by metrics like any other.
+namespace {
+
+// Prechecks, then `isolated` (the isolation strategy, inlined), measured for
+// the metrics sink. Refused calls are counted like any other.
+template <class Isolated>
+Result<Output> measured_call(const Engine& engine, const Plugin& plugin, Hook hook,
+                             std::span<const std::uint8_t> input, Isolated&& isolated) {
   auto run = [&]() -> Result<Output> {
     if (auto refused = precheck(plugin, hook, input)) [[unlikely]] {
       return std::move(*refused);
     }
-    if (WarmPool* pool = plugin.code().pool.get()) {
-      return pool->call(plugin, hook, input, context);
-    }
-    return call_fresh(engine, plugin, hook, input, context);
+    return isolated();
   };
   const auto& metrics = engine.config().metrics;
   if (!metrics) {
@@ -70,6 +71,25 @@ Result<Output> dispatch_call(const Engine& engine, const Plugin& plugin, Hook ho
   metrics->on_call(CallEvent{plugin.name(), hook, engine.clock().between(start, CycleClock::ticks()),
                              out.ok() ? nullptr : &out.error(), series});
   return out;
+}
+
+}  // namespace
+
+Result<Output> dispatch_call(const Engine& engine, const Plugin& plugin, Hook hook,
+                             std::span<const std::uint8_t> input, HostContext* context) {
+  // The isolation strategy is called directly from here (one hop; the
+  // lambda is inlined).
+  return measured_call(engine, plugin, hook, input, [&]() -> Result<Output> {
+    if (WarmPool* pool = plugin.code().pool.get()) {
+      return pool->call(plugin, hook, input, context);
+    }
+    return call_fresh(engine, plugin, hook, input, context);
+  });
+}
+
+Result<Output> dispatch_session_call(const Engine& engine, SessionCore& session, Hook hook,
+                                     std::span<const std::uint8_t> input) {
+  return measured_call(engine, session.plugin(), hook, input, [&] { return session.invoke(hook, input); });
 }
 
 }  // namespace wasmplug::detail

@@ -7,23 +7,11 @@
 #include <thread>
 
 #include "abi/abi.hpp"
-#include "abi/invoke.hpp"
+#include "isolation/kept_call.hpp"
 #include "isolation/retirer.hpp"
 #include "engine/engine.hpp"
 
 namespace wasmplug::detail {
-
-namespace {
-
-// A failed call may have left the guest in any state (trap mid-update,
-// half-written buffers), so its instance is discarded. Errors raised before
-// the guest was entered leave it untouched.
-bool instance_untouched_by(const Error& error) {
-  return error.kind == ErrorKind::InvalidArgument ||
-         (error.kind == ErrorKind::LimitExceeded && error.phase == Phase::Write);
-}
-
-}  // namespace
 
 WarmPool::WarmPool(const Engine& engine, PoolOptions options) : engine_(&engine), options_(options) {
   const std::size_t cpus = std::max(1u, std::thread::hardware_concurrency());
@@ -113,19 +101,9 @@ Result<Output> WarmPool::call(const Plugin& plugin, Hook hook, std::span<const s
   if (!entry) {
     return std::move(entry).error();
   }
-  Instance& instance = entry->instance();
-  instance.begin_call(hook);
-  instance.state().host_context = context;
-  Result<Output> out = abi_invoke(instance, hook, input);
-  instance.state().host_context = nullptr;
-  instance.state().log_budget.close(*instance.state().logs, plugin.name(), *instance.state().config);
+  bool healthy = false;
+  Result<Output> out = call_kept_instance(entry->instance(), plugin, hook, input, context, healthy);
   ++entry->calls;
-  // An instance whose guest called proc_exit(0) answered normally but has no
-  // stack left to serve another call.
-  // A failed guest call (any error kind: a host function may fail it with
-  // InvalidArgument) unwound the guest mid-code.
-  const bool healthy =
-      out.ok() ? !instance.state().exited : !instance.state().unwound && instance_untouched_by(out.error());
   give_back(std::move(entry).value(), healthy);
   return out;
 }

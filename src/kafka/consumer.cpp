@@ -139,8 +139,13 @@ void Consumer::assign(rd_kafka_topic_partition_list_t* partitions) {
     rd_kafka_assign(rk_.get(), partitions);
   }
   // A partition paused for backpressure before a revoke must not stay paused
-  // when it comes back: our paused_ set forgot it at the revoke.
-  rd_kafka_resume_partitions(rk_.get(), partitions);
+  // when it comes back: our paused_ set forgot it at the revoke. While the
+  // pipeline holds fetching back, a new partition starts paused.
+  if (fetching_paused_) {
+    rd_kafka_pause_partitions(rk_.get(), partitions);
+  } else {
+    rd_kafka_resume_partitions(rk_.get(), partitions);
+  }
 }
 
 void Consumer::revoke(rd_kafka_topic_partition_list_t* partitions, bool lost) {
@@ -236,6 +241,35 @@ void Consumer::release(const TopicPartition& partition, std::int64_t offset) {
   }
 }
 
+void Consumer::pause_fetching(bool paused) {
+  if (paused == fetching_paused_ || !rk_) {
+    return;
+  }
+  fetching_paused_ = paused;
+  std::vector<TopicPartition> parts;
+  {
+    std::lock_guard lock(mutex_);
+    for (const auto& [tp, tracker] : trackers_) {
+      // Resuming leaves the partitions over their own bound paused.
+      if (paused || !paused_.contains(tp)) {
+        parts.push_back(tp);
+      }
+    }
+    if (paused && !parts.empty()) {
+      ++stats_.fetch_pauses;
+    }
+  }
+  if (parts.empty()) {
+    return;
+  }
+  auto list = detail::to_list(parts);
+  if (paused) {
+    rd_kafka_pause_partitions(rk_.get(), list.get());
+  } else {
+    rd_kafka_resume_partitions(rk_.get(), list.get());
+  }
+}
+
 void Consumer::apply_backpressure() {
   std::vector<TopicPartition> pause;
   std::vector<TopicPartition> resume;
@@ -258,7 +292,7 @@ void Consumer::apply_backpressure() {
     rd_kafka_pause_partitions(rk_.get(), list.get());
     paused_.insert(pause.begin(), pause.end());
   }
-  if (!resume.empty()) {
+  if (!resume.empty() && !fetching_paused_) {
     auto list = detail::to_list(resume);
     rd_kafka_resume_partitions(rk_.get(), list.get());
     for (const auto& tp : resume) {

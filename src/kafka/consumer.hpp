@@ -56,7 +56,8 @@ struct ConsumerStats {
   std::uint64_t handed_out = 0;      ///< records returned by poll
   std::uint64_t acknowledged = 0;    ///< ack() calls that matched a handed-out record
   std::uint64_t commits = 0;         ///< commit requests sent
-  std::uint64_t pauses = 0;          ///< partitions paused for backpressure
+  std::uint64_t pauses = 0;          ///< partitions paused for backpressure (max_unacknowledged_per_partition)
+  std::uint64_t fetch_pauses = 0;    ///< pause_fetching(true) calls that paused the assignment (pipeline backpressure)
   std::uint64_t assignments = 0;     ///< partitions assigned (all rebalances)
   std::uint64_t revocations = 0;     ///< partitions revoked or lost
   std::uint64_t drain_timeouts = 0;  ///< revoked partitions let go with records unacknowledged
@@ -87,6 +88,13 @@ class Consumer {
   /// yet in the pipeline): a revoke does not wait for them, and the next
   /// owner consumes them again. Call from PartitionEvents::revoked.
   void release(const TopicPartition& partition, std::int64_t offset);
+  /// Backpressure from downstream: true pauses fetching of every owned
+  /// partition (rd_kafka_pause_partitions: librdkafka's prefetch queue stops
+  /// filling while nobody polls), false resumes those not paused by
+  /// max_unacknowledged_per_partition. A partition assigned meanwhile starts
+  /// paused. Not concurrently with poll() (the pipeline's source calls it
+  /// while its poll thread waits for the pipeline).
+  void pause_fetching(bool paused);
   /// Commits the acknowledged prefix of every owned partition (sync waits for the broker).
   [[nodiscard]] Result<void> commit(bool sync);
   /// Commits the acknowledged prefix synchronously and leaves the group
@@ -120,6 +128,7 @@ class Consumer {
   std::map<TopicPartition, OffsetTracker> trackers_;          // guarded by mutex_
   std::map<TopicPartition, std::int64_t> committed_;          // guarded by mutex_
   std::set<TopicPartition> paused_;                           // poll thread only
+  bool fetching_paused_ = false;                              // poll thread only
   ConsumerStats stats_;                                       // guarded by mutex_
   std::chrono::steady_clock::time_point last_commit_{};
   bool closed_ = false;

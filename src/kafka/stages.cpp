@@ -1,12 +1,15 @@
 #include "kafka/stages.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <charconv>
+#include <condition_variable>
 #include <cstdio>
 #include <limits>
 #include <map>
 #include <mutex>
 #include <optional>
+#include <thread>
 #include <utility>
 
 #include "kafka/consumer.hpp"
@@ -126,9 +129,12 @@ struct Link {
   std::string dead_letter_topic;
   std::unique_ptr<Producer> dead_letter;  // destroyed before consumer
 
-  // The records of the batch the source is filling (source thread; and the
-  // revoke in consumer->close() after the pipeline ended).
-  std::vector<std::pair<TopicPartition, std::int64_t>> in_batch;
+  // The records of the pull in progress, not yet in the pipeline's batch
+  // (source thread; and the revoke in consumer->close() after the pipeline ended).
+  std::vector<Record> staged;
+  // Flows opened (assigned) and closed (revoked, drained) since the
+  // pipeline last asked: rebalance callbacks run on the source thread.
+  std::vector<pipeline::FlowEvent> flow_events;  // guarded by mutex
 
   // Rebalances are rare and an operator wants to see them: one line on stderr.
   static void report(const char* what, const std::string& group, const std::vector<TopicPartition>& parts) {
@@ -139,17 +145,30 @@ struct Link {
     std::fprintf(stderr, "wasmplug: kafka group '%s': %s %s\n", group.c_str(), what, list.c_str());
   }
 
-  // PartitionEvents::revoked: the records of the batch being filled are not
+  // PartitionEvents::revoked: the records of the pull in progress are not
   // in the pipeline yet; waiting for them would wait for ourselves. They are
-  // consumed again by the next owner.
-  void revoked(const std::vector<TopicPartition>& parts) const {
+  // left out of the batch and consumed again by the next owner, so that no
+  // record of the partition comes after its flow closed.
+  void revoked(const std::vector<TopicPartition>& parts) {
     for (const auto& tp : parts) {
-      for (const auto& [held, offset] : in_batch) {
-        if (held == tp) {
-          consumer->release(tp, offset);
-          break;
-        }
+      auto first = std::ranges::find_if(staged, [&](const Record& r) { return r.topic_partition() == tp; });
+      if (first != staged.end()) {
+        consumer->release(tp, first->offset);
       }
+      std::erase_if(staged, [&](const Record& r) { return r.topic_partition() == tp; });
+    }
+    // The consumer's drain (waiting for the pipeline's records of these
+    // partitions) follows this; the pipeline reads the events after the
+    // poll, so it hears of the close once the partition is drained.
+    std::lock_guard lock(mutex);
+    for (const auto& tp : parts) {
+      flow_events.push_back({pipeline::FlowEvent::Kind::Closed, flow(tp)});
+    }
+  }
+  void assigned(const std::vector<TopicPartition>& parts) {
+    std::lock_guard lock(mutex);
+    for (const auto& tp : parts) {
+      flow_events.push_back({pipeline::FlowEvent::Kind::Opened, flow(tp)});
     }
   }
 
@@ -183,28 +202,120 @@ struct Link {
   }
 };
 
+// Pauses fetching of every assigned partition once the pipeline's queue has
+// been full for `after`, resumes when a batch comes back. Not at once: a
+// full queue is the normal state of a source faster than its processors,
+// and librdkafka drops what it prefetched of a paused partition (fetched
+// again on resume), so pausing on every full queue would cost a round trip
+// per batch. The source thread is blocked in the pipeline while the queue is
+// full (and so is every other user of the consumer's poll-thread state):
+// a timer thread does the pause, under the same mutex as full()/freed().
+class FetchPauser {
+ public:
+  FetchPauser(Consumer& consumer, std::chrono::milliseconds after) : consumer_(consumer), after_(after) {
+    if (after_.count() > 0) {
+      thread_ = std::thread([this] { run(); });
+    }
+  }
+  ~FetchPauser() {
+    {
+      std::lock_guard lock(mutex_);
+      exit_ = true;
+    }
+    wake_.notify_all();
+    if (thread_.joinable()) {
+      thread_.join();
+    }
+  }
+  FetchPauser(const FetchPauser&) = delete;
+  FetchPauser& operator=(const FetchPauser&) = delete;
+
+  void full() {
+    std::lock_guard lock(mutex_);
+    if (after_.count() == 0) {
+      pause();
+      return;
+    }
+    deadline_ = std::chrono::steady_clock::now() + after_;
+    wake_.notify_all();
+  }
+  void freed() {
+    std::lock_guard lock(mutex_);
+    deadline_.reset();
+    if (paused_) {
+      consumer_.pause_fetching(false);
+      paused_ = false;
+    }
+  }
+
+ private:
+  void pause() {
+    consumer_.pause_fetching(true);
+    paused_ = true;
+  }
+  void run() {
+    std::unique_lock lock(mutex_);
+    while (!exit_) {
+      if (!deadline_) {
+        wake_.wait(lock, [&] { return exit_ || deadline_.has_value(); });
+        continue;
+      }
+      const auto deadline = *deadline_;
+      wake_.wait_until(lock, deadline, [&] { return exit_ || deadline_ != deadline; });
+      if (!exit_ && deadline_ == deadline && std::chrono::steady_clock::now() >= deadline) {
+        deadline_.reset();
+        pause();
+      }
+    }
+  }
+
+  Consumer& consumer_;
+  std::chrono::milliseconds after_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::optional<std::chrono::steady_clock::time_point> deadline_;  // guarded by mutex_
+  bool paused_ = false;                                            // guarded by mutex_
+  bool exit_ = false;                                              // guarded by mutex_
+  std::thread thread_;
+};
+
 class KafkaSource final : public pipeline::Source {
  public:
-  KafkaSource(std::shared_ptr<Link> link, std::chrono::milliseconds exit_after_idle)
-      : link_(std::move(link)), exit_after_idle_(exit_after_idle) {}
+  KafkaSource(std::shared_ptr<Link> link, std::chrono::milliseconds exit_after_idle,
+              std::chrono::milliseconds pause_after)
+      : link_(std::move(link)), exit_after_idle_(exit_after_idle), pause_after_(pause_after) {}
 
   Result<PullStatus> pull(RecordBatch& batch, std::size_t max_records, std::size_t max_bytes) override {
     if (auto failure = link_->failed()) {
       return *failure;
     }
-    link_->in_batch.clear();
+    std::vector<Record>& staged = link_->staged;
+    staged.clear();
     auto wait = std::chrono::milliseconds(100);
     std::size_t bytes = 0;
-    while (batch.size() < max_records && bytes < max_bytes && !interrupted_.load(std::memory_order_acquire)) {
-      auto polled = link_->consumer->poll(batch.empty() ? wait : std::chrono::milliseconds(0));
+    while (staged.size() < max_records && bytes < max_bytes && !interrupted_.load(std::memory_order_acquire)) {
+      auto polled = link_->consumer->poll(staged.empty() ? wait : std::chrono::milliseconds(0));
       if (!polled) {
+        staged.clear();  // the pipeline ends; the next owner consumes them
         return std::move(polled).error();
       }
       std::optional<Record>& next = *polled;
-      if (!next.has_value()) {
-        break;  // nothing more right now: hand on what we have
+      bool rebalanced = false;
+      {
+        std::lock_guard lock(link_->mutex);
+        rebalanced = !link_->flow_events.empty();
       }
-      Record& r = *next;
+      if (next.has_value()) {
+        bytes += next->value.size();
+        staged.push_back(std::move(*next));
+      }
+      // A rebalance ends the batch: its flow events go to the pipeline
+      // before the records that follow them.
+      if (!next.has_value() || rebalanced) {
+        break;
+      }
+    }
+    for (Record& r : staged) {
       std::uint32_t flow = 0;
       {
         std::lock_guard lock(link_->mutex);
@@ -213,11 +324,9 @@ class KafkaSource final : public pipeline::Source {
           link_->meta[{flow, r.offset}] = Link::Meta{std::move(r.key), std::move(r.headers)};
         }
       }
-      bytes += r.value.size();
       batch.add(r.value, static_cast<std::uint64_t>(r.offset), flow);
-      link_->in_batch.emplace_back(r.topic_partition(), r.offset);
     }
-    link_->in_batch.clear();
+    staged.clear();
     const auto now = std::chrono::steady_clock::now();
     if (!batch.empty()) {
       last_record_ = now;
@@ -260,7 +369,29 @@ class KafkaSource final : public pipeline::Source {
     }
   }
 
+  void flow_events(std::vector<pipeline::FlowEvent>& events) override {
+    std::lock_guard lock(link_->mutex);
+    events.insert(events.end(), link_->flow_events.begin(), link_->flow_events.end());
+    link_->flow_events.clear();
+  }
+
+  // The pipeline's queues are full: once that lasts, stop fetching every
+  // partition (the consumer would otherwise fill librdkafka's prefetch
+  // queue, up to queued.max.messages.kbytes, while nobody polls).
+  void backpressure(bool paused) override {
+    if (!pauser_) {
+      pauser_ = std::make_unique<FetchPauser>(*link_->consumer, pause_after_);
+    }
+    if (paused) {
+      pauser_->full();
+    } else {
+      pauser_->freed();
+    }
+  }
+
   void interrupt() noexcept override { interrupted_.store(true, std::memory_order_release); }
+
+  [[nodiscard]] ConsumerStats consumer_stats() const { return link_->consumer->stats(); }
 
  private:
   void dead_letter(const TopicPartition& tp, std::int64_t offset, const Ack& ack, std::optional<Link::Meta> meta) {
@@ -293,6 +424,8 @@ class KafkaSource final : public pipeline::Source {
 
   std::shared_ptr<Link> link_;
   std::chrono::milliseconds exit_after_idle_;
+  std::chrono::milliseconds pause_after_;
+  std::unique_ptr<FetchPauser> pauser_;  // made on the first backpressure; destroyed before link_
   std::atomic<bool> interrupted_{false};
   std::chrono::steady_clock::time_point last_record_{};
 };
@@ -385,16 +518,17 @@ Result<pipeline::ExternalStages> make_kafka_stages(const PipelineSpec& spec) {
     auto commit_ms = keys.number("commit_interval_ms", 1000, 1, 3'600'000);
     auto drain_ms = keys.number("drain_timeout_ms", 30000, 0, 3'600'000);
     auto idle_ms = keys.number("exit_after_idle_ms", 0, 0, 86'400'000);
+    auto pause_ms = keys.number("backpressure_pause_ms", 100, 0, 60'000);
     for (const Error* e : {brokers ? nullptr : &brokers.error(), group ? nullptr : &group.error(),
                            topics ? nullptr : &topics.error(), max_unacked ? nullptr : &max_unacked.error(),
                            commit_ms ? nullptr : &commit_ms.error(), drain_ms ? nullptr : &drain_ms.error(),
-                           idle_ms ? nullptr : &idle_ms.error()}) {
+                           idle_ms ? nullptr : &idle_ms.error(), pause_ms ? nullptr : &pause_ms.error()}) {
       if (e != nullptr) {
         return *e;
       }
     }
     if (auto rest = keys.no_more("brokers, group, topics, max_unacknowledged_per_partition, commit_interval_ms, "
-                                 "drain_timeout_ms, exit_after_idle_ms");
+                                 "drain_timeout_ms, exit_after_idle_ms, backpressure_pause_ms");
         !rest) {
       return rest.error();
     }
@@ -406,15 +540,17 @@ Result<pipeline::ExternalStages> make_kafka_stages(const PipelineSpec& spec) {
     config.max_unacknowledged_per_partition = static_cast<std::size_t>(*max_unacked);
     config.commit_interval = std::chrono::milliseconds(*commit_ms);
     config.drain_timeout = std::chrono::milliseconds(*drain_ms);
-    auto made = std::make_unique<KafkaSource>(link, std::chrono::milliseconds(*idle_ms));
+    auto made = std::make_unique<KafkaSource>(link, std::chrono::milliseconds(*idle_ms),
+                                              std::chrono::milliseconds(*pause_ms));
     PartitionEvents events;
     // The link owns the consumer: it outlives every callback.
     events.revoked = [raw = link.get(), group = *group](const std::vector<TopicPartition>& parts) {
       Link::report("revoked", group, parts);
       raw->revoked(parts);
     };
-    events.assigned = [group = *group](const std::vector<TopicPartition>& parts) {
+    events.assigned = [raw = link.get(), group = *group](const std::vector<TopicPartition>& parts) {
       Link::report("assigned", group, parts);
+      raw->assigned(parts);
     };
     auto consumer = Consumer::create(std::move(config), std::move(events));
     if (!consumer) {
@@ -477,6 +613,13 @@ Result<pipeline::ExternalStages> make_kafka_stages(const PipelineSpec& spec) {
     link->dead_letter_topic = *topic;
   }
   return stages;
+}
+
+std::optional<ConsumerStats> kafka_source_stats(const pipeline::Source& source) {
+  if (const auto* kafka = dynamic_cast<const KafkaSource*>(&source)) {
+    return kafka->consumer_stats();
+  }
+  return std::nullopt;
 }
 
 }  // namespace wasmplug::kafka

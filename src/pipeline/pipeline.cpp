@@ -19,6 +19,8 @@
 #include <mutex>
 #include <optional>
 #include <thread>
+#include <unordered_map>
+#include <unordered_set>
 
 #include "metrics/text_format.hpp"
 #include "pipeline/dead_letter.hpp"
@@ -31,6 +33,8 @@ namespace wasmplug::pipeline {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+
+constexpr std::uint64_t kNoBatch = ~std::uint64_t{0};  // an open flow without records yet
 
 std::uint64_t nanos_since(Clock::time_point start) {
   return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - start).count());
@@ -76,6 +80,7 @@ struct Pipeline::State {
   std::vector<RecordBatch*> free;
   std::vector<std::unique_ptr<RecordBatch>> batches;
   std::uint64_t submitted = 0;  ///< batches the source handed on (sequence numbers 0..submitted-1)
+  std::uint64_t delivered = 0;  ///< batches the sink thread finished (sequence numbers 0..delivered-1)
   bool source_done = false;
   bool closing = false;
 
@@ -89,10 +94,18 @@ struct Pipeline::State {
   std::optional<Error> source_error;  ///< written by the source thread, read after join
   std::optional<Error> sink_error;    ///< the sink thread's
 
+  // Flows (Source::flow_events): the source thread's, and the run() thread's
+  // once the source thread has been joined.
+  std::vector<FlowEvent> flow_events;
+  std::unordered_set<std::uint32_t> open_flows;
+  std::unordered_map<std::uint32_t, std::uint64_t> last_batch_of_flow;  ///< open flows: the latest batch holding a record
+
   StageCounters& source_stage() { return *stages.front(); }
   StageCounters& sink_stage() { return *stages.back(); }
 
   void source_loop();
+  void apply_flow_events();
+  void close_flow(std::uint32_t flow);
   void worker_loop();
   void run_chain(RecordBatch& batch);
   void deliver(RecordBatch& batch);
@@ -147,6 +160,7 @@ void Pipeline::State::source_loop() {
         } else if (*pulled == PullStatus::End) {
           end = true;
         }
+        apply_flow_events();  // after every pull: a close is not held back until records come
       }
     } catch (const std::exception& e) {
       source_error = Error{ErrorKind::Io, Phase::Load, "", "", std::string("the source failed: ") + e.what()};
@@ -155,9 +169,17 @@ void Pipeline::State::source_loop() {
     add(source_stage().busy_ns, nanos_since(started_at));
     std::uint64_t failed = 0;
     std::uint64_t bytes = 0;
+    const bool flows = !open_flows.empty();
+    std::optional<std::uint32_t> last_flow;
     for (const RecordBatch::Entry& entry : batch->entries()) {
       failed += entry.outcome == Outcome::Failed ? 1 : 0;
       bytes += entry.bytes;
+      if (flows && entry.flow != last_flow) {
+        last_flow = entry.flow;
+        if (auto it = last_batch_of_flow.find(entry.flow); it != last_batch_of_flow.end()) {
+          it->second = sequence;  // the number this batch gets below
+        }
+      }
     }
     add(source_stage().in, batch->size());
     add(source_stage().out, batch->size() - failed);
@@ -181,6 +203,39 @@ void Pipeline::State::source_loop() {
       }
     }
   }
+}
+
+// Opens before the records of this pull go on; a close first waits until
+// every batch that held a record of the flow has been delivered (its
+// records acknowledged), so that no worker is inside the flow when the
+// processors hear of its end. That wait needs nothing of this thread.
+void Pipeline::State::apply_flow_events() {
+  flow_events.clear();
+  source->flow_events(flow_events);
+  for (const FlowEvent& event : flow_events) {
+    if (event.kind == FlowEvent::Kind::Opened) {
+      if (open_flows.insert(event.flow).second) {
+        for (NamedProcessor& p : processors) {
+          p.processor->open_flow(event.flow);
+        }
+        last_batch_of_flow[event.flow] = kNoBatch;
+      }
+    } else if (open_flows.contains(event.flow)) {
+      if (const std::uint64_t last = last_batch_of_flow[event.flow]; last != kNoBatch) {
+        std::unique_lock lock(mutex);
+        batch_free.wait(lock, [&] { return delivered > last; });
+      }
+      close_flow(event.flow);
+    }
+  }
+}
+
+void Pipeline::State::close_flow(std::uint32_t flow) {
+  for (NamedProcessor& p : processors) {
+    p.processor->close_flow(flow);
+  }
+  open_flows.erase(flow);
+  last_batch_of_flow.erase(flow);
 }
 
 void Pipeline::State::worker_loop() {
@@ -238,7 +293,7 @@ void Pipeline::State::run_chain(RecordBatch& batch) {
       Result<Verdict> verdict = Verdict::Keep;
       std::optional<RecordError> thrown;
       try {
-        verdict = processor.process(record, next);
+        verdict = processor.process_in_flow(record, next, batch.entry(i).flow);
       } catch (const std::exception& e) {
         thrown = RecordError{processors[s].name, "InternalError", "call",
                              std::string("the processor threw: ") + e.what()};
@@ -491,6 +546,7 @@ Result<PipelineStats> Pipeline::run() {
     {
       std::lock_guard lock(s.mutex);
       s.free.push_back(batch);
+      s.delivered = next;
     }
     s.batch_free.notify_one();
   }
@@ -502,6 +558,10 @@ Result<PipelineStats> Pipeline::run() {
   s.work_ready.notify_all();
   for (std::thread& t : workers) {
     t.join();
+  }
+  // Every batch was delivered: flows the source left open end here.
+  while (!s.open_flows.empty()) {
+    s.close_flow(*s.open_flows.begin());
   }
   Result<void> completed = s.sink->complete();
   const bool dead_ok = s.dead_letter->close() && s.dead_letter->ok();

@@ -216,8 +216,8 @@ std::optional<Error> parse_processor(const Reader& r, const toml::table& table, 
   if (p.type != "plugin") {
     return std::nullopt;  // a factory's type: its keys are its own to check
   }
-  if (auto e = r.only(table, where, {"type", "name", "path", "abi", "hook", "isolation", "deadline_ms", "memory_mb",
-                                     "max_record_bytes", "config", "wasi", "schema", "alerts"})) {
+  if (auto e = r.only(table, where, {"type", "name", "path", "abi", "hook", "isolation", "instances", "deadline_ms",
+                                     "memory_mb", "max_record_bytes", "config", "wasi", "schema", "alerts"})) {
     return e;
   }
   if (auto e = r.string(table, where, "path", p.path)) {
@@ -234,6 +234,9 @@ std::optional<Error> parse_processor(const Reader& r, const toml::table& table, 
     return e;
   }
   if (auto e = r.choice(table, where, "isolation", {"warm", "fresh"}, p.isolation)) {
+    return e;
+  }
+  if (auto e = r.choice(table, where, "instances", {"per-partition", "shared"}, p.instances)) {
     return e;
   }
   if (auto e = r.integer(table, where, "deadline_ms", 1, 60'000, p.deadline_ms)) {
@@ -262,7 +265,7 @@ std::optional<Error> parse_processor(const Reader& r, const toml::table& table, 
   p.alerts = r.resolve(p.alerts);
   if (p.abi == "kestrel") {
     // The engine's own settings: warm instances, no WASI, the rule takes no config.
-    for (const char* key : {"config", "wasi", "isolation", "max_record_bytes"}) {
+    for (const char* key : {"config", "wasi", "isolation", "instances", "max_record_bytes"}) {
       if (table.get(key) != nullptr) {
         return r.at(*table.get(key), where + " key '" + key + "' does not apply to abi \"kestrel\"");
       }
@@ -699,7 +702,13 @@ Result<std::vector<NamedProcessor>> make_processors(const PipelineSpec& spec, Ru
       e.message = where + ": " + e.message;
       return e;
     }
-    processors.push_back(NamedProcessor{p.name, "plugin:" + p.abi, make_plugin_processor(runtime, *plugin, hook)});
+    // A Kafka source's partitions are flows: by default each gets instances of its own.
+    const bool kafka_source = spec.source_stage && spec.source_stage->type == "kafka";
+    const Instances instances = p.instances == "per-partition" || (p.instances.empty() && kafka_source)
+                                    ? Instances::PerFlow
+                                    : Instances::Shared;
+    processors.push_back(
+        NamedProcessor{p.name, "plugin:" + p.abi, make_plugin_processor(runtime, *plugin, hook, instances)});
   }
   return processors;
 }

@@ -4,11 +4,15 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <functional>
+#include <map>
 #include <mutex>
+#include <numeric>
 #include <sstream>
 #include <thread>
 
@@ -233,6 +237,11 @@ TEST_F(PipelineTest, PipelineFileErrorsNameFileLineAndKey) {
        file + ":3: [[processor]] #1 needs key 'path'"},
       {"[source]\npath = \"x\"\n", file + ":1: missing [sink] table"},
       {"[source]\npath = \"x\"\n[sink]\npath = = 3\n", file + ":4:"},
+      {"[source]\npath = \"x\"\n[[processor]]\npath = \"a.wasm\"\ninstances = \"each\"\n[sink]\npath = \"y\"\n",
+       file + ":5: [[processor]] #1 key 'instances' must be one of per-partition, shared, got 'each'"},
+      {"[source]\npath = \"x\"\n[[processor]]\npath = \"a.wasm\"\nabi = \"kestrel\"\nschema = \"s.json\"\n"
+       "instances = \"shared\"\n[sink]\npath = \"y\"\n",
+       file + ":7: [[processor]] #1 key 'instances' does not apply to abi \"kestrel\""},
       {"[pipeline]\nqueue_batches = 1\n[source]\npath = \"x\"\n[sink]\npath = \"y\"\n",
        file + ":2: [pipeline] key 'queue_batches' must be 0 (2 x threads + 2) or 2..4096"},
   };
@@ -674,4 +683,201 @@ TEST_F(PipelineTest, TwoPipelinesSharingAPluginWaitForInstancesAndLoseNothing) {
   EXPECT_EQ(slurp(dir_ / "out-b.txt"), expected);
   EXPECT_EQ(slurp(dir_ / "dead-a.jsonl"), "");
   EXPECT_EQ(slurp(dir_ / "dead-b.jsonl"), "");
+}
+
+namespace {
+
+// A source playing a script, one step per pull: open or close a flow, add
+// records of one flow ("<tag>-<i>"), or run a check between batches.
+class FlowScript final : public Source {
+ public:
+  struct Step {
+    enum class Kind : std::uint8_t { Open, Close, Records, Check } kind;
+    std::uint32_t flow = 0;
+    int count = 0;
+    std::string tag;
+  };
+  static Step open(std::uint32_t flow) { return Step{Step::Kind::Open, flow, 0, {}}; }
+  static Step close(std::uint32_t flow) { return Step{Step::Kind::Close, flow, 0, {}}; }
+  static Step records(std::uint32_t flow, int count, std::string tag) {
+    return Step{Step::Kind::Records, flow, count, std::move(tag)};
+  }
+  static Step check(std::string name) { return Step{Step::Kind::Check, 0, 0, std::move(name)}; }
+  FlowScript(std::vector<Step> steps, std::function<void(const std::string&)> check)
+      : steps_(std::move(steps)), check_(std::move(check)) {}
+
+  Result<PullStatus> pull(RecordBatch& batch, std::size_t max_records, std::size_t) override {
+    if (next_ == steps_.size()) {
+      return PullStatus::End;
+    }
+    const Step& step = steps_[next_++];
+    switch (step.kind) {
+      case Step::Kind::Open: events_.push_back({FlowEvent::Kind::Opened, step.flow}); break;
+      case Step::Kind::Close: events_.push_back({FlowEvent::Kind::Closed, step.flow}); break;
+      case Step::Kind::Check: check_(step.tag); break;
+      case Step::Kind::Records:
+        EXPECT_LE(static_cast<std::size_t>(step.count), max_records);
+        for (int i = 0; i < step.count; ++i) {
+          batch.add(step.tag + "-" + std::to_string(i), ++position_, step.flow);
+        }
+        break;
+    }
+    return PullStatus::Records;
+  }
+  void flow_events(std::vector<FlowEvent>& events) override {
+    events.insert(events.end(), events_.begin(), events_.end());
+    events_.clear();
+  }
+  void interrupt() noexcept override {}
+
+ private:
+  std::vector<Step> steps_;
+  std::function<void(const std::string&)> check_;
+  std::size_t next_ = 0;
+  std::uint64_t position_ = 0;
+  std::vector<FlowEvent> events_;
+};
+
+// Keeps every record that came out, with its flow.
+class CollectSink final : public Sink {
+ public:
+  Result<SinkStatus> push(const RecordBatch& batch) override {
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+      if (batch.entry(i).outcome == Outcome::Out) {
+        records.emplace_back(batch.entry(i).flow, std::string(batch.record(i)));
+      }
+    }
+    return SinkStatus::Ready;
+  }
+  Result<void> complete() override { return {}; }
+  std::vector<std::pair<std::uint32_t, std::string>> records;
+};
+
+// count_tag answers "<input>#<count>": the counts each tag's records got, sorted.
+std::map<std::string, std::vector<int>> counts_by_tag(const std::vector<std::pair<std::uint32_t, std::string>>& out) {
+  std::map<std::string, std::vector<int>> counts;
+  for (const auto& [flow, text] : out) {
+    counts[text.substr(0, text.find('-'))].push_back(std::stoi(text.substr(text.find('#') + 1)));
+  }
+  for (auto& [tag, list] : counts) {
+    std::sort(list.begin(), list.end());
+  }
+  return counts;
+}
+
+std::vector<int> one_to(int n) {
+  std::vector<int> v(static_cast<std::size_t>(n));
+  std::iota(v.begin(), v.end(), 1);
+  return v;
+}
+
+}  // namespace
+
+TEST_F(PipelineTest, PerFlowInstancesKeepEachFlowsStateAndACloseDropsTheInstance) {
+  std::atomic<int> shutdowns{0};
+  RuntimeConfig config;
+  config.log_sink = [&](const LogRecord& r) { shutdowns += r.message == "shutdown" ? 1 : 0; };
+  auto runtime = Runtime::create(std::move(config));
+  ASSERT_TRUE(runtime) << runtime.error().to_string();
+  Runtime& rt = **runtime;
+  LoadOptions load;
+  load.isolation = Isolation::Warm;
+  load.pool.max_instances = 2;
+  auto plugin = rt.load_file(guest("count_tag"), load);
+  ASSERT_TRUE(plugin) << plugin.error().to_string();
+
+  using F = FlowScript;
+  std::vector<FlowScript::Step> steps{F::open(1), F::open(2), F::check("opened")};
+  for (int i = 0; i < 8; ++i) {  // flows 1 and 2 interleaved, batch by batch
+    steps.push_back(F::records(1, 30, "a"));
+    steps.push_back(F::records(2, 30, "b"));
+  }
+  steps.push_back(F::close(1));
+  steps.push_back(F::check("closed"));
+  steps.push_back(F::records(2, 30, "b"));
+  steps.push_back(F::records(7, 10, "z"));  // a flow never opened: the shared pool
+  steps.push_back(F::open(1));
+  steps.push_back(F::records(1, 30, "c"));
+  steps.push_back(F::records(2, 30, "b"));
+  std::map<std::string, std::pair<std::uint32_t, int>> seen;  // check -> live instances, shutdowns
+  auto check = [&](const std::string& name) {
+    EXPECT_TRUE(rt.quiesce());
+    seen[name] = {rt.live_instances(), shutdowns.load()};
+  };
+  auto sink = std::make_unique<CollectSink>();
+  CollectSink* collected = sink.get();
+  PipelineOptions options;
+  options.threads = 2;
+  options.batch_records = 32;
+  options.queue_batches = 6;
+  options.dead_letter = (dir_ / "dead.jsonl").string();
+  std::vector<NamedProcessor> chain;
+  chain.push_back(NamedProcessor{"count", "plugin:native",
+                                 make_plugin_processor(rt, *plugin, Hook::Transform, Instances::PerFlow)});
+  auto p = Pipeline::create(options, std::make_unique<FlowScript>(std::move(steps), check), std::move(chain),
+                            std::move(sink));
+  ASSERT_TRUE(p) << p.error().to_string();
+  auto st = (*p)->run();
+  ASSERT_TRUE(st) << st.error().to_string();
+  expect_accounted(*st);
+  EXPECT_EQ(st->out, 8u * 60u + 30u + 10u + 30u + 30u);
+  EXPECT_EQ(slurp(dir_ / "dead.jsonl"), "");
+
+  // Each flow's records went to an instance of its own: its counts are 1..n.
+  auto counts = counts_by_tag(collected->records);
+  EXPECT_EQ(counts["a"], one_to(8 * 30)) << "flow 1 had one instance, shared with nobody";
+  EXPECT_EQ(counts["b"], one_to(8 * 30 + 60)) << "flow 2 kept its instance across flow 1's close";
+  EXPECT_EQ(counts["c"], one_to(30)) << "flow 1 opened again starts with a new instance";
+  EXPECT_EQ(counts["z"].size(), 10u);
+  // Instances: made on open, the closed flow's shut down (wp_shutdown) and freed.
+  EXPECT_EQ(seen["opened"].first, 2u);
+  EXPECT_EQ(seen["opened"].second, 0);
+  EXPECT_EQ(seen["closed"].first, 1u) << "flow 1's instance went when it closed";
+  EXPECT_EQ(seen["closed"].second, 1);
+  ASSERT_TRUE(rt.quiesce());
+  EXPECT_EQ(shutdowns.load(), 3) << "the flows still open at the end closed too";
+  EXPECT_EQ(rt.live_instances(), (*plugin)->pool_stats().idle) << "only the shared pool's instances are left";
+}
+
+TEST_F(PipelineTest, AFlowWithoutAnInstanceFailsItsRecordsNamingTheLimit) {
+  RuntimeConfig config;
+  config.log_sink = [](const LogRecord&) {};
+  config.max_instances = 1;
+  auto runtime = Runtime::create(std::move(config));
+  ASSERT_TRUE(runtime) << runtime.error().to_string();
+  Runtime& rt = **runtime;
+  LoadOptions load;
+  load.isolation = Isolation::Warm;
+  load.pool.max_instances = 1;
+  auto plugin = rt.load_file(guest("count_tag"), load);
+  ASSERT_TRUE(plugin) << plugin.error().to_string();
+  using F = FlowScript;
+  // Flow 1 takes the runtime's only instance; flow 2 gets none until flow 1 closes.
+  std::vector<FlowScript::Step> steps{F::open(1),           F::open(2),     F::records(1, 5, "a"),
+                                      F::records(2, 5, "b"), F::close(1),    F::check("closed"),
+                                      F::records(2, 5, "c")};
+  auto sink = std::make_unique<CollectSink>();
+  CollectSink* collected = sink.get();
+  PipelineOptions options;
+  options.threads = 1;
+  options.dead_letter = (dir_ / "dead.jsonl").string();
+  std::vector<NamedProcessor> chain;
+  chain.push_back(NamedProcessor{"count", "plugin:native",
+                                 make_plugin_processor(rt, *plugin, Hook::Transform, Instances::PerFlow)});
+  // The check waits for the retirer to free flow 1's slot.
+  auto p = Pipeline::create(options,
+                            std::make_unique<FlowScript>(std::move(steps), [&](const std::string&) { (void)rt.quiesce(); }),
+                            std::move(chain), std::move(sink));
+  ASSERT_TRUE(p) << p.error().to_string();
+  auto st = (*p)->run();
+  ASSERT_TRUE(st) << st.error().to_string();
+  expect_accounted(*st);
+  EXPECT_EQ(st->failed, 5u) << "flow 2's records while flow 1 held the only instance";
+  auto dead = lines_of(slurp(dir_ / "dead.jsonl"));
+  ASSERT_EQ(dead.size(), 5u);
+  EXPECT_NE(dead[0].find("\"kind\":\"PoolSaturated\""), std::string::npos) << dead[0];
+  EXPECT_NE(dead[0].find("all 1 instance slots of the runtime are in use"), std::string::npos) << dead[0];
+  auto counts = counts_by_tag(collected->records);
+  EXPECT_EQ(counts["a"], one_to(5));
+  EXPECT_EQ(counts["c"], one_to(5)) << "once flow 1 closed, flow 2 got an instance";
 }

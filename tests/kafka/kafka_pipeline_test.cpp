@@ -331,6 +331,169 @@ TEST_F(KafkaPipeline, BrokerRestartMidRunThePipelineWaitsAndResumesWithoutLoss) 
   EXPECT_EQ(t.bad_keys, 0);
 }
 
+// A stateful plugin (count_tag: "<input>#<calls into this instance>") in a
+// group whose membership changes: one member, a second joins, it leaves.
+// Each partition's records go to an instance of that partition alone, so a
+// partition's counts are runs 1..n, one per instance that served it; the
+// rebalances (eager: every partition is revoked, then assigned) give each
+// partition new instances. With instances shared by the partitions the
+// counts of a partition would have gaps.
+TEST_F(KafkaPipeline, PerPartitionInstancesFollowTheRebalance) {
+  constexpr int kPhase = 2000;
+  auto produce_phase = [&](int phase) {
+    auto p = Producer::create({{{"bootstrap.servers", bootstrap()}, {"linger.ms", "20"}}});
+    ASSERT_TRUE(p.ok());
+    std::atomic<int> ok{0};
+    for (int i = phase * kPhase; i < (phase + 1) * kPhase; ++i) {
+      Record r;
+      r.key = "k" + std::to_string(i);
+      r.value = "r" + std::to_string(i);
+      ASSERT_TRUE((*p)->produce(in_, r, [&](const Result<void>& d) { ok += d.ok() ? 1 : 0; }).ok());
+    }
+    ASSERT_TRUE((*p)->flush(120s).ok());
+    ASSERT_EQ(ok.load(), kPhase);
+  };
+  std::string toml = pipeline_toml(false);
+  const std::string enrich = std::string(WASMPLUG_EXAMPLE_DIR) + "/enrich.wasm";
+  toml.replace(toml.find(enrich), enrich.size(), std::string(WASMPLUG_GUEST_DIR) + "/guest_count_tag.wasm");
+  auto outputs = [&] { return read_all(out_, kPartitions); };
+  auto wait_outputs = [&](std::size_t n) {
+    auto deadline = std::chrono::steady_clock::now() + 180s;
+    while (std::chrono::steady_clock::now() < deadline) {
+      if (topic_size(out_, kPartitions) >= static_cast<std::int64_t>(n)) {
+        return true;
+      }
+      std::this_thread::sleep_for(200ms);
+    }
+    return false;
+  };
+  auto wait_text = [](const PipelineProcess& p, const std::string& text, std::size_t times) {
+    auto deadline = std::chrono::steady_clock::now() + 120s;
+    while (std::chrono::steady_clock::now() < deadline) {
+      const std::string err = p.output(".err");
+      std::size_t found = 0;
+      for (auto at = err.find(text); at != std::string::npos; at = err.find(text, at + 1)) {
+        ++found;
+      }
+      if (found >= times) {
+        return true;
+      }
+      std::this_thread::sleep_for(100ms);
+    }
+    return false;
+  };
+
+  produce_phase(0);
+  PipelineProcess a(toml, dir_, "a");
+  ASSERT_TRUE(a.started());
+  ASSERT_TRUE(wait_outputs(kPhase)) << a.output(".err");
+  {
+    PipelineProcess b(toml, dir_, "b");
+    ASSERT_TRUE(b.started());
+    ASSERT_TRUE(wait_text(b, "assigned " + in_, 1)) << b.output(".err");
+    ASSERT_TRUE(wait_text(a, "assigned " + in_, 2)) << a.output(".err");
+    produce_phase(1);
+    ASSERT_TRUE(wait_outputs(2 * kPhase)) << a.output(".err") << b.output(".err");
+    b.signal(SIGTERM);  // b leaves the group: a takes every partition again
+    EXPECT_NE(b.wait(60s), -1);
+  }
+  ASSERT_TRUE(wait_text(a, "assigned " + in_, 3)) << a.output(".err");
+  produce_phase(2);
+  ASSERT_TRUE(wait_outputs(3 * kPhase)) << a.output(".err");
+  a.signal(SIGTERM);
+  EXPECT_NE(a.wait(60s), -1);
+
+  std::map<std::string, int> partition_of;  // input value -> its partition
+  for (const Record& r : read_all(in_, kPartitions)) {
+    partition_of[r.value] = r.partition;
+  }
+  ASSERT_EQ(partition_of.size(), static_cast<std::size_t>(3 * kPhase));
+  std::map<int, std::map<int, int>> times;  // partition -> count -> records that got it
+  std::set<std::string> seen;
+  for (const Record& r : outputs()) {
+    const auto hash = r.value.find('#');
+    ASSERT_NE(hash, std::string::npos) << r.value;
+    const std::string input = r.value.substr(0, hash);
+    ASSERT_TRUE(partition_of.contains(input)) << r.value;
+    seen.insert(input);
+    ++times[partition_of[input]][std::stoi(r.value.substr(hash + 1))];
+  }
+  EXPECT_EQ(seen.size(), static_cast<std::size_t>(3 * kPhase)) << "every input record came out";
+  ASSERT_EQ(times.size(), static_cast<std::size_t>(kPartitions));
+  for (const auto& [partition, by_count] : times) {
+    // Runs 1..n_k, one per instance: count c is had by as many records as
+    // instances that made c calls, which never grows with c, and no count is skipped.
+    int previous = by_count.begin()->second;
+    EXPECT_EQ(by_count.begin()->first, 1) << "partition " << partition;
+    int expected_count = 1;
+    for (const auto& [count, records] : by_count) {
+      EXPECT_EQ(count, expected_count++) << "partition " << partition << ": a count skipped";
+      EXPECT_LE(records, previous) << "partition " << partition << " count " << count;
+      previous = records;
+    }
+    // Served in each of the three memberships by a new instance.
+    EXPECT_GE(by_count.at(1), 3) << "partition " << partition << ": instances that served it";
+  }
+}
+
+// The pipeline's backpressure reaches Kafka: with a slow sink and a short
+// queue the source pauses fetching of its partitions, and nothing is lost.
+TEST_F(KafkaPipeline, AFullQueuePausesThePartitionsAndNothingIsLost) {
+  constexpr int kRecords = 3'000;
+  produce_input(kRecords);
+  auto spec = pipeline::parse_pipeline("[source]\ntype = \"kafka\"\nbrokers = \"" + bootstrap() +
+                                           "\"\ngroup = \"" + group_ + "\"\ntopics = \"" + in_ +
+                                           "\"\nexit_after_idle_ms = 3000\nbackpressure_pause_ms = 10\n\n"
+                                           "[sink]\ntype = \"stdout\"\n",
+                                       "p.toml");
+  ASSERT_TRUE(spec.ok()) << spec.error().message;
+  auto stages = make_kafka_stages(*spec);
+  ASSERT_TRUE(stages.ok()) << stages.error().to_string();
+  const pipeline::Source* source = stages->source.get();
+
+  // Takes a batch, then holds the next one back for 30 ms: the queue stays
+  // full longer than backpressure_pause_ms.
+  class SlowSink final : public pipeline::Sink {
+   public:
+    Result<pipeline::SinkStatus> push(const pipeline::RecordBatch& batch) override {
+      for (std::size_t i = 0; i < batch.size(); ++i) {
+        if (batch.entry(i).outcome == pipeline::Outcome::Out) {
+          values.emplace(batch.record(i));
+          ++written;
+        }
+      }
+      return pipeline::SinkStatus::Pause;
+    }
+    Result<pipeline::SinkStatus> wait_ready(std::chrono::milliseconds) override {
+      std::this_thread::sleep_for(30ms);
+      return pipeline::SinkStatus::Ready;
+    }
+    Result<void> complete() override { return {}; }
+    std::set<std::string> values;
+    std::size_t written = 0;
+  };
+  auto sink = std::make_unique<SlowSink>();
+  SlowSink* slow = sink.get();
+  pipeline::PipelineOptions options;
+  options.threads = 1;
+  options.batch_records = 100;
+  options.queue_batches = 2;
+  options.dead_letter = (dir_ / "dead.jsonl").string();
+  auto p = pipeline::Pipeline::create(options, std::move(stages->source), {}, std::move(sink), "kafka", "slow");
+  ASSERT_TRUE(p.ok()) << p.error().to_string();
+  auto st = (*p)->run();
+  ASSERT_TRUE(st.ok()) << st.error().to_string();
+  const auto consumer = kafka_source_stats(*source);
+  ASSERT_TRUE(consumer.has_value());
+  EXPECT_GT(consumer->fetch_pauses, 0u) << "the partitions were paused while the queue was full";
+  EXPECT_GT(st->stages.front().paused_seconds, 0.0);
+  EXPECT_EQ(slow->values.size(), static_cast<std::size_t>(kRecords)) << "every record came out";
+  EXPECT_EQ(slow->written, static_cast<std::size_t>(kRecords)) << "one member: none twice";
+  EXPECT_EQ(st->records_in, static_cast<std::uint64_t>(kRecords));
+  std::printf("slow sink: %d records, fetching paused %llu times\n", kRecords,
+              static_cast<unsigned long long>(consumer->fetch_pauses));
+}
+
 // Pipeline files with Kafka stages: every mistake names the file, line and key.
 // A torvyn component on the other side of a Kafka stage: a data-source
 // component produces into a topic, and a Kafka source feeds a data-sink
@@ -418,6 +581,9 @@ TEST(KafkaPipelineConfig, MistakesNameTheFileLineAndKey) {
   fails_with("[source]\ntype = \"kafka\"\nbrokers = \"b:1\"\ngroup = \"g\"\ntopics = \"t\"\n"
              "max_unacknowledged_per_partition = 0\n" + sink,
              "'max_unacknowledged_per_partition' must be an integer in 1..100000000, got '0'");
+  fails_with("[source]\ntype = \"kafka\"\nbrokers = \"b:1\"\ngroup = \"g\"\ntopics = \"t\"\n"
+             "backpressure_pause_ms = 60001\n" + sink,
+             "'backpressure_pause_ms' must be an integer in 0..60000, got '60001'");
   fails_with("[source]\ntype = \"kafka\"\nbrokers = \"b:1\"\ngroup = \"g\"\ntopics = [\"t\", 3]\n" + sink,
              "p.toml:5: [source] key 'topics' must be a string or an array of non-empty strings");
   fails_with("[source]\ntype = \"kafka\"\nbrokers = \"b:1\"\ngroup = \"g\"\ntopics = \"t\"\n"
