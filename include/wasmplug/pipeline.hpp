@@ -153,7 +153,8 @@ class Source {
   /// Backpressure, on the source thread: `paused` = true when every batch
   /// is in flight and the source has to wait (the queues are full), false
   /// once a batch came back, before the next pull. A component source
-  /// passes it on as notify-backpressure. Default: nothing.
+  /// passes it on as notify-backpressure; a Kafka source pauses fetching of
+  /// its partitions once it lasts. Default: nothing.
   virtual void backpressure(bool paused) { (void)paused; }
   /// Flow lifecycle (optional): appends to `events` the flows opened and
   /// closed since the last call, in order. The pipeline asks after every
