@@ -27,9 +27,12 @@ struct Limits {
   std::uint32_t table_elements = 10'000;
   /// Wall-clock budget of one call (instantiation + init + hook), measured
   /// from the call's start with a real clock: the call never fails before it
-  /// has run this long, and on an idle machine fails at most one epoch tick
-  /// (RuntimeConfig::epoch_tick) after. Host functions count against it.
-  /// Time the calling thread spends descheduled counts too; see cpu_deadline.
+  /// has run this long, and on an idle machine fails at most two epoch ticks
+  /// (RuntimeConfig::epoch_tick) after: a call found past it gets one tick
+  /// of grace, once, so that a call whose thread was descheduled across the
+  /// deadline (a loaded host) finishes rather than failing for time it never
+  /// ran. Host functions count against it. Time the calling thread spends
+  /// descheduled counts too; see cpu_deadline.
   std::chrono::milliseconds deadline{50};
   /// CPU-time budget of one call: the calling thread's CPU time, checked at
   /// the same epoch ticks. nullopt = none. A host stall cannot fail a call

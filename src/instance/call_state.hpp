@@ -58,6 +58,9 @@ struct CallState {
   const Engine* engine = nullptr;
   std::uint64_t started = 0;
   std::uint64_t deadline_ticks = 0;
+  /// The epoch callback found the call past its wall deadline once and let
+  /// it run one more tick (see on_epoch_deadline in instance.cpp).
+  bool wall_grace_used = false;
   /// Limits::cpu_deadline, and the thread's CPU time when the call began.
   std::optional<std::chrono::nanoseconds> cpu_budget;
   std::chrono::nanoseconds started_cpu{0};

@@ -46,11 +46,22 @@ constexpr double kClockMargin = 1e-3;
 // Runs when a call reaches its armed epoch deadline: decides against the
 // real clock (and the thread's CPU clock) whether the call is over. Epoch
 // ticks only say when to look, so a tick that comes early or late never
-// fails a call early, and a call is late by at most one tick.
+// fails a call early, and a call is late by at most two ticks (one of grace).
 wasmtime_error_t* on_epoch_deadline(wasmtime_context_t* /*context*/, void* data, std::uint64_t* delta,
                                     wasmtime_update_deadline_kind_t* kind) {
   auto* state = static_cast<CallState*>(data);
   if (auto over = state->overrun(); over != CallState::Overrun::None) {
+    // The first time a call is found past its wall deadline it gets one more
+    // tick: a call whose thread was descheduled across the deadline (a
+    // loaded host: it needed microseconds but was off the CPU for longer
+    // than the deadline) finishes instead of failing for time it never ran,
+    // while a guest that really runs on is stopped one tick later.
+    if (over == CallState::Overrun::Wall && !state->wall_grace_used) {
+      state->wall_grace_used = true;
+      *delta = 1;
+      *kind = WASMTIME_UPDATE_DEADLINE_CONTINUE;
+      return nullptr;
+    }
     state->host_error = state->deadline_error(over);
     return wasmtime_error_new("wasmplug: call deadline");
   }
@@ -165,6 +176,7 @@ void Instance::begin_call(std::optional<Hook> hook) {
   state_.exited = false;
   state_.unwound = false;
   state_.started = CycleClock::ticks();
+  state_.wall_grace_used = false;
   if (state_.cpu_budget) {
     state_.started_cpu = CallState::thread_cpu_time();
   }

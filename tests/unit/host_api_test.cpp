@@ -272,6 +272,38 @@ TEST(HostApi, DeadlineFiresWhileTheGuestLoopsCallingAHostFunction) {
   EXPECT_EQ(good->text(), "AFTER");
 }
 
+// A call whose thread was away across its deadline (here: a host function
+// sleeping past it, as a descheduled thread would be) and that then needs
+// only microseconds finishes: the epoch callback gives a call found past its
+// wall deadline one more tick, once. A guest that runs on after that tick is
+// still stopped with Timeout.
+TEST(HostApi, ACallAwayAcrossItsDeadlineFinishesButOneThatRunsOnIsStopped) {
+  RuntimeConfig config;
+  config.host_functions = {HostFunction::make("env", "stall", [](HostCallContext&, std::int32_t ms) -> Result<void> {
+    std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+    return {};
+  })};
+  auto rt = make_runtime(std::move(config));
+  LoadOptions options = named("stall");
+  options.host_functions = {{"env", "stall"}};
+  options.limits.deadline = std::chrono::milliseconds(20);
+  auto plugin = load_guest(*rt, "stall", options);
+  ASSERT_TRUE(plugin);
+  for (int i = 0; i < 3; ++i) {
+    auto out = rt->call(*plugin, Hook::Transform, bytes("late but done"));
+    ASSERT_TRUE(out.ok()) << out.error().to_string();
+    EXPECT_EQ(out->text(), "late but done");
+  }
+  const auto start = std::chrono::steady_clock::now();
+  auto looped = rt->call(*plugin, Hook::Observe, bytes("x"));
+  const auto took = std::chrono::steady_clock::now() - start;
+  ASSERT_FALSE(looped.ok());
+  EXPECT_EQ(looped.error().kind, ErrorKind::Timeout) << looped.error().to_string();
+  EXPECT_LT(took, std::chrono::seconds(10));
+  auto again = rt->call(*plugin, Hook::Transform, bytes("again"));
+  ASSERT_TRUE(again.ok()) << again.error().to_string();
+}
+
 Error create_error(std::vector<HostFunction> functions) {
   RuntimeConfig config;
   config.host_functions = std::move(functions);

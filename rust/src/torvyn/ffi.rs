@@ -438,6 +438,7 @@ pub unsafe extern "C" fn wasmplug_tv_instantiate(
         flow: Flow::default(),
         call_deadline: None,
         sleep_cut: false,
+        deadline_grace_used: false,
         cpu_budget: (l.cpu_deadline_ns != 0).then_some(l.cpu_deadline_ns),
         call_cpu_start: 0,
         cpu_overrun: false,
@@ -450,7 +451,14 @@ pub unsafe extern "C" fn wasmplug_tv_instantiate(
         // The deadline is a real clock: epochs only say when to look.
         let data = ctx.data_mut();
         if !matches!(data.call_deadline, Some(d) if Instant::now() < d) {
-            return Ok(UpdateDeadline::Interrupt);
+            // One tick of grace the first time (as for core modules, see
+            // src/instance/instance.cpp), unless a WASI sleep was cut: that
+            // guest asked to wait past the deadline.
+            if data.deadline_grace_used || data.sleep_cut {
+                return Ok(UpdateDeadline::Interrupt);
+            }
+            data.deadline_grace_used = true;
+            return Ok(UpdateDeadline::Continue(1));
         }
         if let Some(budget) = data.cpu_budget {
             if super::host::thread_cpu_ns().wrapping_sub(data.call_cpu_start) >= budget {
@@ -512,6 +520,7 @@ impl CallSettings {
         let data = store.data_mut();
         data.call_deadline = Some(Instant::now() + self.deadline);
         data.sleep_cut = false;
+        data.deadline_grace_used = false;
         data.cpu_overrun = false;
         if data.cpu_budget.is_some() {
             data.call_cpu_start = super::host::thread_cpu_ns();

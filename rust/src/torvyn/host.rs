@@ -93,6 +93,9 @@ pub struct HostState {
     /// epoch callback then looks at every check, so that the guest is
     /// stopped at the first one after its cut sleep, not at the next tick.
     pub sleep_cut: bool,
+    /// The call was found past its deadline once and given one more epoch
+    /// tick (a thread descheduled across the deadline finishes its call).
+    pub deadline_grace_used: bool,
     /// Limits::cpu_deadline (thread CPU ns per call; None = none), and the
     /// thread's CPU time when the current call began.
     pub cpu_budget: Option<u64>,
