@@ -60,6 +60,7 @@ class RecordBatch {
     std::uint64_t bytes = 0;  ///< the record's length as the source read it
     bool prefix_only = false;  ///< only a prefix was ever held (add_failed with a longer full_bytes)
     std::uint32_t error = 0;  ///< 1-based index into errors() when Failed
+    std::uint32_t content_type = 0;  ///< 1-based index of its content type; 0: none
   };
 
   /// Appends a record (copied).
@@ -78,6 +79,13 @@ class RecordBatch {
   [[nodiscard]] std::string_view record(std::size_t i) const noexcept {
     return {data_.data() + entries_[i].offset, entries_[i].length};
   }
+  /// The record's content type (a component stage's); empty when none was given.
+  [[nodiscard]] std::string_view content_type(std::size_t i) const noexcept {
+    const std::uint32_t k = entries_[i].content_type;
+    return k == 0 ? std::string_view{} : std::string_view{content_types_[k - 1]};
+  }
+  /// Sets it (kept once per distinct type in the batch).
+  void set_content_type(std::size_t i, std::string_view type);
   /// Why entry(i) failed; precondition: entry(i).outcome == Failed.
   [[nodiscard]] const RecordError& error(std::size_t i) const noexcept { return errors_[entries_[i].error - 1]; }
   /// Empties the batch, keeping its capacity.
@@ -102,6 +110,7 @@ class RecordBatch {
   std::string next_;
   std::vector<Entry> entries_;
   std::vector<RecordError> errors_;
+  std::vector<std::string> content_types_;
 };
 
 /// What a source's pull produced.
@@ -169,6 +178,14 @@ class Source {
   virtual void interrupt() noexcept = 0;
 };
 
+/// What the pipeline knows of a record besides its bytes (Processor::process_record).
+struct RecordMeta {
+  std::uint32_t flow = 0;      ///< RecordBatch::Entry::flow
+  std::uint64_t position = 0;  ///< RecordBatch::Entry::position (a component source's sequence)
+  /// The record's content type; empty when no stage gave one.
+  std::string content_type;
+};
+
 /// What a processor did with one record.
 enum class Verdict : std::uint8_t {
   Emit,  ///< the record's new bytes were appended to `out`
@@ -196,11 +213,14 @@ class Processor {
   /// Processes `record`; on Emit appends the new bytes to `out` (and nothing
   /// else). An error fails this record only; the processor stays in service.
   [[nodiscard]] virtual Result<Verdict> process(std::string_view record, std::string& out) const = 0;
-  /// What the pipeline calls: as process, knowing the record's flow
-  /// (RecordBatch::Entry::flow). Default: process(record, out).
-  [[nodiscard]] virtual Result<Verdict> process_in_flow(std::string_view record, std::string& out,
-                                                        std::uint32_t flow) const {
-    (void)flow;
+  /// What the pipeline calls: as process, knowing what else the pipeline
+  /// knows of the record (its flow, position and content type). On Emit the
+  /// processor may replace meta.content_type with its output's (a component
+  /// emitting another type); left as it is, the type carries on unchanged.
+  /// Default: process(record, out).
+  [[nodiscard]] virtual Result<Verdict> process_record(std::string_view record, RecordMeta& meta,
+                                                       std::string& out) const {
+    (void)meta;
     return process(record, out);
   }
   /// The flow starts: records of it follow. Default: nothing.

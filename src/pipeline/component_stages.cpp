@@ -43,6 +43,11 @@ std::uint64_t now_ns() {
           .count());
 }
 
+// A record no component typed goes in as plain bytes.
+std::string_view content_type_or_default(std::string_view type) {
+  return type.empty() ? std::string_view("application/octet-stream") : type;
+}
+
 std::span<const std::uint8_t> bytes_of(std::string_view text) {
   return {reinterpret_cast<const std::uint8_t*>(text.data()), text.size()};
 }
@@ -76,6 +81,7 @@ class ComponentSource final : public Source {
           return PullStatus::End;
         }
         batch.add(text_of(element->payload), next_sequence_++);
+        batch.set_content_type(batch.size() - 1, element->content_type);
         continue;
       }
       Error e = std::move(pulled).error();
@@ -139,6 +145,14 @@ class ComponentProcessor final : public Processor {
   }
 
   Result<Verdict> process(std::string_view record, std::string& out) const override {
+    RecordMeta meta;
+    meta.position = sequence_.fetch_add(1, std::memory_order_relaxed);
+    return process_record(record, meta, out);
+  }
+
+  // The element gets the record's content type and the source's position as
+  // its sequence; an emitted element's content type carries on.
+  Result<Verdict> process_record(std::string_view record, RecordMeta& meta, std::string& out) const override {
     if (fatal_.load(std::memory_order_acquire)) {
       return fatal_error();
     }
@@ -152,8 +166,8 @@ class ComponentProcessor final : public Processor {
     }
     Element element;
     element.payload = bytes_of(record);
-    element.content_type = "application/octet-stream";
-    element.sequence = sequence_.fetch_add(1, std::memory_order_relaxed);
+    element.content_type = content_type_or_default(meta.content_type);
+    element.sequence = meta.position;
     element.timestamp_ns = now_ns();
     Result<std::optional<torvyn::EmittedView>> result = instance->process_view(element);
     if (!result) {
@@ -168,6 +182,7 @@ class ComponentProcessor final : public Processor {
     Verdict verdict = Verdict::Drop;
     if (const std::optional<torvyn::EmittedView>& emitted = *result; emitted.has_value()) {
       out.append(text_of(emitted->payload));
+      meta.content_type.assign(emitted->content_type);
       verdict = Verdict::Emit;
     }
     release(std::move(instance));
@@ -284,7 +299,7 @@ class ComponentSink final : public Sink {
   Element element_of(const RecordBatch& batch, std::size_t i) {
     Element element;
     element.payload = bytes_of(batch.record(i));
-    element.content_type = "application/octet-stream";
+    element.content_type = content_type_or_default(batch.content_type(i));
     element.sequence = batch.entry(i).position;
     element.timestamp_ns = now_ns();
     return element;

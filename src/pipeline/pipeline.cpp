@@ -265,6 +265,7 @@ void Pipeline::State::worker_loop() {
 // therefore copied once per stage, and no allocation happens once the two
 // buffers have grown to the batch's size.
 void Pipeline::State::run_chain(RecordBatch& batch) {
+  RecordMeta meta;  // one per batch: its content_type's capacity is reused
   for (std::size_t s = 0; s < processors.size(); ++s) {
     const Processor& processor = *processors[s].processor;
     StageCounters& counters = *stages[s + 1];
@@ -293,7 +294,10 @@ void Pipeline::State::run_chain(RecordBatch& batch) {
       Result<Verdict> verdict = Verdict::Keep;
       std::optional<RecordError> thrown;
       try {
-        verdict = processor.process_in_flow(record, next, batch.entry(i).flow);
+        meta.flow = batch.entry(i).flow;
+        meta.position = batch.entry(i).position;
+        meta.content_type.assign(batch.content_type(i));
+        verdict = processor.process_record(record, meta, next);
       } catch (const std::exception& e) {
         thrown = RecordError{processors[s].name, "InternalError", "call",
                              std::string("the processor threw: ") + e.what()};
@@ -323,6 +327,9 @@ void Pipeline::State::run_chain(RecordBatch& batch) {
       switch (*verdict) {
         case Verdict::Emit:
           batch.set_record(i, at, next.size() - at);
+          if (meta.content_type != batch.content_type(i)) {
+            batch.set_content_type(i, meta.content_type);
+          }
           ++out;
           break;
         case Verdict::Keep:

@@ -38,7 +38,8 @@ class PluginProcessor final : public Processor {
     return verdict_of(runtime_.call(*plugin_, hook_, bytes_of(record)), out);
   }
 
-  Result<Verdict> process_in_flow(std::string_view record, std::string& out, std::uint32_t flow) const override {
+  Result<Verdict> process_record(std::string_view record, RecordMeta& meta, std::string& out) const override {
+    const std::uint32_t flow = meta.flow;
     // No flow open (file sources, Shared): no lock on the way to the pool.
     if (open_flows_.load(std::memory_order_acquire) == 0) {
       return process(record, out);

@@ -36,11 +36,29 @@ void RecordBatch::fail(std::size_t i, RecordError error) {
   entries_[i].error = static_cast<std::uint32_t>(errors_.size());
 }
 
+void RecordBatch::set_content_type(std::size_t i, std::string_view type) {
+  if (type.empty()) {
+    entries_[i].content_type = 0;
+    return;
+  }
+  // A batch holds few distinct types (one, usually): a search beats a map.
+  // Most recent first, as records of one type come together.
+  for (std::size_t k = content_types_.size(); k > 0; --k) {
+    if (content_types_[k - 1] == type) {
+      entries_[i].content_type = static_cast<std::uint32_t>(k);
+      return;
+    }
+  }
+  content_types_.emplace_back(type);
+  entries_[i].content_type = static_cast<std::uint32_t>(content_types_.size());
+}
+
 void RecordBatch::clear() noexcept {
   data_.clear();
   next_.clear();
   entries_.clear();
   errors_.clear();
+  content_types_.clear();
   sequence = 0;
 }
 

@@ -424,3 +424,35 @@ TEST_F(PipelineComponentTest, CheckPipelineCountsProcessorsAndNamesTheBadStage) 
   EXPECT_EQ(checked.error().kind, ErrorKind::Rejected) << checked.error().to_string();
   EXPECT_NE(checked.error().message.find("[sink]"), std::string::npos) << checked.error().to_string();
 }
+
+// The content type a component source gives its elements, and its sequence
+// numbers, travel with the records: a processor two stages on sees them (the
+// flow component echoes them). Records of a file source have no type
+// (application/octet-stream) and their line numbers as sequence.
+TEST_F(PipelineComponentTest, ContentTypeAndSequenceTravelWithTheRecords) {
+  auto st = run_toml("[pipeline]\nthreads = 2\nbatch_records = 3\ndead_letter = \"dead.jsonl\"\n"
+                     "[source]\ntype = \"component\"\npath = \"" + component("source") +
+                     "\"\nconfig = '{\"count\": 20}'\n"
+                     "[[processor]]\nname = \"pre\"\ntype = \"component\"\nworld = \"managed-transform\"\npath = \"" +
+                     component("prefix") + "\"\nconfig = '{\"prefix\": \"> \"}'\n"
+                     "[[processor]]\nname = \"flow\"\ntype = \"component\"\nworld = \"managed-transform\"\npath = \"" +
+                     component("flow") + "\"\nconfig = '{}'\n[sink]\npath = \"out.txt\"\n");
+  ASSERT_TRUE(st) << st.error().to_string();
+  expect_accounted(*st);
+  const std::vector<std::string> out = lines_of(slurp(dir_ / "out.txt"));
+  ASSERT_EQ(out.size(), 20u);
+  for (std::size_t n = 0; n < out.size(); ++n) {
+    EXPECT_EQ(out[n], "trace= span= flow= deadline=0 type=text/plain seq=" + std::to_string(n));
+  }
+
+  write("in.txt", "a\nb\nc\n");
+  st = run_toml("[pipeline]\ndead_letter = \"dead.jsonl\"\n[source]\npath = \"in.txt\"\n"
+                "[[processor]]\nname = \"flow\"\ntype = \"component\"\nworld = \"managed-transform\"\npath = \"" +
+                component("flow") + "\"\nconfig = '{}'\n[sink]\npath = \"out2.txt\"\n");
+  ASSERT_TRUE(st) << st.error().to_string();
+  const std::vector<std::string> lines = lines_of(slurp(dir_ / "out2.txt"));
+  ASSERT_EQ(lines.size(), 3u);
+  for (std::size_t n = 0; n < lines.size(); ++n) {
+    EXPECT_EQ(lines[n], "trace= span= flow= deadline=0 type=application/octet-stream seq=" + std::to_string(n + 1));
+  }
+}

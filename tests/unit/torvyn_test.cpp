@@ -855,10 +855,10 @@ TEST_F(Torvyn, FlowContextAnswersFromTheElement) {
   EXPECT_GT(left, 3000ull * 1000000000ull) << text;
   EXPECT_LE(left, 3600ull * 1000000000ull) << text;
   // None set: empty strings and 0; a deadline already passed: 1.
-  EXPECT_EQ(text_of(i->process(element("x"))), "trace= span= flow= deadline=0");
+  EXPECT_EQ(text_of(i->process(element("x"))), "trace= span= flow= deadline=0 type=text/plain seq=0");
   Element late = element("x");
   late.deadline_ns = 1;
-  EXPECT_EQ(text_of(i->process(late)), "trace= span= flow= deadline=1");
+  EXPECT_EQ(text_of(i->process(late)), "trace= span= flow= deadline=1 type=text/plain seq=0");
 }
 
 TEST_F(Torvyn, FlowContextIdsMustBeHex) {
@@ -881,7 +881,7 @@ TEST_F(Torvyn, FlowContextIdsMustBeHex) {
     EXPECT_NE(r.error().message.find(trace.empty() ? "span_id" : "trace_id"), std::string::npos) << r.error().message;
   }
   EXPECT_EQ(i->stats().calls, calls);  // refused before the guest was entered
-  EXPECT_EQ(text_of(i->process(element("x"))), "trace= span= flow= deadline=0");
+  EXPECT_EQ(text_of(i->process(element("x"))), "trace= span= flow= deadline=0 type=text/plain seq=0");
 }
 
 TEST_F(Torvyn, LoopRunsIntoTheCpuDeadline) {

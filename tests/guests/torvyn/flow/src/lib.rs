@@ -1,6 +1,6 @@
-//! world managed-transform: reads the element's flow-context and emits it as
-//! text, "trace=T span=S flow=F deadline=D" (D: deadline-ns, the remaining
-//! ns, 0 = none). `init(config)` picks how teardown behaves:
+//! world managed-transform: reads the element's flow-context and meta and
+//! emits them as text, "trace=T span=S flow=F deadline=D type=C seq=N" (D:
+//! deadline-ns, the remaining ns, 0 = none; C, N: content-type, sequence). `init(config)` picks how teardown behaves:
 //!   "teardown:trap"  teardown executes `unreachable`
 //!   "teardown:loop"  teardown loops forever (only the deadline stops it)
 //!   anything else    teardown returns normally
@@ -48,11 +48,13 @@ impl Processor for Flow {
     fn process(input: StreamElement) -> Result<ProcessResult, ProcessError> {
         let c = input.context;
         let text = format!(
-            "trace={} span={} flow={} deadline={}",
+            "trace={} span={} flow={} deadline={} type={} seq={}",
             c.trace_id(),
             c.span_id(),
             c.flow_id(),
-            c.deadline_ns()
+            c.deadline_ns(),
+            input.meta.content_type,
+            input.meta.sequence
         );
         let out = buffer_allocator::allocate(text.len() as u64)
             .map_err(|e| ProcessError::Internal(format!("allocate: {e:?}")))?;
