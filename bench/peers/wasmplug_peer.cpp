@@ -7,8 +7,10 @@
 // MODE: native (the same work in C++), warm (Runtime::call on a warm plugin),
 // warm-metrics (the same with PrometheusMetrics on), fresh (Runtime::call with
 // fresh isolation), kestrel (Engine::evaluate of kestrel_3fields on the event
-// of bench/kestrel_bench.cpp), kestrel-loop (the same, no timers: for callgrind), warm-loop (warm calls, no timers: for callgrind),
-// warm-threads / fresh-threads (CALLS = number of threads, 2 s of calls).
+// of bench/kestrel_bench.cpp), kestrel-loop (the same, no timers: for
+// callgrind; bench/peers/kestrel.sh), warm-loop (warm calls, no timers: for
+// callgrind), warm-threads / fresh-threads (CALLS = number of threads, 2 s of
+// calls).
 //
 // Prints `NAME p50_ns p99_ns p999_ns mean_ns failures calls`; a failed call is
 // counted (and its first error printed to stderr), never fatal.
