@@ -3,6 +3,7 @@
 // seed's API (compile_rule, evaluate, eval_adhoc_predicate).
 #pragma once
 
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <map>
@@ -48,23 +49,39 @@ class SchemaRegistry {
   std::map<std::string, std::uint32_t, std::less<>> by_name_;
 };
 
-/// One event: typed values by field id. Field lookup is a binary search over a
-/// small sorted array of ids (kept apart from the values, so a lookup touches
-/// one or two cache lines). A plain value; not synchronized.
+/// One event: typed values by field id. Ids below kDirectIds are looked up
+/// in a table of slots (one load, no search: what host functions read while
+/// a predicate runs); larger ids by a binary search over a small sorted array
+/// of ids (kept apart from the values, so a lookup touches one or two cache
+/// lines). A plain value; not synchronized.
 class Event {
  public:
+  /// Field ids below this are found without a search.
+  static constexpr std::uint32_t kDirectIds = 128;
+
   /// Sets field `id` (replacing any value).
   Event& set(std::uint32_t id, Value value);
   /// Sets a field by schema name, checking the value's type against the
   /// schema. InvalidArgument names an unknown field or a type mismatch.
   [[nodiscard]] Result<void> set(const SchemaRegistry& schema, std::string_view name, Value value);
   /// The value, or null if the field is absent.
-  [[nodiscard]] const Value* get(std::uint32_t id) const noexcept;
+  [[nodiscard]] const Value* get(std::uint32_t id) const noexcept {
+    if (id < kDirectIds) {
+      const std::uint8_t slot = direct_[id];
+      return slot == 0 ? nullptr : &values_[slot - 1U];
+    }
+    return search(id);
+  }
   [[nodiscard]] std::size_t size() const noexcept { return ids_.size(); }
 
  private:
+  [[nodiscard]] const Value* search(std::uint32_t id) const noexcept;
+
   std::vector<std::uint32_t> ids_;  // sorted
   std::vector<Value> values_;       // values_[i] belongs to ids_[i]
+  // direct_[id] = 1 + the index of id in ids_, 0 when absent. Ids are sorted,
+  // so an id below kDirectIds has an index below kDirectIds: it fits a byte.
+  std::array<std::uint8_t, kDirectIds> direct_{};
 };
 
 /// An alert a predicate emitted with alert_emit(code) during one evaluation.

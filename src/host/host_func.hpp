@@ -45,6 +45,9 @@ class HostCall {
   /// A view covering [ptr, ptr+len) if memory does, reusing the call's cached
   /// view when it can (CallState::covering); invalid after the host function returns.
   [[nodiscard]] GuestMemory memory_covering(std::uint64_t ptr, std::uint64_t len) noexcept {
+    if (state_.view.slice(ptr, len)) [[likely]] {
+      return state_.view;  // no FFI call for the store's context
+    }
     return state_.covering(wasmtime_caller_context(caller_), ptr, len);
   }
   /// The guest bytes [ptr, ptr+len) as text, valid until the host function
@@ -64,9 +67,8 @@ class HostCall {
                                                       std::uint32_t ptr, std::uint32_t len) {
     GuestMemory memory = memory_covering(ptr, len);
     auto span = memory.slice(ptr, len);
-    if (!span) {
-      return error(ErrorKind::AbiViolation, std::string(function) + ": " + std::string(what) + " " +
-                                                memory.describe_out_of_bounds(ptr, len));
+    if (!span) [[unlikely]] {
+      return out_of_bounds(memory, function, what, ptr, len);
     }
     return *span;
   }
@@ -82,6 +84,14 @@ class HostCall {
   /// An error for this call (phase: the one in progress).
   [[nodiscard]] Error error(ErrorKind kind, std::string message) const {
     return state_.error(kind, std::move(message));
+  }
+  /// The AbiViolation of bytes() (out of line: text() and bytes() stay
+  /// small enough to inline into every host function).
+  [[nodiscard]] [[gnu::cold]] [[gnu::noinline]] Error out_of_bounds(GuestMemory memory, std::string_view function,
+                                                                  std::string_view what, std::uint32_t ptr,
+                                                                  std::uint32_t len) const {
+    return error(ErrorKind::AbiViolation, std::string(function) + ": " + std::string(what) + " " +
+                                              memory.describe_out_of_bounds(ptr, len));
   }
 
  private:
@@ -123,27 +133,42 @@ struct Traits;
 template <class R, class... A>
 struct Traits<Result<R> (*)(HostCall&, A...)> {
   static FuncSig sig() { return to_func_sig(signature_of<R, A...>()); }
-  template <auto Fn, std::size_t... I>
-  static Result<void> invoke(HostCall& call, wasmtime_val_raw_t* raw, std::index_sequence<I...> seq) {
-    return invoke_with_slots<R, A...>(Fn, call, raw, seq);
-  }
   static constexpr std::size_t kArity = sizeof...(A);
 };
 
 wasm_trap_t* raise(CallState& state, Error error);
 
+// Reads the arguments, calls Fn and writes its value straight from the
+// Result<R> (no Result<void> in between: its Error member cost ~40
+// instructions per host call for nothing on the success path).
+template <auto Fn, class R, class... A, std::size_t... I>
+wasm_trap_t* invoke_raw(HostCall& call, wasmtime_val_raw_t* raw, std::index_sequence<I...> /*unused*/) {
+  Result<R> r = Fn(call, read_value<A>(raw[I])...);
+  if (!r.ok()) [[unlikely]] {
+    return raise(call.state(), std::move(r).error());
+  }
+  if constexpr (!std::is_void_v<R>) {
+    write_value<R>(raw[0], *r);
+  }
+  return nullptr;
+}
+
+template <auto Fn, class F>
+struct Invoker;
+template <auto Fn, class R, class... A>
+struct Invoker<Fn, Result<R> (*)(HostCall&, A...)> {
+  static wasm_trap_t* run(HostCall& call, wasmtime_val_raw_t* raw) {
+    return invoke_raw<Fn, R, A...>(call, raw, std::index_sequence_for<A...>{});
+  }
+};
+
 template <auto Fn>
 wasm_trap_t* trampoline(void* /*env*/, wasmtime_caller_t* caller, wasmtime_val_raw_t* raw,
                         std::size_t /*n*/) noexcept {
   auto* state = static_cast<CallState*>(wasmtime_context_get_data(wasmtime_caller_context(caller)));
-  using T = Traits<decltype(Fn)>;
   try {
     HostCall call(caller, *state);
-    Result<void> r = T::template invoke<Fn>(call, raw, std::make_index_sequence<T::kArity>{});
-    if (!r) {
-      return raise(*state, std::move(r).error());
-    }
-    return nullptr;
+    return Invoker<Fn, decltype(Fn)>::run(call, raw);
   } catch (const std::exception& e) {
     return raise(*state, state->error(ErrorKind::Trap, std::string("host function failed: ") + e.what()));
   } catch (...) {

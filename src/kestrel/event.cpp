@@ -54,9 +54,14 @@ Event& Event::set(std::uint32_t id, Value value) {
   const auto index = it - ids_.begin();
   if (it != ids_.end() && *it == id) {
     values_[static_cast<std::size_t>(index)] = std::move(value);
-  } else {
-    ids_.insert(it, id);
-    values_.insert(values_.begin() + index, std::move(value));
+    return *this;
+  }
+  ids_.insert(it, id);
+  values_.insert(values_.begin() + index, std::move(value));
+  // The new id and every direct id after it moved up by one.
+  static_assert(kDirectIds <= 255, "direct_ holds 1 + an index below kDirectIds in a byte");
+  for (auto i = static_cast<std::size_t>(index); i < ids_.size() && ids_[i] < kDirectIds; ++i) {
+    direct_[ids_[i]] = static_cast<std::uint8_t>(i + 1);
   }
   return *this;
 }
@@ -76,7 +81,7 @@ Result<void> Event::set(const SchemaRegistry& schema, std::string_view name, Val
   return {};
 }
 
-const Value* Event::get(std::uint32_t id) const noexcept {
+const Value* Event::search(std::uint32_t id) const noexcept {
   auto it = std::lower_bound(ids_.begin(), ids_.end(), id);
   return it != ids_.end() && *it == id ? &values_[static_cast<std::size_t>(it - ids_.begin())] : nullptr;
 }

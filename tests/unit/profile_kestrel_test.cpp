@@ -6,10 +6,12 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <fstream>
 #include <thread>
+#include <vector>
 
 #include "guests.hpp"
 #include "host/kestrel_patterns.hpp"
@@ -65,6 +67,36 @@ TEST_F(Kestrel, SchemaAndEvents) {
   EXPECT_FALSE(e.set(*schema_, "nope", true).ok());
   EXPECT_EQ(std::get<std::int64_t>(*e.get(2)), 7);
   EXPECT_EQ(e.get(3), nullptr);
+}
+
+// Ids below Event::kDirectIds are read through a slot table kept in step
+// with the sorted ids on every insert (each insert shifts the slots after
+// it); larger ids by search. Every id reads back its own value, in any
+// insertion order, across the boundary, after replacements.
+TEST_F(Kestrel, EventFieldsReadBackThroughSlotsAndSearch) {
+  constexpr std::uint32_t kBoundary = Event::kDirectIds;
+  const std::vector<std::uint32_t> ids = {kBoundary + 5, 7, kBoundary - 1, 0, kBoundary, 3, 1000000, 64, 1, 2, 90};
+  Event e;
+  for (std::uint32_t id : ids) {
+    e.set(id, std::int64_t{id} * 10);
+    for (std::uint32_t seen : ids) {
+      const bool set = std::find(ids.begin(), ids.begin() + static_cast<std::ptrdiff_t>(e.size()), seen) !=
+                       ids.begin() + static_cast<std::ptrdiff_t>(e.size());
+      const kestrel::Value* v = e.get(seen);
+      ASSERT_EQ(v != nullptr, set) << "id " << seen << " after setting " << id;
+      if (set) {
+        EXPECT_EQ(std::get<std::int64_t>(*v), std::int64_t{seen} * 10) << "id " << seen;
+      }
+    }
+  }
+  e.set(3, std::string("three")).set(kBoundary + 5, true);
+  EXPECT_EQ(std::get<std::string>(*e.get(3)), "three");
+  EXPECT_TRUE(std::get<bool>(*e.get(kBoundary + 5)));
+  EXPECT_EQ(std::get<std::int64_t>(*e.get(7)), 70);
+  EXPECT_EQ(e.size(), ids.size());
+  EXPECT_EQ(e.get(4), nullptr);
+  EXPECT_EQ(e.get(kBoundary + 1), nullptr);
+  EXPECT_EQ(e.get(UINT32_MAX), nullptr);
 }
 
 TEST_F(Kestrel, SeedExampleRule) {
