@@ -201,11 +201,10 @@ void WarmPool::give_back(EntryPtr entry, bool healthy) {
   }
   if (keep) {
     Shard& shard = *shards_[entry->home];  // home_shard() < shards_.size()
+    Entry* raw = entry.release();  // owned by the hot slot, or back in `entry`
     Entry* empty = nullptr;
-    if (shard.hot.compare_exchange_strong(empty, entry.get(), std::memory_order_acq_rel,
-                                          std::memory_order_relaxed)) {
-      (void)entry.release();  // owned by the hot slot now
-    } else {
+    if (!shard.hot.compare_exchange_strong(empty, raw, std::memory_order_acq_rel, std::memory_order_relaxed)) {
+      entry.reset(raw);
       std::lock_guard lock(shard.mutex);
       shard.idle.push_back(std::move(entry));
     }
