@@ -489,6 +489,11 @@ Result<std::shared_ptr<const Plugin>> Runtime::load_checked(std::span<const std:
   code->instance_pre = InstancePreHandle(pre);
   code->memory_export = compiled->admission.memory_export;
   code->export_index = std::move(compiled->admission.export_index);
+  const AbiSpec& spec = abi_spec(options.abi);
+  code->memory_name = spec.memory_export;
+  for (const ExportSpec& e : spec.exports) {
+    code->export_name.push_back(e.name);
+  }
 
   std::lock_guard lock(state_->mutex);
   if (auto it = state_->cache.find(key); it != state_->cache.end()) {

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -148,27 +149,28 @@ template <>
 class [[nodiscard]] Result<void> {
  public:
   Result() = default;
-  Result(Error error) : error_(std::move(error)), ok_(false) {}  // NOLINT(google-explicit-constructor)
+  Result(Error error) : error_(std::move(error)) {}  // NOLINT(google-explicit-constructor)
 
-  [[nodiscard]] bool ok() const noexcept { return ok_; }
-  explicit operator bool() const noexcept { return ok_; }
+  [[nodiscard]] bool ok() const noexcept { return !error_.has_value(); }
+  explicit operator bool() const noexcept { return ok(); }
   /// Precondition: !ok() (checked: aborts otherwise).
   [[nodiscard]] const Error& error() const& {
-    if (ok_) {
+    if (!error_) {
       detail::bad_result_access(nullptr);
     }
-    return error_;
+    return *error_;
   }
   [[nodiscard]] Error&& error() && {
-    if (ok_) {
+    if (!error_) {
       detail::bad_result_access(nullptr);
     }
-    return std::move(error_);
+    return std::move(*error_);
   }
 
  private:
-  Error error_;
-  bool ok_ = true;
+  // Optional, not a plain Error: a success (every host-function return, every
+  // step of a call) then builds and destroys no strings.
+  std::optional<Error> error_;
 };
 
 }  // namespace wasmplug

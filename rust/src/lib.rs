@@ -5,5 +5,8 @@ pub use wasmtime_c_api::*;
 mod cost;
 pub use cost::*;
 
+mod exports;
+pub use exports::*;
+
 mod torvyn;
 pub use torvyn::*;

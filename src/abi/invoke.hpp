@@ -29,9 +29,9 @@ namespace wasmplug::detail {
     return instance.state().error(ErrorKind::InvalidArgument, "unknown ABI profile", Phase::Call);
   }();
   if (!out && instance.state().exited) [[unlikely]] {
-    return Output{hook == Hook::Observe ? Output::Kind::Done : Output::Kind::Drop, {}};
+    out = Output{hook == Hook::Observe ? Output::Kind::Done : Output::Kind::Drop, {}};
   }
-  return out;
+  return out;  // one named return: constructed in the caller's Result, never moved
 }
 
 }  // namespace wasmplug::detail

@@ -16,7 +16,22 @@ inline constexpr std::size_t kHostStackHeadroom = 256u << 10;
 
 /// The lowest usable address of this thread's stack, 0 when unknown. Read
 /// once per thread (pthread_getattr_np); later calls read a thread_local.
-[[nodiscard]] std::uintptr_t native_stack_low() noexcept;
+struct NativeStackBounds {
+  bool read = false;
+  std::uintptr_t low = 0;  // 0: unknown
+};
+/// The calling thread's stack bounds from pthread (once per thread).
+[[nodiscard]] NativeStackBounds read_native_stack_bounds() noexcept;
+
+/// The lowest address of the calling thread's stack, or 0 if unknown. Inline:
+/// checked before every guest call.
+[[nodiscard]] inline std::uintptr_t native_stack_low() noexcept {
+  thread_local NativeStackBounds bounds;
+  if (!bounds.read) [[unlikely]] {
+    bounds = read_native_stack_bounds();
+  }
+  return bounds.low;
+}
 
 /// Bytes between the caller's frame and the lowest usable address of this
 /// thread's stack; nullopt when the thread's stack bounds cannot be read.

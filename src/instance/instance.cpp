@@ -143,27 +143,44 @@ Result<std::unique_ptr<Instance>> Instance::create(const Engine& engine, const P
                               "instantiation failed: " + failure.message, Phase::Instantiate);
   }
 
-  char* name = nullptr;
-  std::size_t name_len = 0;
-  wasmtime_extern_t item;
-  if (!wasmtime_instance_export_nth(self->context_, &self->instance_, code.memory_export, &name,
-                                    &name_len, &item) ||
-      item.kind != WASMTIME_EXTERN_MEMORY) {
+  // One call resolves every export through a table made once per plugin
+  // (engine/export_table.hpp): no name hashing, no walk of the export list.
+  wasmplug_export_table* table = code.exports.table.load(std::memory_order_acquire);
+  const std::size_t n = code.export_name.size() + 1;  // [memory, exports...]
+  if (table == nullptr) [[unlikely]] {
+    std::vector<const std::uint8_t*> names;
+    std::vector<std::size_t> lens;
+    names.push_back(reinterpret_cast<const std::uint8_t*>(code.memory_name.data()));
+    lens.push_back(code.memory_name.size());
+    for (std::string_view name : code.export_name) {
+      names.push_back(reinterpret_cast<const std::uint8_t*>(name.data()));
+      lens.push_back(name.size());
+    }
+    ExportTableHandle made(
+        wasmplug_export_table_new(self->context_, &self->instance_, names.data(), lens.data(), n));
+    if (code.exports.table.compare_exchange_strong(table, made.get(), std::memory_order_acq_rel)) {
+      table = made.release();
+    }  // else another instance's table won: `table` holds it, ours is freed
+  }
+  constexpr std::size_t kMaxExports = 16;
+  std::array<wasmtime_extern_t, kMaxExports> items{};
+  std::array<bool, kMaxExports> found{};
+  if (n > kMaxExports) [[unlikely]] {
+    return self->state_.error(ErrorKind::InstantiateFailed, "the ABI has more exports than the lookup allows",
+                              Phase::Instantiate);
+  }
+  wasmplug_export_table_get(self->context_, &self->instance_, table, items.data(), found.data());
+  if (!found[0] || items[0].kind != WASMTIME_EXTERN_MEMORY) {
     return self->state_.error(ErrorKind::InstantiateFailed, "the memory export is missing",
                               Phase::Instantiate);
   }
-  self->state_.memory = item.of.memory;
+  self->state_.memory = items[0].of.memory;
   self->state_.has_memory = true;
 
   self->funcs_.resize(code.export_index.size());
   for (std::size_t i = 0; i < code.export_index.size(); ++i) {
-    const std::optional<std::size_t>& index = code.export_index[i];
-    if (!index) {
-      continue;
-    }
-    if (wasmtime_instance_export_nth(self->context_, &self->instance_, *index, &name, &name_len, &item) &&
-        item.kind == WASMTIME_EXTERN_FUNC) {
-      self->funcs_[i] = item.of.func;
+    if (code.export_index[i] && found[i + 1] && items[i + 1].kind == WASMTIME_EXTERN_FUNC) {
+      self->funcs_[i] = items[i + 1].of.func;
     }
   }
   return self;

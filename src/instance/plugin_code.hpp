@@ -9,11 +9,13 @@
 #include <map>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <memory>
 #include <optional>
 #include <vector>
 
 #include "engine/engine.hpp"
+#include "engine/export_table.hpp"
 #include "engine/handle.hpp"
 
 namespace wasmplug::detail {
@@ -38,6 +40,13 @@ struct PluginCode {
   std::size_t memory_export = 0;   ///< index of the "memory" export
   /// Aligned with AbiSpec::exports: the export's index, when present.
   std::vector<std::optional<std::size_t>> export_index;
+  /// Aligned with export_index: the export's name (views of the static
+  /// AbiSpec), and the memory export's.
+  std::vector<std::string_view> export_name;
+  std::string_view memory_name;
+  /// [memory_name, export_name...] resolved to Wasmtime's export indices,
+  /// made by the plugin's first instance (Instance::create); owned here.
+  mutable SharedExportTable exports;
   /// Ready instances, for Isolation::Warm (null for fresh). Thread-safe.
   std::unique_ptr<WarmPool> pool;
   mutable GuestMetrics guest_metrics;

@@ -14,7 +14,17 @@ namespace wasmplug::detail {
 namespace {
 
 // Prechecks that touch no instance; an Error here leaves every instance as it was.
-std::optional<Error> precheck(const Plugin& plugin, Hook hook, std::span<const std::uint8_t> input) {
+[[gnu::noinline]] std::optional<Error> refuse(const Plugin& plugin, Hook hook, std::span<const std::uint8_t> input);
+
+// The two tests inline, the error out of line (dispatch_call stays small).
+inline std::optional<Error> precheck(const Plugin& plugin, Hook hook, std::span<const std::uint8_t> input) {
+  if (plugin.has_hook(hook) && input.size() <= plugin.limits().max_input_bytes) [[likely]] {
+    return std::nullopt;
+  }
+  return refuse(plugin, hook, input);
+}
+
+std::optional<Error> refuse(const Plugin& plugin, Hook hook, std::span<const std::uint8_t> input) {
   auto error = [&](ErrorKind kind, Phase phase, std::string message) {
     return Error{kind, phase, plugin.name(), std::string(to_string(hook)), std::move(message)};
   };
@@ -45,20 +55,24 @@ Result<void> prepare(const Engine& engine, const Plugin& plugin) {
 
 namespace {
 
-// Prechecks, then `isolated` (the isolation strategy, inlined), measured for
-// the metrics sink. Refused calls are counted like any other.
+// Prechecks, then `isolated` (the isolation strategy), inlined into its caller.
+template <class Isolated>
+[[gnu::always_inline]] inline Result<Output> checked_call(const Plugin& plugin, Hook hook,
+                                                          std::span<const std::uint8_t> input, Isolated& isolated) {
+  if (auto refused = precheck(plugin, hook, input)) [[unlikely]] {
+    return std::move(*refused);
+  }
+  return isolated();
+}
+
+// checked_call, measured for the metrics sink when there is one. Refused
+// calls are counted like any other.
 template <class Isolated>
 Result<Output> measured_call(const Engine& engine, const Plugin& plugin, Hook hook,
                              std::span<const std::uint8_t> input, Isolated&& isolated) {
-  auto run = [&]() -> Result<Output> {
-    if (auto refused = precheck(plugin, hook, input)) [[unlikely]] {
-      return std::move(*refused);
-    }
-    return isolated();
-  };
   const auto& metrics = engine.config().metrics;
-  if (!metrics) {
-    return run();
+  if (!metrics) [[likely]] {
+    return checked_call(plugin, hook, input, isolated);
   }
   auto& cached = plugin.code().metrics_series[static_cast<std::size_t>(hook)];
   void* series = cached.load(std::memory_order_acquire);
@@ -67,7 +81,7 @@ Result<Output> measured_call(const Engine& engine, const Plugin& plugin, Hook ho
     cached.store(series, std::memory_order_release);
   }
   const std::uint64_t start = CycleClock::ticks();
-  Result<Output> out = run();
+  Result<Output> out = checked_call(plugin, hook, input, isolated);
   metrics->on_call(CallEvent{plugin.name(), hook, engine.clock().between(start, CycleClock::ticks()),
                              out.ok() ? nullptr : &out.error(), series});
   return out;
@@ -77,9 +91,9 @@ Result<Output> measured_call(const Engine& engine, const Plugin& plugin, Hook ho
 
 Result<Output> dispatch_call(const Engine& engine, const Plugin& plugin, Hook hook,
                              std::span<const std::uint8_t> input, HostContext* context) {
-  // The isolation strategy is called directly from here (one hop; the
-  // lambda is inlined).
-  return measured_call(engine, plugin, hook, input, [&]() -> Result<Output> {
+  // The isolation strategy is called directly from here (one hop: the lambda
+  // is always inlined, also where measured_call calls it twice).
+  return measured_call(engine, plugin, hook, input, [&]() __attribute__((always_inline)) -> Result<Output> {
     if (WarmPool* pool = plugin.code().pool.get()) {
       return pool->call(plugin, hook, input, context);
     }

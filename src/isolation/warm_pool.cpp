@@ -28,7 +28,7 @@ WarmPool::~WarmPool() = default;
 
 std::vector<ReadyInstance> WarmPool::take_idle_instances() {
   std::vector<ReadyInstance> out;
-  while (std::optional<Entry> entry = take_idle()) {
+  while (EntryPtr entry = take_idle()) {
     out.push_back(std::move(entry->ready));
     release_slot();
   }
@@ -36,15 +36,18 @@ std::vector<ReadyInstance> WarmPool::take_idle_instances() {
 }
 
 std::size_t WarmPool::home_shard() const noexcept {
+  // No division on the common path (one shard per CPU): a 64-bit div costs
+  // tens of cycles on every lease.
   const int cpu = sched_getcpu();
-  return cpu < 0 ? 0 : static_cast<std::size_t>(cpu) % shards_.size();
+  const auto shard = static_cast<std::size_t>(cpu < 0 ? 0 : cpu);
+  return shard < shards_.size() ? shard : shard % shards_.size();
 }
 
 std::uint32_t WarmPool::idle_count() const {
   std::size_t idle = 0;
   for (const auto& shard : shards_) {
     std::lock_guard lock(shard->mutex);
-    idle += shard->idle.size();
+    idle += shard->idle.size() + (shard->hot.load(std::memory_order_relaxed) != nullptr ? 1 : 0);
   }
   return static_cast<std::uint32_t>(idle);
 }
@@ -62,19 +65,27 @@ PoolStats WarmPool::stats() const {
   return s;
 }
 
-std::optional<WarmPool::Entry> WarmPool::take_idle() {
+WarmPool::EntryPtr WarmPool::take_idle() {
   const std::size_t home = home_shard();
-  for (std::size_t i = 0; i < shards_.size(); ++i) {
-    Shard& shard = *shards_[(home + i) % shards_.size()];
+  for (std::size_t i = 0, at = home; i < shards_.size(); ++i, at = at + 1 == shards_.size() ? 0 : at + 1) {
+    Shard& shard = *shards_[at];
+    // Other shards' hot slots are looked at before they are written (a
+    // steal is rare; an exchange on every shard would bounce their lines).
+    if (i == 0 || shard.hot.load(std::memory_order_relaxed) != nullptr) {
+      if (Entry* hot = shard.hot.exchange(nullptr, std::memory_order_acq_rel)) {
+        hot->home = home;
+        return EntryPtr(hot);
+      }
+    }
     std::lock_guard lock(shard.mutex);
     if (!shard.idle.empty()) {
-      Entry entry = std::move(shard.idle.back());
+      EntryPtr entry = std::move(shard.idle.back());
       shard.idle.pop_back();
-      entry.home = home;
+      entry->home = home;
       return entry;
     }
   }
-  return std::nullopt;
+  return nullptr;
 }
 
 bool WarmPool::reserve_slot() noexcept {
@@ -95,17 +106,27 @@ void WarmPool::release_slot() noexcept {
   }
 }
 
-Result<Output> WarmPool::call(const Plugin& plugin, Hook hook, std::span<const std::uint8_t> input,
-                              HostContext* context) {
-  auto entry = acquire(plugin, hook);
-  if (!entry) {
-    return std::move(entry).error();
-  }
+Result<Output> WarmPool::call_leased(EntryPtr entry, const Plugin& plugin, Hook hook,
+                                     std::span<const std::uint8_t> input, HostContext* context) {
   bool healthy = false;
   Result<Output> out = call_kept_instance(entry->instance(), plugin, hook, input, context, healthy);
   ++entry->calls;
-  give_back(std::move(entry).value(), healthy);
+  give_back(std::move(entry), healthy);
   return out;
+}
+
+Result<Output> WarmPool::call(const Plugin& plugin, Hook hook, std::span<const std::uint8_t> input,
+                              HostContext* context) {
+  // The common case (an idle instance) without a Result in between; each
+  // return hands its Result straight to the caller's (no moves).
+  if (EntryPtr entry = take_idle()) [[likely]] {
+    return call_leased(std::move(entry), plugin, hook, input, context);
+  }
+  auto made = acquire(plugin, hook);
+  if (!made) {
+    return std::move(made).error();
+  }
+  return call_leased(std::move(made).value(), plugin, hook, input, context);
 }
 
 Result<void> WarmPool::prewarm(const Plugin& plugin) {
@@ -117,11 +138,11 @@ Result<void> WarmPool::prewarm(const Plugin& plugin) {
   return {};
 }
 
-Result<WarmPool::Entry> WarmPool::acquire(const Plugin& plugin, Hook hook) {
+Result<WarmPool::EntryPtr> WarmPool::acquire(const Plugin& plugin, Hook hook) {
   std::optional<std::chrono::steady_clock::time_point> deadline;  // read the clock only if we must wait
   for (;;) {
-    if (auto entry = take_idle()) {
-      return std::move(*entry);
+    if (EntryPtr entry = take_idle()) {
+      return entry;
     }
     if (reserve_slot()) {
       auto created = create(plugin, hook);
@@ -159,7 +180,7 @@ Result<WarmPool::Entry> WarmPool::acquire(const Plugin& plugin, Hook hook) {
   }
 }
 
-Result<WarmPool::Entry> WarmPool::create(const Plugin& plugin, Hook hook) {
+Result<WarmPool::EntryPtr> WarmPool::create(const Plugin& plugin, Hook hook) {
   auto ready = make_ready_instance(*engine_, plugin, hook);
   if (!ready) {
     if (ready.error().kind == ErrorKind::PoolSaturated) {
@@ -167,20 +188,23 @@ Result<WarmPool::Entry> WarmPool::create(const Plugin& plugin, Hook hook) {
     }
     return std::move(ready).error();
   }
-  return Entry{std::move(ready).value(), 0, home_shard()};
+  return std::make_unique<Entry>(Entry{std::move(ready).value(), 0, home_shard()});
 }
 
-void WarmPool::give_back(Entry entry, bool healthy) {
+void WarmPool::give_back(EntryPtr entry, bool healthy) {
   bool keep = healthy && !draining_.load(std::memory_order_acquire);
-  if (options_.recycle_after_calls != 0 && entry.calls >= options_.recycle_after_calls) {
+  if (options_.recycle_after_calls != 0 && entry->calls >= options_.recycle_after_calls) {
     keep = false;
   }
-  if (options_.recycle_memory_bytes != 0 && entry.instance().memory().size() > options_.recycle_memory_bytes) {
+  if (options_.recycle_memory_bytes != 0 && entry->instance().memory().size() > options_.recycle_memory_bytes) {
     keep = false;
   }
   if (keep) {
-    Shard& shard = *shards_[entry.home % shards_.size()];
-    {
+    Shard& shard = *shards_[entry->home];  // home_shard() < shards_.size()
+    Entry* raw = entry.release();  // owned by the hot slot, or back in `entry`
+    Entry* empty = nullptr;
+    if (!shard.hot.compare_exchange_strong(empty, raw, std::memory_order_acq_rel, std::memory_order_relaxed)) {
+      entry.reset(raw);
       std::lock_guard lock(shard.mutex);
       shard.idle.push_back(std::move(entry));
     }
@@ -194,7 +218,7 @@ void WarmPool::give_back(Entry entry, bool healthy) {
     retire(std::move(entry));
   } else {
     count(discarded_);
-    entry = Entry{};  // frees the instance and its runtime slot before others are told
+    entry.reset();  // frees the instance and its runtime slot before others are told
     release_slot();
   }
 }
@@ -202,9 +226,9 @@ void WarmPool::give_back(Entry entry, bool healthy) {
 // The pool's slot is free at once (a replacement may be created while the
 // old instance shuts down); its runtime slot stays with the instance until
 // the Retirer destroys it.
-void WarmPool::retire(Entry entry) {
+void WarmPool::retire(EntryPtr entry) {
   count(retired_);
-  engine_->retirer().retire(std::move(entry.ready), *this);
+  engine_->retirer().retire(std::move(entry->ready), *this);
   release_slot();
 }
 
@@ -213,8 +237,8 @@ void WarmPool::set_draining(bool draining) {
   if (!draining) {
     return;
   }
-  while (std::optional<Entry> idle = take_idle()) {
-    retire(std::move(*idle));
+  while (EntryPtr idle = take_idle()) {
+    retire(std::move(idle));
   }
 }
 

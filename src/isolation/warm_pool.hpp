@@ -72,6 +72,9 @@ class WarmPool {
     std::size_t home = 0;
     [[nodiscard]] Instance& instance() const noexcept { return *ready.instance; }
   };
+  // Entries live on the heap and move between the shards and the callers as
+  // one pointer: a lease and its return move no instance state.
+  using EntryPtr = std::unique_ptr<Entry>;
   // Held for a vector push or pop only, and almost never contended (one
   // shard per CPU), so a spin lock: an uncontended pthread mutex pair cost
   // ~20 ns of a ~115 ns call here.
@@ -89,20 +92,34 @@ class WarmPool {
    private:
     std::atomic<bool> locked_{false};
   };
+  // `hot` holds the instance last returned to this shard (owned, or null):
+  // the common lease and return are one atomic exchange each, without the
+  // lock. `idle` holds the rest.
   struct alignas(64) Shard {
+    std::atomic<Entry*> hot{nullptr};
     mutable SpinLock mutex;
-    std::vector<Entry> idle;
+    std::vector<EntryPtr> idle;
+    Shard() = default;
+    Shard(const Shard&) = delete;
+    Shard& operator=(const Shard&) = delete;
+    ~Shard() { delete hot.load(std::memory_order_acquire); }
   };
   [[nodiscard]] std::size_t home_shard() const noexcept;
-  [[nodiscard]] std::optional<Entry> take_idle();
+  [[nodiscard]] EntryPtr take_idle();  // null when every shard is empty
   [[nodiscard]] std::uint32_t idle_count() const;  // locks each shard in turn
   [[nodiscard]] bool reserve_slot() noexcept;  // total_ < max: count one more
   void release_slot() noexcept;
-  Result<Entry> acquire(const Plugin& plugin, Hook hook);
-  Result<Entry> create(const Plugin& plugin, Hook hook);
-  void give_back(Entry entry, bool healthy);
+  /// An idle instance, else a new one, else waits (acquire_timeout) or
+  /// refuses with PoolSaturated.
+  Result<EntryPtr> acquire(const Plugin& plugin, Hook hook);
+  /// The rest of call() once an instance is leased. Always inlined (part of
+  /// call(), not a hop of its own): call() returns its Result in place.
+  [[gnu::always_inline]] inline Result<Output> call_leased(EntryPtr entry, const Plugin& plugin, Hook hook, std::span<const std::uint8_t> input,
+                             HostContext* context);
+  Result<EntryPtr> create(const Plugin& plugin, Hook hook);
+  void give_back(EntryPtr entry, bool healthy);
   /// Hands a healthy instance leaving the pool to the Retirer.
-  void retire(Entry entry);
+  void retire(EntryPtr entry);
   static void count(std::atomic<std::uint64_t>& counter) noexcept { counter.fetch_add(1, std::memory_order_relaxed); }
 
   const Engine* engine_;
