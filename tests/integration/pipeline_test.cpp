@@ -853,9 +853,9 @@ TEST_F(PipelineTest, AFlowWithoutAnInstanceFailsItsRecordsNamingTheLimit) {
   ASSERT_TRUE(plugin) << plugin.error().to_string();
   using F = FlowScript;
   // Flow 1 takes the runtime's only instance; flow 2 gets none until flow 1 closes.
-  std::vector<FlowScript::Step> steps{F::open(1),           F::open(2),     F::records(1, 5, "a"),
-                                      F::records(2, 5, "b"), F::close(1),    F::check("closed"),
-                                      F::records(2, 5, "c")};
+  std::vector<FlowScript::Step> steps{F::open(1),           F::open(2),          F::records(1, 5, "a"),
+                                      F::records(2, 5, "b"), F::check("b failed"), F::close(1),
+                                      F::check("closed"),    F::records(2, 5, "c")};
   auto sink = std::make_unique<CollectSink>();
   CollectSink* collected = sink.get();
   PipelineOptions options;
@@ -864,10 +864,21 @@ TEST_F(PipelineTest, AFlowWithoutAnInstanceFailsItsRecordsNamingTheLimit) {
   std::vector<NamedProcessor> chain;
   chain.push_back(NamedProcessor{"count", "plugin:native",
                                  make_plugin_processor(rt, *plugin, Hook::Transform, Instances::PerFlow)});
-  // The check waits for the retirer to free flow 1's slot.
-  auto p = Pipeline::create(options,
-                            std::make_unique<FlowScript>(std::move(steps), [&](const std::string&) { (void)rt.quiesce(); }),
-                            std::move(chain), std::move(sink));
+  // "b failed": flow 2's first records were processed (and failed) before
+  // flow 1 closes; "closed": the retirer freed flow 1's slot.
+  const fs::path dead_file = dir_ / "dead.jsonl";
+  auto check = [&](const std::string& step) {
+    if (step == "closed") {
+      (void)rt.quiesce();
+      return;
+    }
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (lines_of(slurp(dead_file)).size() < 5 && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+  };
+  auto p = Pipeline::create(options, std::make_unique<FlowScript>(std::move(steps), check), std::move(chain),
+                            std::move(sink));
   ASSERT_TRUE(p) << p.error().to_string();
   auto st = (*p)->run();
   ASSERT_TRUE(st) << st.error().to_string();
