@@ -102,4 +102,22 @@ inline std::shared_ptr<const Plugin> load_guest(Runtime& rt, std::string_view st
   return plugin.ok() ? plugin.value() : nullptr;
 }
 
+/// Warm isolation with a pool of `max_instances`.
+inline LoadOptions warm(std::uint32_t max_instances = 4) {
+  LoadOptions options;
+  options.isolation = Isolation::Warm;
+  options.pool.max_instances = max_instances;
+  return options;
+}
+
+/// The counter guest's answer (its instance's call count, 4 bytes little
+/// endian); 0, and a test failure, when the call failed.
+inline std::uint32_t count_of(const Result<Output>& out) {
+  EXPECT_TRUE(out.ok()) << (out.ok() ? "" : out.error().to_string());
+  if (!out.ok() || out->bytes.size() != 4) {
+    return 0;
+  }
+  return out->bytes[0] | (out->bytes[1] << 8) | (out->bytes[2] << 16) | (out->bytes[3] << 24);
+}
+
 }  // namespace wasmplug::test

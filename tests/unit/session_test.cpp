@@ -10,21 +10,6 @@
 namespace wasmplug::test {
 namespace {
 
-std::uint32_t count_of(const Result<Output>& out) {
-  EXPECT_TRUE(out.ok()) << (out.ok() ? "" : out.error().to_string());
-  if (!out.ok() || out->bytes.size() != 4) {
-    return 0;
-  }
-  return out->bytes[0] | (out->bytes[1] << 8) | (out->bytes[2] << 16) | (out->bytes[3] << 24);
-}
-
-LoadOptions warm(std::uint32_t pool = 4) {
-  LoadOptions options;
-  options.isolation = Isolation::Warm;
-  options.pool.max_instances = pool;
-  return options;
-}
-
 class SessionTest : public ::testing::Test {
  protected:
   std::unique_ptr<Runtime> runtime(std::uint32_t max_instances = 256) {

@@ -12,21 +12,6 @@
 namespace wasmplug::test {
 namespace {
 
-std::uint32_t count_of(const Result<Output>& out) {
-  EXPECT_TRUE(out.ok()) << (out.ok() ? "" : out.error().to_string());
-  if (!out.ok() || out->bytes.size() != 4) {
-    return 0;
-  }
-  return out->bytes[0] | (out->bytes[1] << 8) | (out->bytes[2] << 16) | (out->bytes[3] << 24);
-}
-
-LoadOptions warm(std::uint32_t max_instances = 4) {
-  LoadOptions options;
-  options.isolation = Isolation::Warm;
-  options.pool.max_instances = max_instances;
-  return options;
-}
-
 class WarmPool : public ::testing::Test {
  protected:
   LogCapture logs_;
