@@ -10,11 +10,9 @@
 #include <x86intrin.h>
 
 #include <algorithm>
-#include <chrono>
 #include <fstream>
 #include <iterator>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "host/kestrel_patterns.hpp"
@@ -24,19 +22,8 @@ namespace {
 
 using namespace wasmplug;
 
+using bench::ns_per_tick;
 using bench::read_guest;
-
-double ns_per_tick() {
-  static const double value = [] {
-    auto t0 = std::chrono::steady_clock::now();
-    auto c0 = __rdtsc();
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    auto t1 = std::chrono::steady_clock::now();
-    auto c1 = __rdtsc();
-    return std::chrono::duration<double, std::nano>(t1 - t0).count() / static_cast<double>(c1 - c0);
-  }();
-  return value;
-}
 
 // Times each iteration with the TSC and reports p50/p99/max.
 template <class Body>
