@@ -18,13 +18,20 @@ Result<std::unique_ptr<SessionCore>> SessionCore::open(const Engine& engine, std
   if (session->plugin_->code().pool == nullptr) {
     return session;  // fresh isolation: nothing is kept
   }
-  auto ready = make_ready_instance(engine, *session->plugin_, std::nullopt);
+  if (auto made = session->make_instance(std::nullopt); !made) {
+    return std::move(made).error();
+  }
+  return session;
+}
+
+Result<void> SessionCore::make_instance(std::optional<Hook> hook) {
+  auto ready = make_ready_instance(*engine_, *plugin_, hook);
   if (!ready) {
     return std::move(ready).error();
   }
-  session->ready_ = std::move(ready).value();
-  session->created_ = 1;
-  return session;
+  ready_ = std::move(ready).value();
+  ++created_;
+  return {};
 }
 
 // The Retirer needs the plugin's pool only to keep the plugin alive until
@@ -42,12 +49,9 @@ Result<Output> SessionCore::invoke(Hook hook, std::span<const std::uint8_t> inpu
     return call_fresh(*engine_, *plugin_, hook, input, nullptr);
   }
   if (!ready_) {
-    auto ready = make_ready_instance(*engine_, *plugin_, hook);
-    if (!ready) {
-      return std::move(ready).error();
+    if (auto made = make_instance(hook); !made) {
+      return std::move(made).error();
     }
-    ready_ = std::move(ready).value();
-    ++created_;
   }
   bool healthy = false;
   Result<Output> out = call_kept_instance(*ready_->instance, *plugin_, hook, input, nullptr, healthy);

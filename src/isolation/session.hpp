@@ -44,6 +44,8 @@ class SessionCore {
 
  private:
   SessionCore(const Engine& engine, std::shared_ptr<const Plugin> plugin);
+  /// Makes and initialises the kept instance (`hook` only labels errors).
+  [[nodiscard]] Result<void> make_instance(std::optional<Hook> hook);
 
   const Engine* engine_;
   std::shared_ptr<const Plugin> plugin_;
