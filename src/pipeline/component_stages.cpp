@@ -9,6 +9,7 @@
 #include <optional>
 #include <thread>
 
+#include "pipeline/errors.hpp"
 #include "wasmplug/pipeline.hpp"
 
 namespace wasmplug::pipeline {
@@ -31,10 +32,6 @@ Error wrong_world(const Component& component, std::string_view wanted) {
                "component '" + component.name() + "' has world " + std::string(torvyn::to_string(component.world())) +
                    "; this stage needs " + std::string(wanted),
                TrapCode::None};
-}
-
-RecordError record_error(std::string_view stage, const Error& e) {
-  return RecordError{std::string(stage), std::string(to_string(e.kind)), std::string(to_string(e.phase)), e.message};
 }
 
 std::uint64_t now_ns() {

@@ -55,10 +55,6 @@ struct StageCounters {
 void add(std::atomic<std::uint64_t>& counter, std::uint64_t n) { counter.fetch_add(n, std::memory_order_relaxed); }
 std::uint64_t get(const std::atomic<std::uint64_t>& counter) { return counter.load(std::memory_order_relaxed); }
 
-RecordError error_of(const std::string& stage, const Error& e) {
-  return RecordError{stage, std::string(to_string(e.kind)), std::string(to_string(e.phase)), e.message};
-}
-
 }  // namespace
 
 struct Pipeline::State {
@@ -308,7 +304,7 @@ void Pipeline::State::run_chain(RecordBatch& batch) {
         next.resize(at);
         next.append(record);
         batch.set_record(i, at, record.size());
-        batch.fail(i, thrown ? std::move(*thrown) : error_of(processors[s].name, verdict.error()));
+        batch.fail(i, thrown ? std::move(*thrown) : record_error(processors[s].name, verdict.error()));
         ++failed;
         continue;
       }
@@ -412,7 +408,7 @@ void Pipeline::State::deliver(RecordBatch& batch) {
   add(counters.busy_ns, nanos_since(started_at) - paused_ns);
   add(counters.paused_ns, paused_ns);
   if (sink_error && to_sink != 0) {
-    const RecordError error = error_of(counters.name, *sink_error);
+    const RecordError error = record_error(counters.name, *sink_error);
     for (std::size_t i = 0; i < batch.size(); ++i) {
       if (batch.entry(i).outcome == Outcome::Out) {
         batch.fail(i, error);
