@@ -19,12 +19,7 @@ RUNS=${RUNS:-5}
 CALLS=${CALLS:-200000}
 BASE=${BASE:-}
 
-die() { echo "kestrel.sh: $*" >&2; exit 1; }
-[[ -f "$BUILD_DIR/CMakeCache.txt" ]] || die "$BUILD_DIR is not a configured build (set BUILD_DIR)"
-grep -q '^WASMPLUG_BUILD_BENCH:BOOL=ON' "$BUILD_DIR/CMakeCache.txt" ||
-  die "$BUILD_DIR was configured without -DWASMPLUG_BUILD_BENCH=ON"
-command -v node >/dev/null || die "node not found (Node.js 20: scripts/setup.sh)"
-command -v valgrind >/dev/null || die "valgrind not found (scripts/setup.sh)"
+source "$ROOT/bench/peers/preflight.sh"
 cmake --build "$BUILD_DIR" --target wasmplug_peer test_guests >&2
 
 PEER="$BUILD_DIR/bench/wasmplug_peer"

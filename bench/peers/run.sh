@@ -26,12 +26,7 @@ FRESH_CALLS=${FRESH_CALLS:-20000}
 OUT=${OUT:-$BUILD_DIR/peers}
 export PATH="$HOME/.cargo/bin:$PATH"
 
-die() { echo "run.sh: $*" >&2; exit 1; }
-[[ -f "$BUILD_DIR/CMakeCache.txt" ]] || die "$BUILD_DIR is not a configured build (set BUILD_DIR)"
-grep -q '^WASMPLUG_BUILD_BENCH:BOOL=ON' "$BUILD_DIR/CMakeCache.txt" ||
-  die "$BUILD_DIR was configured without -DWASMPLUG_BUILD_BENCH=ON"
-command -v node >/dev/null || die "node not found (Node.js 20: scripts/setup.sh)"
-command -v valgrind >/dev/null || die "valgrind not found (scripts/setup.sh)"
+source "$ROOT/bench/peers/preflight.sh"
 CARGO_DIR=$(sed -n 's/^WASMPLUG_CARGO_TARGET_DIR:PATH=//p' "$BUILD_DIR/CMakeCache.txt")
 [[ -n "$CARGO_DIR" ]] || die "no WASMPLUG_CARGO_TARGET_DIR in $BUILD_DIR/CMakeCache.txt"
 
