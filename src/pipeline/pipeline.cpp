@@ -20,7 +20,6 @@
 #include <optional>
 #include <thread>
 #include <unordered_map>
-#include <unordered_set>
 
 #include "metrics/text_format.hpp"
 #include "pipeline/dead_letter.hpp"
@@ -93,8 +92,8 @@ struct Pipeline::State {
   // Flows (Source::flow_events): the source thread's, and the run() thread's
   // once the source thread has been joined.
   std::vector<FlowEvent> flow_events;
-  std::unordered_set<std::uint32_t> open_flows;
-  std::unordered_map<std::uint32_t, std::uint64_t> last_batch_of_flow;  ///< open flows: the latest batch holding a record
+  /// Open flows, each with the latest batch holding a record of it (kNoBatch: none yet).
+  std::unordered_map<std::uint32_t, std::uint64_t> open_flows;
 
   StageCounters& source_stage() { return *stages.front(); }
   StageCounters& sink_stage() { return *stages.back(); }
@@ -172,7 +171,7 @@ void Pipeline::State::source_loop() {
       bytes += entry.bytes;
       if (flows && entry.flow != last_flow) {
         last_flow = entry.flow;
-        if (auto it = last_batch_of_flow.find(entry.flow); it != last_batch_of_flow.end()) {
+        if (auto it = open_flows.find(entry.flow); it != open_flows.end()) {
           it->second = sequence;  // the number this batch gets below
         }
       }
@@ -210,14 +209,13 @@ void Pipeline::State::apply_flow_events() {
   source->flow_events(flow_events);
   for (const FlowEvent& event : flow_events) {
     if (event.kind == FlowEvent::Kind::Opened) {
-      if (open_flows.insert(event.flow).second) {
+      if (open_flows.emplace(event.flow, kNoBatch).second) {
         for (NamedProcessor& p : processors) {
           p.processor->open_flow(event.flow);
         }
-        last_batch_of_flow[event.flow] = kNoBatch;
       }
-    } else if (open_flows.contains(event.flow)) {
-      if (const std::uint64_t last = last_batch_of_flow[event.flow]; last != kNoBatch) {
+    } else if (auto it = open_flows.find(event.flow); it != open_flows.end()) {
+      if (const std::uint64_t last = it->second; last != kNoBatch) {
         std::unique_lock lock(mutex);
         batch_free.wait(lock, [&] { return delivered > last; });
       }
@@ -231,7 +229,6 @@ void Pipeline::State::close_flow(std::uint32_t flow) {
     p.processor->close_flow(flow);
   }
   open_flows.erase(flow);
-  last_batch_of_flow.erase(flow);
 }
 
 void Pipeline::State::worker_loop() {
@@ -564,7 +561,7 @@ Result<PipelineStats> Pipeline::run() {
   }
   // Every batch was delivered: flows the source left open end here.
   while (!s.open_flows.empty()) {
-    s.close_flow(*s.open_flows.begin());
+    s.close_flow(s.open_flows.begin()->first);
   }
   Result<void> completed = s.sink->complete();
   const bool dead_ok = s.dead_letter->close() && s.dead_letter->ok();
