@@ -18,20 +18,22 @@ Result<std::unique_ptr<SessionCore>> SessionCore::open(const Engine& engine, std
   if (session->plugin_->code().pool == nullptr) {
     return session;  // fresh isolation: nothing is kept
   }
-  if (auto made = session->make_instance(std::nullopt); !made) {
+  if (auto made = session->instance(std::nullopt); !made) {
     return std::move(made).error();
   }
   return session;
 }
 
-Result<void> SessionCore::make_instance(std::optional<Hook> hook) {
-  auto ready = make_ready_instance(*engine_, *plugin_, hook);
-  if (!ready) {
-    return std::move(ready).error();
+Result<Instance*> SessionCore::instance(std::optional<Hook> hook) {
+  if (!ready_) {
+    auto ready = make_ready_instance(*engine_, *plugin_, hook);
+    if (!ready) {
+      return std::move(ready).error();
+    }
+    ready_ = std::move(ready).value();
+    ++created_;
   }
-  ready_ = std::move(ready).value();
-  ++created_;
-  return {};
+  return ready_->instance.get();
 }
 
 // The Retirer needs the plugin's pool only to keep the plugin alive until
@@ -48,13 +50,12 @@ Result<Output> SessionCore::invoke(Hook hook, std::span<const std::uint8_t> inpu
   if (pool == nullptr) {
     return call_fresh(*engine_, *plugin_, hook, input, nullptr);
   }
-  if (!ready_) {
-    if (auto made = make_instance(hook); !made) {
-      return std::move(made).error();
-    }
+  auto instance = this->instance(hook);
+  if (!instance) {
+    return std::move(instance).error();
   }
   bool healthy = false;
-  Result<Output> out = call_kept_instance(*ready_->instance, *plugin_, hook, input, nullptr, healthy);
+  Result<Output> out = call_kept_instance(**instance, *plugin_, hook, input, nullptr, healthy);
   if (!healthy) {
     ready_.reset();  // discarded without wp_shutdown, as the pool does: the guest may be mid-update
   }

@@ -44,8 +44,9 @@ class SessionCore {
 
  private:
   SessionCore(const Engine& engine, std::shared_ptr<const Plugin> plugin);
-  /// Makes and initialises the kept instance (`hook` only labels errors).
-  [[nodiscard]] Result<void> make_instance(std::optional<Hook> hook);
+  /// The kept instance, made and initialised first when there is none
+  /// (`hook` only labels errors).
+  [[nodiscard]] Result<Instance*> instance(std::optional<Hook> hook);
 
   const Engine* engine_;
   std::shared_ptr<const Plugin> plugin_;
