@@ -132,6 +132,9 @@ std::unique_ptr<Runtime> make_runtime(std::shared_ptr<MetricsSink> metrics) {
   if (const char* slots = std::getenv("PEER_MAX_INSTANCES")) {
     config.max_instances = static_cast<std::uint32_t>(std::stoul(slots));
   }
+  // PEER_INLINE_TEARDOWN: fresh instances deleted on the calling thread, as
+  // the Rust host does (default: on the runtime's reaper thread).
+  config.background_teardown = std::getenv("PEER_INLINE_TEARDOWN") == nullptr;
   auto rt = Runtime::create(config);
   if (!rt.ok()) {
     std::cerr << "runtime: " << rt.error().to_string() << "\n";

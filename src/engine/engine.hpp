@@ -1,5 +1,6 @@
 // The Wasmtime engine wrapper: validated config, pooling allocator, the one
-// epoch-ticker thread of the engine, and the budget of instance slots.
+// epoch-ticker thread of the engine, the budget of instance slots and the
+// threads that free instances off the callers' path.
 #pragma once
 
 #include <atomic>
@@ -14,63 +15,14 @@
 #include "engine/cycle_clock.hpp"
 #include "engine/log_queue.hpp"
 #include "engine/handle.hpp"
+#include "engine/reaper.hpp"
+#include "engine/slots.hpp"
 #include "wasmplug/error.hpp"
 #include "wasmplug/runtime.hpp"
 
 namespace wasmplug::detail {
 
 class Retirer;
-
-/// Counts instance slots in use so that a full pool is refused with
-/// PoolSaturated before Wasmtime is asked. Lock-free.
-class SlotBudget {
- public:
-  explicit SlotBudget(std::uint32_t capacity) noexcept : capacity_(capacity) {}
-  [[nodiscard]] bool try_acquire() noexcept {
-    std::uint32_t used = used_.load(std::memory_order_relaxed);
-    while (used < capacity_) {
-      if (used_.compare_exchange_weak(used, used + 1, std::memory_order_acquire,
-                                      std::memory_order_relaxed)) {
-        return true;
-      }
-    }
-    return false;
-  }
-  void release() noexcept { used_.fetch_sub(1, std::memory_order_release); }
-  [[nodiscard]] std::uint32_t used() const noexcept { return used_.load(std::memory_order_relaxed); }
-  [[nodiscard]] std::uint32_t capacity() const noexcept { return capacity_; }
-
- private:
-  std::atomic<std::uint32_t> used_{0};
-  std::uint32_t capacity_;
-};
-
-/// A held slot; returns it on destruction.
-class SlotLease {
- public:
-  SlotLease() = default;
-  explicit SlotLease(SlotBudget* budget) noexcept : budget_(budget) {}
-  SlotLease(SlotLease&& other) noexcept : budget_(std::exchange(other.budget_, nullptr)) {}
-  SlotLease& operator=(SlotLease&& other) noexcept {
-    if (this != &other) {
-      reset();
-      budget_ = std::exchange(other.budget_, nullptr);
-    }
-    return *this;
-  }
-  SlotLease(const SlotLease&) = delete;
-  SlotLease& operator=(const SlotLease&) = delete;
-  ~SlotLease() { reset(); }
-  void reset() noexcept {
-    if (budget_ != nullptr) {
-      budget_->release();
-      budget_ = nullptr;
-    }
-  }
-
- private:
-  SlotBudget* budget_ = nullptr;
-};
 
 /// Checks every field of `config`; the first bad one is named in the error.
 /// Wasmtime aborts the process on a config it cannot use, so this runs first.
@@ -94,6 +46,19 @@ class Engine {
   /// callback checks the real clock when they have passed.
   [[nodiscard]] std::uint64_t epoch_ticks(std::chrono::nanoseconds span) const noexcept;
   [[nodiscard]] SlotBudget& slots() const noexcept { return slots_; }
+  /// Takes a slot of the budget. When none is free but stores of finished
+  /// fresh instances still hold some (reaper.hpp), deletes them here (or
+  /// waits for the thread deleting one) until a slot is free. False: every
+  /// slot is held by a live instance (PoolSaturated).
+  [[nodiscard]] bool acquire_slot() const noexcept {
+    return slots_.try_acquire() || acquire_slot_from_reaper();
+  }
+  /// Deletes every store waiting for the reaper, up to `until`. True when
+  /// none is left.
+  [[nodiscard]] bool drain_reaper(std::chrono::steady_clock::time_point until) const noexcept;
+  /// Deletes the stores of finished fresh instances off the callers' threads
+  /// (reaper.hpp); null when RuntimeConfig::background_teardown is off.
+  [[nodiscard]] Reaper* reaper() const noexcept { return config_.background_teardown ? reaper_.get() : nullptr; }
   /// For call deadlines and durations.
   [[nodiscard]] const CycleClock& clock() const noexcept { return clock_; }
   /// Guest log records on their way to the LogSink (log_queue.hpp).
@@ -104,10 +69,14 @@ class Engine {
  private:
   Engine(RuntimeConfig config, EngineHandle engine);
   void tick_loop();
+  [[nodiscard]] bool acquire_slot_from_reaper() const noexcept;
 
   RuntimeConfig config_;
   EngineHandle engine_;
   mutable SlotBudget slots_;
+  // Before the ticker (which nudges it) and destroyed after it, before the
+  // slot budget its stores hold slots of.
+  std::unique_ptr<Reaper> reaper_;
   CycleClock clock_;
   std::mutex mutex_;
   std::condition_variable stop_cv_;

@@ -65,6 +65,7 @@ TEST_P(Hostile, PreciseErrorThenServesAgain) {
   auto good = rt_->call(plugin, Hook::Transform, bytes("good record"));
   ASSERT_TRUE(good.ok()) << good.error().to_string();
   EXPECT_EQ(good->text(), "good record");
+  ASSERT_TRUE(rt_->quiesce());
   EXPECT_EQ(rt_->live_instances(), 0u);
 }
 
@@ -159,6 +160,7 @@ TEST(HostileStack, SmallNativeStackIsRefusedBeforeEnteringWasm) {
   ASSERT_FALSE(deep.ok());
   EXPECT_EQ(deep.error().trap, TrapCode::StackOverflow);
   EXPECT_TRUE(rt->call(*plugin, Hook::Transform, bytes("ok")).ok());
+  ASSERT_TRUE(rt->quiesce());
   EXPECT_EQ(rt->live_instances(), 0u);
 }
 
@@ -229,8 +231,11 @@ Result<Output> call_with_stall(Runtime& rt, const Plugin& plugin) {
     itimerspec when{};
     when.it_value.tv_nsec = 2'000'000;
     ASSERT_EQ(timer_settime(timer, 0, &when, nullptr), 0);
-    // ~64M loop iterations: tens of ms of CPU, well past the timer.
-    out = rt.call(plugin, Hook::Transform, bytes("P\x40"));
+    // ~128M loop iterations: tens of ms of CPU, well past the timer, and
+    // long enough that the epoch tick after the deadline's one tick of
+    // grace comes while the guest still runs, even when a loaded machine
+    // delays the ticker thread by several ms.
+    out = rt.call(plugin, Hook::Transform, bytes("P\x7f"));
     timer_delete(timer);
   });
   caller.join();
