@@ -15,11 +15,11 @@ bash scripts/tidy.sh
 ctest --test-dir "${BUILD_DIR:-build}" --output-on-failure --timeout 300
 
 if [[ "${WASMPLUG_SKIP_ASAN:-0}" != 1 ]]; then
-  echo "== concurrency, hostile, admission, profile, component, pipeline, session and SDK tests under ASan + UBSan"
+  echo "== concurrency, hostile, admission, profile, component, pipeline, session, fresh-call and SDK tests under ASan + UBSan"
   cmake --preset asan >/dev/null
   cmake --build build-asan --parallel "$(nproc)" --target wasmplug_tests wasmplug_pipeline_tests
   ctest --test-dir build-asan --output-on-failure --timeout 300 \
-    -R '^(Concurrency|RegistryTest|WarmPool|Metrics|Hostile|Rustcdc|CcLb|Kestrel|Mutation|Admission|CompileCost|HostFunctions|HostApi|Result|Sections|Sdk|ModuleCacheTest|Torvyn|Pipeline|SessionTest)'
+    -R '^(Concurrency|RegistryTest|WarmPool|Metrics|Hostile|Rustcdc|CcLb|Kestrel|Mutation|Admission|CompileCost|HostFunctions|HostApi|Result|Sections|Sdk|ModuleCacheTest|Torvyn|Pipeline|SessionTest|FreshTeardown|FreshCall)'
 fi
 
 if [[ "${WASMPLUG_SKIP_FUZZ:-0}" != 1 ]]; then

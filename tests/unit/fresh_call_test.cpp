@@ -110,6 +110,41 @@ TEST(FreshTeardown, ManyThreadsOnFewSlotsLoseNoCall) {
   EXPECT_EQ(rt->live_instances(), 0u);
 }
 
+TEST(FreshTeardown, InstancesWaitingForTeardownStayBounded) {
+  // Two threads making fresh calls as fast as they can, while the reaper
+  // thread competes with them for the machine's cores: at most 64 finished
+  // instances wait (a caller past that deletes its own), besides the two
+  // in calls and the one a thread may be deleting.
+  auto rt = make_runtime();
+  auto echo = load_guest(*rt, "echo");
+  std::atomic<bool> stop{false};
+  std::atomic<std::uint32_t> most{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 2; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < 3000; ++i) {
+        ASSERT_TRUE(rt->call(*echo, Hook::Transform, bytes("abc")).ok());
+      }
+    });
+  }
+  std::thread watcher([&] {
+    while (!stop.load()) {
+      std::uint32_t now = rt->live_instances();
+      std::uint32_t seen = most.load();
+      while (now > seen && !most.compare_exchange_weak(seen, now)) {
+      }
+    }
+  });
+  for (auto& th : threads) {
+    th.join();
+  }
+  stop = true;
+  watcher.join();
+  EXPECT_LE(most.load(), 64u + 2u + 1u);
+  ASSERT_TRUE(rt->quiesce());
+  EXPECT_EQ(rt->live_instances(), 0u);
+}
+
 TEST(FreshTeardown, TheReaperTearsDownWithoutQuiesce) {
   auto rt = make_runtime();
   auto echo = load_guest(*rt, "echo");
