@@ -265,7 +265,7 @@ int main(int argc, char** argv) {
   if (mode == "warm" || mode == "warm-metrics") {
     measure(metered ? "wasmplug_warm_metrics" : "wasmplug_warm", calls, call);
   } else if (mode == "fresh") {
-    measure("wasmplug_fresh", calls, call);
+    measure(std::getenv("PEER_INLINE_TEARDOWN") != nullptr ? "wasmplug_fresh_inline" : "wasmplug_fresh", calls, call);
   } else if (mode == "warm-threads" || mode == "fresh-threads") {
     // CALLS is the thread count here; each run lasts 2 s.
     run_threads(mode == "fresh-threads" ? "wasmplug_fresh_threads" : "wasmplug_warm_threads", *rt, *plugin,
