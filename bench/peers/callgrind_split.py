@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """Instructions per warm call from callgrind runs of two lengths (bench/peers/run.sh).
 
-    callgrind_split.py DIR N1 N2
+    callgrind_split.py DIR N1 N2 [HOST...]
 
-DIR holds {wasmplug,rust}.{N1,N2}.out. Every figure is (Ir at N2 - Ir at N1) /
+DIR holds HOST.{N1,N2}.out for each HOST (default: wasmplug rust). Every figure is (Ir at N2 - Ir at N1) /
 (N2 - N1): start-up, compilation and instantiation cancel out. Per host:
   total        all instructions of one warm round trip (guest code included)
   wasmtime     inclusive Ir of Wasmtime's catch_traps (its entry into the
@@ -67,7 +67,8 @@ def pick(rows, pattern):
 
 def main():
     d, n1, n2 = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-    for host in ("wasmplug", "rust"):
+    hosts = sys.argv[4:] or ["wasmplug", "rust"]
+    for host in hosts:
         figures = {}
         for n in (n1, n2):
             total, rows = inclusive(f"{d}/{host}.{n}.out")

@@ -9,7 +9,7 @@
 // fresh isolation), kestrel (Engine::evaluate of kestrel_3fields on the event
 // of bench/kestrel_bench.cpp), kestrel-loop (the same, no timers: for
 // callgrind; bench/peers/kestrel.sh), warm-loop (warm calls, no timers: for
-// callgrind), warm-threads / fresh-threads (CALLS = number of threads, 2 s of
+// callgrind), warm-metrics-loop (the same with PrometheusMetrics on), warm-threads / fresh-threads (CALLS = number of threads, 2 s of
 // calls).
 //
 // Prints `NAME p50_ns p99_ns p999_ns mean_ns failures calls`; a failed call is
@@ -236,7 +236,7 @@ void run_threads(const char* name, Runtime& rt, const Plugin& plugin, unsigned t
 
 int main(int argc, char** argv) {
   if (argc < 3) {
-    std::cerr << "usage: " << argv[0] << " native|warm|warm-metrics|fresh|kestrel|kestrel-loop|warm-loop|warm-threads|fresh-threads CALLS [GUEST_DIR]\n";
+    std::cerr << "usage: " << argv[0] << " native|warm|warm-metrics|fresh|kestrel|kestrel-loop|warm-loop|warm-metrics-loop|warm-threads|fresh-threads CALLS [GUEST_DIR]\n";
     return 2;
   }
   const std::string mode = argv[1];
@@ -258,7 +258,7 @@ int main(int argc, char** argv) {
   if (mode == "kestrel" || mode == "kestrel-loop") {
     return run_kestrel(calls, mode == "kestrel-loop");
   }
-  const bool metered = mode == "warm-metrics";
+  const bool metered = mode == "warm-metrics" || mode == "warm-metrics-loop";
   auto rt = make_runtime(metered ? std::make_shared<PrometheusMetrics>() : nullptr);
   auto plugin = load_upper(*rt, mode.starts_with("fresh") ? Isolation::Fresh : Isolation::Warm);
   auto call = [&] { return good(rt->call(*plugin, Hook::Transform, input())); };
@@ -270,12 +270,13 @@ int main(int argc, char** argv) {
     // CALLS is the thread count here; each run lasts 2 s.
     run_threads(mode == "fresh-threads" ? "wasmplug_fresh_threads" : "wasmplug_warm_threads", *rt, *plugin,
                 static_cast<unsigned>(calls), 2.0);
-  } else if (mode == "warm-loop") {
+  } else if (mode == "warm-loop" || mode == "warm-metrics-loop") {
     std::size_t failures = 0;
     for (std::size_t i = 0; i < calls; ++i) {
       failures += call() ? 0 : 1;
     }
-    std::printf("wasmplug_warm_loop %zu failures of %zu\n", failures, calls);
+    std::printf("%s %zu failures of %zu\n", metered ? "wasmplug_warm_metrics_loop" : "wasmplug_warm_loop", failures,
+                calls);
   } else {
     std::cerr << "unknown mode " << mode << "\n";
     return 2;
