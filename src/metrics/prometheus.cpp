@@ -1,8 +1,9 @@
-#include <sched.h>
-
 #include <algorithm>
 #include <array>
 #include <cstdio>
+#include <memory>
+#include <mutex>
+#include <vector>
 
 #include "metrics/text_format.hpp"
 #include "wasmplug/metrics.hpp"
@@ -26,54 +27,185 @@ std::string seconds(std::uint64_t ns) { return sample_value(static_cast<double>(
 
 }  // namespace
 
-// Per-call counters are kept per CPU (each on its own cache lines) so that
-// threads calling the same plugin do not bounce one line between cores;
-// render() adds the cells up. Rare events (failures, swaps) are not sharded.
-constexpr std::size_t kCells = 16;
+// Per-call counters live in cells of which each thread writes only its own:
+// an increment is a plain load and store (no locked instruction, no cache
+// line shared with another writer), and render() adds the cells up under the
+// series' mutex. A cell belongs to the series, not to the thread: when a
+// thread exits its cells go back to the series' free list with their counts,
+// and the next new thread takes one of them. So a series has at most as many
+// cells as threads that recorded for it at one time, and never more than
+// kMaxCells: the threads past that share one more cell, written with
+// fetch_add. Rare events (failures, swaps) are plain atomics on the series.
+namespace {
+
+constexpr std::size_t kMaxCells = 64;
+constexpr std::size_t kBuckets = kBucketsNs.size() + 1;  // the last one is +Inf
 
 struct alignas(64) CallCell {
-  std::atomic<std::uint64_t> calls{0};
   std::atomic<std::uint64_t> duration_sum_ns{0};
-  std::array<std::atomic<std::uint64_t>, kBucketsNs.size()> buckets{};
+  // Calls are the sum of the buckets (no third counter to keep in step).
+  std::array<std::atomic<std::uint64_t>, kBuckets> buckets{};
+  bool shared = false;  // written by several threads: fetch_add; set before the cell is handed out
 };
 
-std::size_t cell_index() noexcept {
-  const int cpu = sched_getcpu();
-  return cpu < 0 ? 0 : static_cast<std::size_t>(cpu) % kCells;
+// The cells of one series. Shared with the threads that own a cell of it,
+// so that a thread exiting after the sink is gone touches live memory.
+struct CellPool {
+  explicit CellPool(std::uint64_t series_id) : id(series_id) {}
+  const std::uint64_t id;
+  std::atomic<bool> closed{false};  // the series is gone: nothing to return
+  std::mutex mutex;
+  std::vector<std::unique_ptr<CallCell>> cells;  // guarded by mutex; a cell never moves
+  std::vector<CallCell*> free;                   // guarded by mutex
+  CallCell* shared = nullptr;                    // guarded by mutex
+};
+
+// Process-unique series ids key the threads' caches: a sink destroyed and a
+// new one allocated at the same address gets new ids, so no thread writes a
+// cell of the old one. 0 marks an empty cache entry.
+std::atomic<std::uint64_t> next_series_id{1};
+
+struct CacheEntry {
+  std::uint64_t id = 0;
+  CallCell* cell = nullptr;
+};
+constexpr std::size_t kCacheEntries = 8;
+
+// The hot path reads only this: trivially destructible, so it takes no TLS
+// initialisation guard. Series ids are consecutive, so up to eight series a
+// thread records for sit in distinct entries.
+thread_local std::array<CacheEntry, kCacheEntries> cache{};
+thread_local bool thread_exiting = false;
+
+// Every cell this thread owns (the cache may have dropped some); hands them
+// back to their series when the thread exits. Touched only on a cache miss.
+struct OwnedCells {
+  std::vector<std::pair<std::shared_ptr<CellPool>, CallCell*>> cells;
+  OwnedCells() = default;
+  OwnedCells(const OwnedCells&) = delete;
+  OwnedCells& operator=(const OwnedCells&) = delete;
+  ~OwnedCells() {
+    thread_exiting = true;
+    cache = {};
+    for (auto& [pool, cell] : cells) {
+      if (!cell->shared && !pool->closed.load(std::memory_order_acquire)) {
+        std::lock_guard lock(pool->mutex);
+        pool->free.push_back(cell);
+      }
+    }
+  }
+};
+thread_local OwnedCells owned;
+
+// A cell of `pool` for this thread, for the rest of its life or the pool's.
+// Null when out of memory or once the thread is exiting (the event is dropped).
+[[gnu::noinline]] CallCell* claim_cell(const std::shared_ptr<CellPool>& pool) noexcept {
+  if (thread_exiting) {
+    return nullptr;
+  }
+  CacheEntry& entry = cache[pool->id % kCacheEntries];
+  try {
+    auto& mine = owned.cells;
+    // Drop what this thread holds of series that are gone (a sink destroyed).
+    std::erase_if(mine, [](const auto& c) { return c.first->closed.load(std::memory_order_acquire); });
+    for (const auto& [p, cell] : mine) {
+      if (p->id == pool->id) {
+        entry = {pool->id, cell};
+        return cell;
+      }
+    }
+    mine.reserve(mine.size() + 1);  // so that push_back below cannot throw after the cell is taken
+    CallCell* cell = nullptr;
+    {
+      std::lock_guard lock(pool->mutex);
+      if (!pool->free.empty()) {
+        cell = pool->free.back();
+        pool->free.pop_back();
+      } else if (pool->cells.size() < kMaxCells) {
+        cell = pool->cells.emplace_back(std::make_unique<CallCell>()).get();
+      } else {
+        if (pool->shared == nullptr) {
+          pool->shared = pool->cells.emplace_back(std::make_unique<CallCell>()).get();
+          pool->shared->shared = true;
+        }
+        cell = pool->shared;
+      }
+    }
+    mine.emplace_back(pool, cell);
+    entry = {pool->id, cell};
+    return cell;
+  } catch (...) {
+    return nullptr;  // out of memory: drop the event rather than throw into a call path
+  }
 }
+
+void add(std::atomic<std::uint64_t>& counter, std::uint64_t n, bool shared) noexcept {
+  if (shared) [[unlikely]] {
+    counter.fetch_add(n, std::memory_order_relaxed);
+  } else {
+    counter.store(counter.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+  }
+}
+
+std::size_t bucket_of(std::uint64_t ns) noexcept {
+  std::size_t b = 0;
+  while (b < kBucketsNs.size() && ns > kBucketsNs[b]) {
+    ++b;
+  }
+  return b;
+}
+
+// One series' call counts at render time.
+struct CallTotals {
+  std::array<std::uint64_t, kBuckets> buckets{};
+  std::uint64_t duration_sum_ns = 0;
+  [[nodiscard]] std::uint64_t calls() const noexcept {
+    std::uint64_t n = 0;
+    for (std::uint64_t b : buckets) {
+      n += b;
+    }
+    return n;
+  }
+};
+
+}  // namespace
 
 struct PrometheusMetrics::Series {
   std::string plugin;
   std::uint8_t hook;
-  std::array<CallCell, kCells> cells;
+  std::uint64_t id;
+  std::shared_ptr<CellPool> pool;
   std::atomic<std::uint64_t> fallbacks{0};
   std::array<std::array<std::atomic<std::uint64_t>, kPhases>, kKinds> failures{};
   std::atomic<std::uint64_t> instantiations{0};
   std::atomic<std::uint64_t> saturated{0};
   std::atomic<std::uint64_t> swaps{0};
 
-  Series(std::string_view p, std::uint8_t h) : plugin(p), hook(h) {}
+  Series(std::string_view p, std::uint8_t h)
+      : plugin(p), hook(h), id(next_series_id.fetch_add(1, std::memory_order_relaxed)),
+        pool(std::make_shared<CellPool>(id)) {}
+  Series(const Series&) = delete;
+  Series& operator=(const Series&) = delete;
+  ~Series() { pool->closed.store(true, std::memory_order_release); }
 
-  [[nodiscard]] std::uint64_t calls() const noexcept {
-    std::uint64_t n = 0;
-    for (const CallCell& c : cells) {
-      n += c.calls.load(std::memory_order_relaxed);
+  [[nodiscard]] CallCell* cell() const noexcept {
+    const CacheEntry& entry = cache[id % kCacheEntries];
+    if (entry.id == id) [[likely]] {
+      return entry.cell;
     }
-    return n;
+    return claim_cell(pool);
   }
-  [[nodiscard]] std::uint64_t duration_sum_ns() const noexcept {
-    std::uint64_t n = 0;
-    for (const CallCell& c : cells) {
-      n += c.duration_sum_ns.load(std::memory_order_relaxed);
+
+  [[nodiscard]] CallTotals totals() const {
+    CallTotals t;
+    std::lock_guard lock(pool->mutex);
+    for (const auto& c : pool->cells) {
+      t.duration_sum_ns += c->duration_sum_ns.load(std::memory_order_relaxed);
+      for (std::size_t b = 0; b < kBuckets; ++b) {
+        t.buckets[b] += c->buckets[b].load(std::memory_order_relaxed);
+      }
     }
-    return n;
-  }
-  [[nodiscard]] std::uint64_t bucket(std::size_t b) const noexcept {
-    std::uint64_t n = 0;
-    for (const CallCell& c : cells) {
-      n += c.buckets[b].load(std::memory_order_relaxed);
-    }
-    return n;
+    return t;
   }
 };
 
@@ -139,15 +271,10 @@ void PrometheusMetrics::on_call(const CallEvent& event) noexcept {
   if (s == nullptr) {
     return;
   }
-  CallCell& cell = s->cells[cell_index()];
-  cell.calls.fetch_add(1, std::memory_order_relaxed);
-  const auto ns = static_cast<std::uint64_t>(event.duration.count() < 0 ? 0 : event.duration.count());
-  cell.duration_sum_ns.fetch_add(ns, std::memory_order_relaxed);
-  for (std::size_t b = 0; b < kBucketsNs.size(); ++b) {
-    if (ns <= kBucketsNs[b]) {
-      cell.buckets[b].fetch_add(1, std::memory_order_relaxed);
-      break;
-    }
+  if (CallCell* cell = s->cell()) [[likely]] {
+    const auto ns = static_cast<std::uint64_t>(event.duration.count() < 0 ? 0 : event.duration.count());
+    add(cell->buckets[bucket_of(ns)], 1, cell->shared);
+    add(cell->duration_sum_ns, ns, cell->shared);
   }
   if (event.error != nullptr) {
     s->failures[static_cast<std::size_t>(event.error->kind)][static_cast<std::size_t>(event.error->phase)]
@@ -209,10 +336,17 @@ std::string PrometheusMetrics::render() const {
     out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " " + type + "\n";
   };
 
-  family("wasmplug_calls_total", "counter", "Hook calls.");
+  // One snapshot per series, so that the calls, the histogram's count and
+  // its +Inf bucket agree (calls are the sum of the buckets).
+  std::vector<CallTotals> totals;
+  totals.reserve(all.size());
   for (const Series* s : all) {
-    if (s->hook != kNoHook) {
-      out += "wasmplug_calls_total{" + labels(*s) + "} " + std::to_string(s->calls()) + "\n";
+    totals.push_back(s->hook != kNoHook ? s->totals() : CallTotals{});
+  }
+  family("wasmplug_calls_total", "counter", "Hook calls.");
+  for (std::size_t i = 0; i < all.size(); ++i) {
+    if (all[i]->hook != kNoHook) {
+      out += "wasmplug_calls_total{" + labels(*all[i]) + "} " + std::to_string(totals[i].calls()) + "\n";
     }
   }
   family("wasmplug_call_failures_total", "counter", "Failed hook calls by error kind and phase.");
@@ -234,20 +368,21 @@ std::string PrometheusMetrics::render() const {
     }
   }
   family("wasmplug_call_duration_seconds", "histogram", "Hook call duration.");
-  for (const Series* s : all) {
+  for (std::size_t i = 0; i < all.size(); ++i) {
+    const Series* s = all[i];
     if (s->hook == kNoHook) {
       continue;
     }
+    const CallTotals& t = totals[i];
     std::uint64_t cumulative = 0;
     for (std::size_t b = 0; b < kBucketsNs.size(); ++b) {
-      cumulative += s->bucket(b);
+      cumulative += t.buckets[b];
       out += "wasmplug_call_duration_seconds_bucket{" + labels(*s) + ",le=\"" + seconds(kBucketsNs[b]) + "\"} " +
              std::to_string(cumulative) + "\n";
     }
-    out += "wasmplug_call_duration_seconds_bucket{" + labels(*s) + ",le=\"+Inf\"} " +
-           std::to_string(s->calls()) + "\n";
-    out += "wasmplug_call_duration_seconds_sum{" + labels(*s) + "} " + seconds(s->duration_sum_ns()) + "\n";
-    out += "wasmplug_call_duration_seconds_count{" + labels(*s) + "} " + std::to_string(s->calls()) + "\n";
+    out += "wasmplug_call_duration_seconds_bucket{" + labels(*s) + ",le=\"+Inf\"} " + std::to_string(t.calls()) + "\n";
+    out += "wasmplug_call_duration_seconds_sum{" + labels(*s) + "} " + seconds(t.duration_sum_ns) + "\n";
+    out += "wasmplug_call_duration_seconds_count{" + labels(*s) + "} " + std::to_string(t.calls()) + "\n";
   }
   const std::pair<const char*, std::atomic<std::uint64_t> Series::*> per_plugin[] = {
       {"wasmplug_instantiations_total", &Series::instantiations},
