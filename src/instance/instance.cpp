@@ -193,6 +193,9 @@ void Instance::begin_call(std::optional<Hook> hook) {
   state_.exited = false;
   state_.unwound = false;
   state_.started = CycleClock::ticks();
+  if (hook) {
+    call_started_ticks = state_.started;
+  }
   state_.wall_grace_used = false;
   if (state_.cpu_budget) {
     state_.started_cpu = CallState::thread_cpu_time();

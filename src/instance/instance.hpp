@@ -26,6 +26,13 @@
 
 namespace wasmplug::detail {
 
+/// The tick (CycleClock) at which the calling thread's latest hook call
+/// started its deadline clock (Instance::begin_call with a hook: a fresh
+/// call's instance being made, a kept instance being entered). measured_call
+/// clears it before a call and times the call from it, so that a metered call
+/// reads the TSC once more, not twice; 0 = no hook call began since.
+inline thread_local std::uint64_t call_started_ticks = 0;
+
 class Instance {
  public:
   /// New store (memory/table limits, deadline and fuel armed for a first
@@ -38,7 +45,9 @@ class Instance {
   Instance(const Instance&) = delete;
   Instance& operator=(const Instance&) = delete;
 
-  /// Re-arms the deadline and fuel budget for a new call of `hook`.
+  /// Re-arms the deadline and fuel budget for a new call of `hook` (a hook:
+  /// also sets call_started_ticks; nullopt: wp_shutdown, instantiation for a
+  /// pool).
   void begin_call(std::optional<Hook> hook);
 
   /// The ABI export at `spec_index` (AbiSpec::exports), or nullptr if absent.

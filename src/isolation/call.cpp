@@ -7,6 +7,7 @@
 #include "isolation/fresh.hpp"
 #include "isolation/session.hpp"
 #include "isolation/warm_pool.hpp"
+#include "instance/instance.hpp"
 #include "instance/plugin_code.hpp"
 
 namespace wasmplug::detail {
@@ -66,7 +67,11 @@ template <class Isolated>
 }
 
 // checked_call, measured for the metrics sink when there is one. Refused
-// calls are counted like any other.
+// calls are counted like any other. The duration starts where the call's
+// deadline clock starts (call_started_ticks, set by Instance::begin_call), so
+// metering adds one TSC read, not two: a fresh call's instantiation counts, a
+// warm call's lease or wait for a pool slot does not, and a call that never
+// began (refused, PoolSaturated) lasted 0.
 template <class Isolated>
 Result<Output> measured_call(const Engine& engine, const Plugin& plugin, Hook hook,
                              std::span<const std::uint8_t> input, Isolated&& isolated) {
@@ -80,9 +85,12 @@ Result<Output> measured_call(const Engine& engine, const Plugin& plugin, Hook ho
     series = metrics->resolve(plugin.name(), hook);
     cached.store(series, std::memory_order_release);
   }
-  const std::uint64_t start = CycleClock::ticks();
+  call_started_ticks = 0;
   Result<Output> out = checked_call(plugin, hook, input, isolated);
-  metrics->on_call(CallEvent{plugin.name(), hook, engine.clock().between(start, CycleClock::ticks()),
+  const std::uint64_t end = CycleClock::ticks();
+  const std::uint64_t start = call_started_ticks;
+  metrics->on_call(CallEvent{plugin.name(), hook,
+                             start != 0 ? engine.clock().between(start, end) : std::chrono::nanoseconds(0),
                              out.ok() ? nullptr : &out.error(), series});
   return out;
 }
