@@ -66,14 +66,57 @@ TEST(Metrics, SeriesAreBoundedAndLabelsEscaped) {
 }
 
 // The value of one sample line, e.g. `wasmplug_calls_total{plugin="p",hook="filter"}`; -1 if absent.
-long long sample(const std::string& text, const std::string& name) {
+double sample_value(const std::string& text, const std::string& name) {
   const std::string key = name + " ";
   const std::size_t at = text.find(key);
   if (at == std::string::npos) {
     return -1;
   }
   const std::size_t from = at + key.size();
-  return std::stoll(text.substr(from, text.find('\n', from) - from));
+  return std::stod(text.substr(from, text.find('\n', from) - from));
+}
+long long sample(const std::string& text, const std::string& name) {
+  return static_cast<long long>(sample_value(text, name));
+}
+
+// A call's duration runs from where its deadline clock starts to its result:
+// a call that timed out lasted at least its deadline; a call refused before
+// any instance was entered lasted 0, also right after a slow call (no stale
+// start from the call before).
+TEST(Metrics, DurationsSpanTheCallAndRefusedCallsLastZero) {
+  for (Isolation isolation : {Isolation::Warm, Isolation::Fresh}) {
+    SCOPED_TRACE(isolation == Isolation::Warm ? "warm" : "fresh");
+    auto metrics = std::make_shared<PrometheusMetrics>();
+    RuntimeConfig config;
+    config.metrics = metrics;
+    auto rt = make_runtime(config);
+    LoadOptions options = named("slow");
+    options.isolation = isolation;
+    options.limits.deadline = std::chrono::milliseconds(20);
+    options.limits.max_input_bytes = 8;
+    auto plugin = load_guest(*rt, "hostile", options);
+    ASSERT_NE(plugin, nullptr);
+    auto late = rt->call(*plugin, Hook::Transform, bytes("L"));
+    ASSERT_FALSE(late.ok());
+    EXPECT_EQ(late.error().kind, ErrorKind::Timeout);
+    std::this_thread::sleep_for(std::chrono::milliseconds(30));
+    auto refused = rt->call(*plugin, Hook::Transform, bytes("0123456789abcdef"));
+    ASSERT_FALSE(refused.ok());
+    EXPECT_EQ(refused.error().kind, ErrorKind::LimitExceeded);
+    EXPECT_EQ(refused.error().phase, Phase::Write);
+
+    const std::string text = metrics->render();
+    const std::string labels = "{plugin=\"slow\",hook=\"transform\"";
+    auto bucket = [&](const char* le) {
+      return sample(text, "wasmplug_call_duration_seconds_bucket" + labels + ",le=\"" + le + "\"}");
+    };
+    EXPECT_EQ(sample(text, "wasmplug_call_duration_seconds_count" + labels + "}"), 2) << text;
+    EXPECT_EQ(bucket("1e-06"), 1) << text;  // the refused call
+    EXPECT_EQ(bucket("0.01"), 1) << text;   // the late one took its 20 ms
+    EXPECT_EQ(bucket("+Inf"), 2) << text;
+    EXPECT_GE(sample_value(text, "wasmplug_call_duration_seconds_sum" + labels + "}"), 0.020) << text;
+    EXPECT_LT(sample_value(text, "wasmplug_call_duration_seconds_sum" + labels + "}"), 10.0) << text;
+  }
 }
 
 // Each thread records into a cell of its own; a thread's counts outlive it,
