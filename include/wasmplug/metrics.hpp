@@ -21,6 +21,10 @@ namespace wasmplug {
 struct CallEvent {
   std::string_view plugin;           ///< plugin (slot) name
   Hook hook;
+  /// Runtime and Session calls: from where the call's deadline clock starts
+  /// (a fresh call: its instance being made; a warm or session call: the
+  /// leased instance being entered) to the result back in the host; 0 for a
+  /// call refused before any instance was entered (prechecks, PoolSaturated).
   std::chrono::nanoseconds duration;
   const Error* error = nullptr;      ///< null on success
   /// What resolve() returned for this plugin and hook (resolved once per
@@ -59,10 +63,26 @@ struct GaugeSample {
 
 /// Built-in sink: per plugin and hook, calls, a call-duration histogram,
 /// failures by error kind and phase, instantiations, pool saturation, swaps.
-/// Recording is lock-free (atomic counters in a fixed table whose lookups take
-/// no lock); only the first event of a new plugin/hook pair takes a mutex.
-/// Label values are plugin names and fixed enums; past `max_series` distinct
-/// plugin/hook pairs, events are counted under plugin="_overflow".
+///
+/// The histogram (wasmplug_call_duration_seconds, buckets 1 us .. 1 s) counts
+/// every call, none sampled; each call's CallEvent::duration: from where the
+/// call's deadline clock starts (a fresh call's instantiation included; a warm
+/// call's lease and any wait for a pool slot not) to the result back in the
+/// host, 0 for calls refused before an instance was entered. Read with one
+/// TSC read per call, the start being the one the deadline takes anyway.
+/// Its count and wasmplug_calls_total are both the sum of its buckets.
+///
+/// Recording takes no lock and no locked instruction: each thread adds to a
+/// cell of its own per series (a relaxed load and store), found through a
+/// small thread-local cache keyed by a process-unique series id; render()
+/// sums the cells. A thread's counts stay when it exits (its cells go back to
+/// the series for the next new thread). Memory per series: at most 64 cells
+/// of 128 bytes, one per thread recording at the same time (threads past 64
+/// share one more, written with fetch_add). Series are found without a lock
+/// in a fixed table; only the first event of a new plugin/hook pair, and a
+/// thread's first event on a series, take a mutex. Label values are plugin
+/// names and fixed enums; past `max_series` distinct plugin/hook pairs, events
+/// are counted under plugin="_overflow".
 class PrometheusMetrics final : public MetricsSink {
  public:
   explicit PrometheusMetrics(std::size_t max_series = 1024);

@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <memory>
 #include <mutex>
+#include <unordered_map>
 #include <vector>
 
 #include "metrics/text_format.hpp"
@@ -69,71 +70,85 @@ struct CacheEntry {
   std::uint64_t id = 0;
   CallCell* cell = nullptr;
 };
-constexpr std::size_t kCacheEntries = 8;
+constexpr std::size_t kCacheEntries = 64;
 
 // The hot path reads only this: trivially destructible, so it takes no TLS
-// initialisation guard. Series ids are consecutive, so up to eight series a
-// thread records for sit in distinct entries.
+// initialisation guard. Series ids are consecutive, so up to 64 series a
+// thread records for sit in distinct entries (1 KiB per thread).
 thread_local std::array<CacheEntry, kCacheEntries> cache{};
 thread_local bool thread_exiting = false;
 
-// Every cell this thread owns (the cache may have dropped some); hands them
-// back to their series when the thread exits. Touched only on a cache miss.
+struct OwnedCell {
+  std::shared_ptr<CellPool> pool;
+  CallCell* cell = nullptr;
+};
+
+// Every cell this thread owns, by series id (the cache may have dropped
+// some); hands them back to their series when the thread exits. Touched only
+// on a cache miss.
 struct OwnedCells {
-  std::vector<std::pair<std::shared_ptr<CellPool>, CallCell*>> cells;
+  std::unordered_map<std::uint64_t, OwnedCell> cells;
   OwnedCells() = default;
   OwnedCells(const OwnedCells&) = delete;
   OwnedCells& operator=(const OwnedCells&) = delete;
   ~OwnedCells() {
     thread_exiting = true;
     cache = {};
-    for (auto& [pool, cell] : cells) {
-      if (!cell->shared && !pool->closed.load(std::memory_order_acquire)) {
-        std::lock_guard lock(pool->mutex);
-        pool->free.push_back(cell);
+    for (auto& [id, owned] : cells) {
+      if (owned.cell != nullptr && !owned.cell->shared && !owned.pool->closed.load(std::memory_order_acquire)) {
+        std::lock_guard lock(owned.pool->mutex);
+        owned.pool->free.push_back(owned.cell);  // capacity reserved when the cell was made: cannot throw
       }
     }
   }
 };
-thread_local OwnedCells owned;
+thread_local OwnedCells owned_cells;
 
-// A cell of `pool` for this thread, for the rest of its life or the pool's.
-// Null when out of memory or once the thread is exiting (the event is dropped).
+// A free cell of `pool`, a new one, or past kMaxCells the shared one.
+CallCell* take_cell(CellPool& pool) {
+  std::lock_guard lock(pool.mutex);
+  if (!pool.free.empty()) {
+    CallCell* cell = pool.free.back();
+    pool.free.pop_back();
+    return cell;
+  }
+  if (pool.shared != nullptr) {
+    return pool.shared;
+  }
+  pool.free.reserve(pool.cells.size() + 1);  // room for every cell to come back
+  CallCell* cell = pool.cells.emplace_back(std::make_unique<CallCell>()).get();
+  if (pool.cells.size() > kMaxCells) {
+    cell->shared = true;
+    pool.shared = cell;
+  }
+  return cell;
+}
+
+// This thread's cell of `pool` (it keeps it for the rest of its life or the
+// pool's), put in the cache. Null when out of memory or once the thread is
+// exiting (the event is dropped).
 [[gnu::noinline]] CallCell* claim_cell(const std::shared_ptr<CellPool>& pool) noexcept {
   if (thread_exiting) {
     return nullptr;
   }
   CacheEntry& entry = cache[pool->id % kCacheEntries];
+  auto& mine = owned_cells.cells;
   try {
-    auto& mine = owned.cells;
-    // Drop what this thread holds of series that are gone (a sink destroyed).
-    std::erase_if(mine, [](const auto& c) { return c.first->closed.load(std::memory_order_acquire); });
-    for (const auto& [p, cell] : mine) {
-      if (p->id == pool->id) {
-        entry = {pool->id, cell};
-        return cell;
-      }
+    if (auto it = mine.find(pool->id); it != mine.end()) {  // dropped from the cache by another series
+      entry = {pool->id, it->second.cell};
+      return it->second.cell;
     }
-    mine.reserve(mine.size() + 1);  // so that push_back below cannot throw after the cell is taken
-    CallCell* cell = nullptr;
-    {
-      std::lock_guard lock(pool->mutex);
-      if (!pool->free.empty()) {
-        cell = pool->free.back();
-        pool->free.pop_back();
-      } else if (pool->cells.size() < kMaxCells) {
-        cell = pool->cells.emplace_back(std::make_unique<CallCell>()).get();
-      } else {
-        if (pool->shared == nullptr) {
-          pool->shared = pool->cells.emplace_back(std::make_unique<CallCell>()).get();
-          pool->shared->shared = true;
-        }
-        cell = pool->shared;
-      }
+    // A new cell is rare: the time to forget series that are gone (their sink destroyed).
+    std::erase_if(mine, [](const auto& c) { return c.second.pool->closed.load(std::memory_order_acquire); });
+    auto& slot = mine[pool->id];
+    try {
+      slot = OwnedCell{pool, take_cell(*pool)};
+    } catch (...) {
+      mine.erase(pool->id);
+      throw;
     }
-    mine.emplace_back(pool, cell);
-    entry = {pool->id, cell};
-    return cell;
+    entry = {pool->id, slot.cell};
+    return slot.cell;
   } catch (...) {
     return nullptr;  // out of memory: drop the event rather than throw into a call path
   }

@@ -189,6 +189,27 @@ TEST(Metrics, ManyThreadsCountExactly) {
             kThreads * kPerThread);
 }
 
+// More series than a thread's cell cache holds, recorded round robin: the
+// cells dropped from the cache are found again, none is claimed twice.
+TEST(Metrics, OneThreadManySeriesCountExactly) {
+  PrometheusMetrics metrics;
+  constexpr int kSeries = 150;
+  std::vector<void*> series;
+  for (int p = 0; p < kSeries; ++p) {
+    series.push_back(metrics.resolve("p" + std::to_string(p), Hook::Filter));
+  }
+  for (int round = 0; round < 20; ++round) {
+    for (int p = 0; p < kSeries; ++p) {
+      metrics.on_call({"p" + std::to_string(p), Hook::Filter, std::chrono::nanoseconds(1), nullptr,
+                       series[static_cast<std::size_t>(p)]});
+    }
+  }
+  const std::string text = metrics.render();
+  for (int p = 0; p < kSeries; ++p) {
+    EXPECT_EQ(sample(text, "wasmplug_calls_total{plugin=\"p" + std::to_string(p) + "\",hook=\"filter\"}"), 20);
+  }
+}
+
 // A thread caches the cell it writes per series; a sink destroyed and a new
 // one made in the same place (same address, and most likely the same series
 // addresses too) must start from zero and count only its own calls.
