@@ -46,8 +46,8 @@ class Instance {
   Instance& operator=(const Instance&) = delete;
 
   /// Re-arms the deadline and fuel budget for a new call of `hook` (a hook:
-  /// also sets call_started_ticks; nullopt: wp_shutdown, instantiation for a
-  /// pool).
+  /// also sets call_started_ticks; nullopt: wp_shutdown, an instance made
+  /// ahead of calls).
   void begin_call(std::optional<Hook> hook);
 
   /// The ABI export at `spec_index` (AbiSpec::exports), or nullptr if absent.
