@@ -22,7 +22,7 @@ def parse(path):
     timed = defaultdict(list)  # name -> [(p50, p99, p999, mean, failures, calls)]
     threads = defaultdict(list)  # (name, threads) -> [(calls_per_s, cpu_per_wall, failures)]
     cg = {}
-    pingpong = []  # median round trip of a cache line between CPU 0 and 1, ns, per run
+    pingpong = []  # (min, p10) round trip of a cache line between CPU 0 and 1, ns, per run
     for line in open(path):
         line = line.strip()
         if line.startswith("#"):
@@ -37,7 +37,7 @@ def parse(path):
         parts = line.split()[1:]
         if parts and parts[0] == "pingpong":
             kv = dict(p.split("=") for p in parts[1:] if "=" in p)
-            pingpong.append(float(kv["p50"]))
+            pingpong.append((float(kv["min"]), float(kv["p10"])))
         elif len(parts) >= 2 and parts[1].startswith("threads="):
             kv = dict(p.split("=") for p in parts[1:])
             threads[(parts[0], int(kv["threads"]))].append(
@@ -206,17 +206,24 @@ def section(header, timed, threads, cg, pingpong, svg_name):
             starved = min(o[1] for o in one) < 0.9
             verdict_text = ("**not measurable here**: the VM gave one busy thread less than 0.9 CPU per wall second"
                             if starved else ("met" if min(scal) >= 1.9 else "**not met**"))
-            ceiling = (f"; the machine's own (native C++ control, wall): {', '.join(f'{x:.2f}×' for x in native[0])}"
-                       if native else "")
+            ceiling = ""
+            if native:
+                ceiling = f"; the machine's own (native C++ control, wall): {', '.join(f'{x:.2f}×' for x in native[0])}"
+                low = sum(1 for x in native[0] if x < 1.9)
+                if low and not starved and min(scal) < 1.9:
+                    # Said, not excused: the goal stays 1.9x.
+                    verdict_text += f" (the control itself was below 1.9× in {low} of {len(native[0])} runs)"
             a(f"| {mode} 1 → 2 threads ≥ 1.9× in every run | wall: {', '.join(f'{x:.2f}×' for x in scal)}; "
               f"CPU per wall second 1 / 2 threads: {', '.join(f'{c1:.2f} / {c2:.2f}' for c1, c2 in cpus)}; "
               f"calls per CPU-second, 2 threads vs 1: {', '.join(f'{x:.2f}×' for x in per_cpu)}{ceiling} | {verdict_text} |")
     rows = [(label, thread_figures(threads, name)) for name, label in THREAD_ROWS]
     if any(fig for _, fig in rows):
         a("")
-        a("1 → 2 threads, each run of each host interleaved with the others (`*-threads` modes, "
-          "2 s per point; the controls run through the same thread loop as wasmplug, so they show the "
-          "machine's own ceiling):")
+        a("1 → 2 threads, each host's 1- and 2-thread points back to back within each run (`*-threads` modes of "
+          "`wasmplug_peer` and `peer_rust`, 2 s per point). The controls run through the same thread loop as "
+          "wasmplug and share no data, so they show the machine's own ceiling in that run. CPU per wall second "
+          "below 2 with 2 threads means other processes had part of the CPUs; calls per CPU-second does not "
+          "depend on that, and below 1.0× means the threads slow each other down:")
         a("")
         a("| 1 → 2 threads | wall, per run | CPU per wall second, 1 / 2 threads | calls per CPU-second, 2 vs 1 |")
         a("| --- | --- | --- | --- |")
@@ -227,9 +234,12 @@ def section(header, timed, threads, cg, pingpong, svg_name):
                   f"{', '.join(f'{c1:.2f} / {c2:.2f}' for c1, c2 in cpus)} | {', '.join(f'{x:.2f}×' for x in per_cpu)} |")
         if pingpong:
             a("")
-            a(f"A cache line handed between CPU 0 and CPU 1 (`wasmplug_peer pingpong`), median round trip per run: "
-              f"{', '.join(f'{x:.0f} ns' for x in pingpong)} (SMT siblings share an L1: tens of ns; "
-              "separate cores: ~100 ns or more).")
+            a("A cache line handed back and forth between threads pinned to CPU 0 and CPU 1 (`wasmplug_peer pingpong`), "
+              "round trip, minimum / 10th percentile per run: "
+              f"{', '.join(f'{lo:.0f} / {p10:.0f} ns' for lo, p10 in pingpong)}. With the ALU-bound control "
+              "(two SMT siblings share one core's ALUs and would each get well under 1.0× calls per CPU-second) "
+              "this tells whether the two vCPUs are separate cores; every line both threads write costs such a "
+              "transfer.")
     a("")
     if cg:
         a("Callgrind, instructions per warm round trip (difference of a 5,000- and a 10,000-call run, "
