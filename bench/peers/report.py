@@ -22,6 +22,7 @@ def parse(path):
     timed = defaultdict(list)  # name -> [(p50, p99, p999, mean, failures, calls)]
     threads = defaultdict(list)  # (name, threads) -> [(calls_per_s, cpu_per_wall, failures)]
     cg = {}
+    pingpong = []  # (min, p10) round trip of a cache line between CPU 0 and 1, ns, per run
     for line in open(path):
         line = line.strip()
         if line.startswith("#"):
@@ -34,7 +35,10 @@ def parse(path):
         if not line.startswith("run="):
             continue
         parts = line.split()[1:]
-        if len(parts) >= 2 and parts[1].startswith("threads="):
+        if parts and parts[0] == "pingpong":
+            kv = dict(p.split("=") for p in parts[1:] if "=" in p)
+            pingpong.append((float(kv["min"]), float(kv["p10"])))
+        elif len(parts) >= 2 and parts[1].startswith("threads="):
             kv = dict(p.split("=") for p in parts[1:])
             threads[(parts[0], int(kv["threads"]))].append(
                 (float(kv["calls_per_s"]), float(kv["cpu_per_wall"]), int(kv["failures"])))
@@ -42,7 +46,33 @@ def parse(path):
             name = parts[0]
             p50, p99, p999, mean = map(float, parts[1:5])
             timed[name].append((p50, p99, p999, mean, int(parts[5]), int(parts[6])))
-    return header, timed, threads, cg
+    return header, timed, threads, cg, pingpong
+
+
+# 1 -> 2 threads, the machine's own ceiling (controls through the same thread
+# loop) beside the Wasmtime hosts: (name in results, label).
+THREAD_ROWS = [
+    ("native_cpp_threads", "native C++ (the native_cpp work, control)"),
+    ("alu_threads", "ALU-bound loop (control)"),
+    ("l2_threads", "768 KiB private random walk (control: L2-bound)"),
+    ("membound_threads", "64 MiB private random walk (control: DRAM-bound)"),
+    ("rust_warm_threads", "Rust host warm (own store + instance per thread)"),
+    ("wasmplug_warm_threads", "wasmplug warm (one plugin, one pool)"),
+    ("rust_fresh_threads", "Rust host fresh (shared `InstancePre`)"),
+    ("wasmplug_fresh_threads", "wasmplug fresh (one plugin)"),
+]
+
+
+def thread_figures(threads, name):
+    """Per run: wall ratio, (cpu/wall 1, cpu/wall 2), calls per CPU-second ratio; None if missing."""
+    one, two = threads.get((name, 1)), threads.get((name, 2))
+    if not one or not two:
+        return None
+    scal = [t[0] / o[0] for o, t in zip(one, two)]
+    # Calls per CPU-second: 2 threads doing as much per CPU-second as 1
+    # means nothing serializes them, whatever CPU the VM granted.
+    per_cpu = [(t[0] / max(t[1], 1e-9)) / (o[0] / max(o[1], 1e-9)) for o, t in zip(one, two)]
+    return scal, [(o[1], t[1]) for o, t in zip(one, two)], per_cpu
 
 
 def med(rows, i):
@@ -103,7 +133,7 @@ def svg(timed, path):
     open(path, "w").write("\n".join(out) + "\n")
 
 
-def section(header, timed, threads, cg, svg_name):
+def section(header, timed, threads, cg, pingpong, svg_name):
     L = []
     a = L.append
     runs = max((len(v) for v in timed.values()), default=0)
@@ -168,19 +198,49 @@ def section(header, timed, threads, cg, svg_name):
         w, r = cg["wasmplug"], cg["rust"]
         a(f"| instructions beyond Wasmtime's entry ≤ 150 per warm call (callgrind) | {w['beyond_entry']:.0f} "
           f"(Rust host: {r['beyond_entry']:.0f}) | {verdict(w['beyond_entry'], 150)} |")
+    native = thread_figures(threads, "native_cpp_threads")
     for mode in ("warm", "fresh"):
-        one, two = threads.get((f"wasmplug_{mode}_threads", 1)), threads.get((f"wasmplug_{mode}_threads", 2))
-        if one and two:
-            scal = [t[0] / o[0] for o, t in zip(one, two)]
-            # Calls per CPU-second: 2 threads doing as much per CPU-second as 1
-            # means nothing serializes them, whatever CPU the VM granted.
-            per_cpu = [(t[0] / max(t[1], 1e-9)) / (o[0] / max(o[1], 1e-9)) for o, t in zip(one, two)]
+        fig = thread_figures(threads, f"wasmplug_{mode}_threads")
+        if fig:
+            scal, cpus, per_cpu = fig
+            one = threads[(f"wasmplug_{mode}_threads", 1)]
             starved = min(o[1] for o in one) < 0.9
             verdict_text = ("**not measurable here**: the VM gave one busy thread less than 0.9 CPU per wall second"
                             if starved else ("met" if min(scal) >= 1.9 else "**not met**"))
+            ceiling = ""
+            if native:
+                ceiling = f"; the machine's own (native C++ control, wall): {', '.join(f'{x:.2f}×' for x in native[0])}"
+                low = sum(1 for x in native[0] if x < 1.9)
+                if low and not starved and min(scal) < 1.9:
+                    # Said, not excused: the goal stays 1.9x.
+                    verdict_text += f" (the control itself was below 1.9× in {low} of {len(native[0])} runs)"
             a(f"| {mode} 1 → 2 threads ≥ 1.9× in every run | wall: {', '.join(f'{x:.2f}×' for x in scal)}; "
-              f"CPU per wall second 1 / 2 threads: {', '.join(f'{o[1]:.2f} / {t[1]:.2f}' for o, t in zip(one, two))}; "
-              f"calls per CPU-second, 2 threads vs 1: {', '.join(f'{x:.2f}×' for x in per_cpu)} | {verdict_text} |")
+              f"CPU per wall second 1 / 2 threads: {', '.join(f'{c1:.2f} / {c2:.2f}' for c1, c2 in cpus)}; "
+              f"calls per CPU-second, 2 threads vs 1: {', '.join(f'{x:.2f}×' for x in per_cpu)}{ceiling} | {verdict_text} |")
+    rows = [(label, thread_figures(threads, name)) for name, label in THREAD_ROWS]
+    if any(fig for _, fig in rows):
+        a("")
+        a("1 → 2 threads, each host's 1- and 2-thread points back to back within each run (`*-threads` modes of "
+          "`wasmplug_peer` and `peer_rust`, 2 s per point). The controls run through the same thread loop as "
+          "wasmplug and share no data, so they show the machine's own ceiling in that run. CPU per wall second "
+          "below 2 with 2 threads means other processes had part of the CPUs; calls per CPU-second does not "
+          "depend on that, and below 1.0× means the threads slow each other down:")
+        a("")
+        a("| 1 → 2 threads | wall, per run | CPU per wall second, 1 / 2 threads | calls per CPU-second, 2 vs 1 |")
+        a("| --- | --- | --- | --- |")
+        for label, fig in rows:
+            if fig:
+                scal, cpus, per_cpu = fig
+                a(f"| {label} | {', '.join(f'{x:.2f}×' for x in scal)} | "
+                  f"{', '.join(f'{c1:.2f} / {c2:.2f}' for c1, c2 in cpus)} | {', '.join(f'{x:.2f}×' for x in per_cpu)} |")
+        if pingpong:
+            a("")
+            a("A cache line handed back and forth between threads pinned to CPU 0 and CPU 1 (`wasmplug_peer pingpong`), "
+              "round trip, minimum / 10th percentile per run: "
+              f"{', '.join(f'{lo:.0f} / {p10:.0f} ns' for lo, p10 in pingpong)}. With the ALU-bound control "
+              "(two SMT siblings share one core's ALUs and would each get well under 1.0× calls per CPU-second) "
+              "this tells whether the two vCPUs are separate cores; every line both threads write costs such a "
+              "transfer.")
     a("")
     if cg:
         a("Callgrind, instructions per warm round trip (difference of a 5,000- and a 10,000-call run, "
@@ -198,10 +258,10 @@ def section(header, timed, threads, cg, svg_name):
 
 def main():
     results, doc, svg_path = sys.argv[1:4]
-    header, timed, threads, cg = parse(results)
+    header, timed, threads, cg, pingpong = parse(results)
     svg(timed, svg_path)
     text = open(doc).read()
-    body = f"{BEGIN}\n{section(header, timed, threads, cg, svg_path.rsplit('/', 1)[-1])}\n{END}"
+    body = f"{BEGIN}\n{section(header, timed, threads, cg, pingpong, svg_path.rsplit('/', 1)[-1])}\n{END}"
     if BEGIN in text and END in text:
         text = re.sub(re.escape(BEGIN) + ".*?" + re.escape(END), lambda _: body, text, flags=re.S)
     else:

@@ -7,7 +7,11 @@
 #   - the Kestrel 3-field predicate (tests/guests/c/kestrel_3fields.c):
 #     wasmplug vs Node.js/V8;
 #   - callgrind instructions per warm call: wasmplug vs the Rust host;
-#   - 1 -> 2 threads, warm and fresh, with CPU time per wall second.
+#   - 1 -> 2 threads, warm and fresh (wasmplug and the Rust host), with CPU
+#     time per wall second, beside controls through the same thread loop that
+#     show the machine's own ceiling: the native C++ work, an ALU-bound loop,
+#     an L2-bound and a DRAM-bound private walk; and the round trip of a cache
+#     line between CPU 0 and CPU 1 (are the two vCPUs SMT siblings?).
 # Then bench/peers/report.py writes the table and docs/peers.svg into
 # docs/benchmarks.md (between the peers markers).
 #
@@ -62,9 +66,14 @@ for run in $(seq 1 "$RUNS"); do
     node "$NODE_HOST" upper "$UPPER" fresh "$FRESH_CALLS"
     "$PEER_CXX" kestrel "$CALLS"
     node "$NODE_HOST" kestrel "$KESTREL" "$CALLS"
-    for mode in warm-threads fresh-threads; do
+    "$PEER_CXX" pingpong 200000
+    for mode in native-threads alu-threads l2-threads membound-threads warm-threads fresh-threads; do
       "$PEER_CXX" "$mode" 1
       "$PEER_CXX" "$mode" 2
+      if [[ $mode == warm-threads || $mode == fresh-threads ]]; then
+        "$PEER_RUST" "$UPPER" "$mode" 1
+        "$PEER_RUST" "$UPPER" "$mode" 2
+      fi
     done
   } | sed "s/^/run=$run /" | tee -a "$RESULTS"
 done

@@ -9,13 +9,19 @@
 // fresh isolation), kestrel (Engine::evaluate of kestrel_3fields on the event
 // of bench/kestrel_bench.cpp), kestrel-loop (the same, no timers: for
 // callgrind; bench/peers/kestrel.sh), warm-loop (warm calls, no timers: for
-// callgrind), warm-metrics-loop (the same with PrometheusMetrics on), warm-threads / fresh-threads (CALLS = number of threads, 2 s of
-// calls).
+// callgrind), warm-metrics-loop (the same with PrometheusMetrics on),
+// warm-threads / fresh-threads (CALLS = number of threads,
+// PEER_THREAD_SECONDS (2) s of calls), and the machine's own 1 -> 2 thread
+// ceiling through the same thread loop: native-threads (the native work),
+// alu-threads (ALU-throughput-bound), l2-threads (a 768 KiB private walk),
+// membound-threads (a 64 MiB private walk); pingpong (CALLS round trips of a
+// cache line between CPU 0 and CPU 1: are they SMT siblings?).
 //
 // Prints `NAME p50_ns p99_ns p999_ns mean_ns failures calls`; a failed call is
 // counted (and its first error printed to stderr), never fatal.
 #include <x86intrin.h>
 
+#include <sched.h>
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -26,6 +32,7 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <iterator>
 #include <memory>
@@ -192,24 +199,32 @@ int run_kestrel(std::size_t calls, bool loop) {
   return 0;
 }
 
-// THREADS threads call the plugin for `seconds`; prints calls/s and the CPU
-// time the process used per wall second (so a VM that runs both threads on one
-// core shows up as ~1.0 CPU instead of 2).
-void run_threads(const char* name, Runtime& rt, const Plugin& plugin, unsigned threads, double seconds) {
+// THREADS threads each run `make_call()`'s call (made on the thread, so its
+// state is the thread's own) for `seconds`; prints calls/s and the CPU time
+// the process used per wall second (so a VM that runs both threads on one core
+// shows up as ~1.0 CPU instead of 2). The controls (native-threads,
+// alu-threads, l2-threads, membound-threads) go through the same loop as
+// wasmplug, so their 1 -> 2 thread ratios are the machine's own ceiling.
+template <class MakeCall>
+void run_threads(const char* name, unsigned threads, double seconds, MakeCall make_call) {
   std::atomic<bool> stop{false};
+  std::atomic<unsigned> ready{0};
   std::atomic<std::uint64_t> total{0};
   std::atomic<std::uint64_t> failures{0};
-  rusage before{};
-  getrusage(RUSAGE_SELF, &before);
-  const auto t0 = std::chrono::steady_clock::now();
   std::vector<std::thread> pool;
   for (unsigned t = 0; t < threads; ++t) {
     pool.emplace_back([&] {
+      auto call = make_call();
+      (void)call();
+      ready.fetch_add(1);
+      while (ready.load() != threads + 1) {
+        std::this_thread::yield();
+      }
       std::uint64_t n = 0;
       std::uint64_t bad = 0;
       while (!stop.load(std::memory_order_relaxed)) {
         for (int i = 0; i < 64; ++i) {
-          bad += good(rt.call(plugin, Hook::Transform, input())) ? 0 : 1;
+          bad += call() ? 0 : 1;
         }
         n += 64;
       }
@@ -217,6 +232,15 @@ void run_threads(const char* name, Runtime& rt, const Plugin& plugin, unsigned t
       failures += bad;
     });
   }
+  // Time from when every thread has made its state (a control's buffer, a
+  // Rust host's instance) to when they all stopped.
+  while (ready.load() != threads) {
+    std::this_thread::yield();
+  }
+  rusage before{};
+  getrusage(RUSAGE_SELF, &before);
+  const auto t0 = std::chrono::steady_clock::now();
+  ready.fetch_add(1);
   std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
   stop = true;
   for (auto& t : pool) {
@@ -232,11 +256,113 @@ void run_threads(const char* name, Runtime& rt, const Plugin& plugin, unsigned t
               static_cast<unsigned long long>(total.load()));
 }
 
+double thread_seconds() {
+  const char* s = std::getenv("PEER_THREAD_SECONDS");
+  return s != nullptr ? std::stod(s) : 2.0;
+}
+
+// The native_cpp work: copy 64 bytes into a vector, uppercase them.
+bool native_upper() {
+  std::vector<std::uint8_t> out(kInput.begin(), kInput.end());
+  for (auto& c : out) {
+    c = (c >= 'a' && c <= 'z') ? static_cast<std::uint8_t>(c - 32) : c;
+  }
+  asm volatile("" : : "r"(out.data()) : "memory");
+  return out.size() == 64;
+}
+
+// A random cyclic walk over `bytes` of the thread's own memory, one cache
+// line per step, each load depending on the last: l2 (768 KiB, fits one
+// core's 1 MiB L2 but two of them do not fit one shared L2, so SMT siblings
+// slow each other down) and membound (64 MiB, beyond the L3: DRAM latency).
+std::function<bool()> make_walk(std::size_t bytes) {
+  constexpr std::size_t kLine = 64 / sizeof(std::size_t);
+  const std::size_t lines = bytes / 64;
+  auto next = std::make_shared<std::vector<std::size_t>>(lines * kLine);
+  std::vector<std::size_t> order(lines);
+  for (std::size_t i = 0; i < lines; ++i) {
+    order[i] = i;
+  }
+  std::uint64_t seed = 0x9E3779B97F4A7C15ULL ^ reinterpret_cast<std::uintptr_t>(next->data());
+  for (std::size_t i = lines - 1; i > 0; --i) {
+    seed ^= seed << 13;
+    seed ^= seed >> 7;
+    seed ^= seed << 17;
+    std::swap(order[i], order[seed % (i + 1)]);
+  }
+  for (std::size_t i = 0; i < lines; ++i) {
+    (*next)[order[i] * kLine] = order[(i + 1) % lines] * kLine;
+  }
+  return [next, at = std::size_t{0}]() mutable {
+    for (int i = 0; i < 16; ++i) {
+      at = (*next)[at];
+    }
+    asm volatile("" : : "r"(at));
+    return true;
+  };
+}
+
+// Eight independent multiply-xorshift chains: throughput-bound on the ALU
+// ports, which SMT siblings share.
+bool alu_work() {
+  std::array<std::uint64_t, 8> x{1, 2, 3, 4, 5, 6, 7, 8};
+  for (int i = 0; i < 32; ++i) {
+    for (auto& v : x) {
+      v = (v ^ (v >> 29)) * 0xBF58476D1CE4E5B9ULL;
+    }
+  }
+  asm volatile("" : : "r"(x[0]), "r"(x[7]));
+  return true;
+}
+
+// Two threads pinned to CPU 0 and CPU 1 hand a cache line back and forth;
+// prints the median round trip. SMT siblings share an L1 (tens of ns); two
+// cores of one CCX go through the L3 (~100 ns or more).
+int run_pingpong(std::size_t rounds) {
+  alignas(64) std::atomic<std::uint64_t> line{0};
+  auto pin = [](int cpu) {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(cpu, &set);
+    return sched_setaffinity(0, sizeof(set), &set) == 0;
+  };
+  std::vector<std::uint64_t> ticks;
+  ticks.reserve(rounds);
+  std::thread other([&] {
+    if (!pin(1)) {
+      std::perror("sched_setaffinity(1)");
+    }
+    for (std::uint64_t i = 0; i < rounds; ++i) {
+      while (line.load(std::memory_order_acquire) != 2 * i + 1) {
+      }
+      line.store(2 * i + 2, std::memory_order_release);
+    }
+  });
+  if (!pin(0)) {
+    std::perror("sched_setaffinity(0)");
+  }
+  for (std::uint64_t i = 0; i < rounds; ++i) {
+    const std::uint64_t a = __rdtsc();
+    line.store(2 * i + 1, std::memory_order_release);
+    while (line.load(std::memory_order_acquire) != 2 * i + 2) {
+    }
+    ticks.push_back(__rdtsc() - a);
+  }
+  other.join();
+  std::sort(ticks.begin(), ticks.end());
+  const double k = ns_per_tick();
+  std::printf("pingpong cpu0<->cpu1 round_trip_ns min=%.0f p10=%.0f p50=%.0f p90=%.0f rounds=%zu\n",
+              static_cast<double>(ticks[0]) * k, static_cast<double>(ticks[ticks.size() / 10]) * k,
+              static_cast<double>(ticks[ticks.size() / 2]) * k,
+              static_cast<double>(ticks[ticks.size() * 9 / 10]) * k, rounds);
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   if (argc < 3) {
-    std::cerr << "usage: " << argv[0] << " native|warm|warm-metrics|fresh|kestrel|kestrel-loop|warm-loop|warm-metrics-loop|warm-threads|fresh-threads CALLS [GUEST_DIR]\n";
+    std::cerr << "usage: " << argv[0] << " native|warm|warm-metrics|fresh|kestrel|kestrel-loop|warm-loop|warm-metrics-loop|warm-threads|fresh-threads|native-threads|alu-threads|l2-threads|membound-threads|pingpong CALLS [GUEST_DIR]\n";
     return 2;
   }
   const std::string mode = argv[1];
@@ -245,15 +371,26 @@ int main(int argc, char** argv) {
     guest_dir = argv[3];
   }
   if (mode == "native") {
-    measure("native_cpp", calls, [] {
-      std::vector<std::uint8_t> out(kInput.begin(), kInput.end());
-      for (auto& c : out) {
-        c = (c >= 'a' && c <= 'z') ? static_cast<std::uint8_t>(c - 32) : c;
-      }
-      asm volatile("" : : "r"(out.data()) : "memory");
-      return out.size() == 64;
-    });
+    measure("native_cpp", calls, native_upper);
     return 0;
+  }
+  const auto threads = static_cast<unsigned>(calls);  // the *-threads modes: CALLS is the thread count
+  if (mode == "native-threads") {
+    run_threads("native_cpp_threads", threads, thread_seconds(), [] { return native_upper; });
+    return 0;
+  }
+  if (mode == "alu-threads") {
+    run_threads("alu_threads", threads, thread_seconds(), [] { return alu_work; });
+    return 0;
+  }
+  if (mode == "l2-threads" || mode == "membound-threads") {
+    const std::size_t bytes = mode == "l2-threads" ? std::size_t{768} << 10 : std::size_t{64} << 20;
+    run_threads(mode == "l2-threads" ? "l2_threads" : "membound_threads", threads, thread_seconds(),
+                [bytes] { return make_walk(bytes); });
+    return 0;
+  }
+  if (mode == "pingpong") {
+    return run_pingpong(calls);
   }
   if (mode == "kestrel" || mode == "kestrel-loop") {
     return run_kestrel(calls, mode == "kestrel-loop");
@@ -267,9 +404,9 @@ int main(int argc, char** argv) {
   } else if (mode == "fresh") {
     measure(std::getenv("PEER_INLINE_TEARDOWN") != nullptr ? "wasmplug_fresh_inline" : "wasmplug_fresh", calls, call);
   } else if (mode == "warm-threads" || mode == "fresh-threads") {
-    // CALLS is the thread count here; each run lasts 2 s.
-    run_threads(mode == "fresh-threads" ? "wasmplug_fresh_threads" : "wasmplug_warm_threads", *rt, *plugin,
-                static_cast<unsigned>(calls), 2.0);
+    // CALLS is the thread count here; each run lasts PEER_THREAD_SECONDS (2 s).
+    run_threads(mode == "fresh-threads" ? "wasmplug_fresh_threads" : "wasmplug_warm_threads", threads,
+                thread_seconds(), [&] { return call; });
   } else if (mode == "warm-loop" || mode == "warm-metrics-loop") {
     std::size_t failures = 0;
     for (std::size_t i = 0; i < calls; ++i) {

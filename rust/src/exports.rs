@@ -10,9 +10,18 @@ use wasmtime::{Instance, ModuleExport};
 use wasmtime_c_api::{WasmtimeStoreContextMut, wasmtime_extern_t};
 
 /// The exports of one module, by position in the caller's name list.
+///
+/// Made by a plugin's first instance on whatever thread made it, then read by
+/// every instantiation on every thread: the table and its entries sit on
+/// cache lines of their own (64-byte aligned), so that the maker's later
+/// heap traffic next to them does not bounce the lines other threads read.
+#[repr(align(64))]
 pub struct WpExportTable {
-    exports: Vec<Option<ModuleExport>>,
+    exports: Vec<Line<Option<ModuleExport>>>,
 }
+
+#[repr(align(64))]
+struct Line<T>(T);
 
 /// A table for `n` names (`names[i]`, `lens[i]` bytes each) of the module
 /// `instance` was instantiated from. Absent (or non-UTF-8) names stay absent.
@@ -33,7 +42,7 @@ pub unsafe extern "C" fn wasmplug_export_table_new(
         .map(|i| {
             // SAFETY: the caller passes n valid (pointer, length) pairs.
             let bytes = unsafe { std::slice::from_raw_parts(*names.add(i), *lens.add(i)) };
-            std::str::from_utf8(bytes).ok().and_then(|name| module.get_export_index(name))
+            Line(std::str::from_utf8(bytes).ok().and_then(|name| module.get_export_index(name)))
         })
         .collect();
     Box::into_raw(Box::new(WpExportTable { exports }))
@@ -65,7 +74,7 @@ pub unsafe extern "C" fn wasmplug_export_table_get(
     found: *mut bool,
 ) {
     for (i, export) in table.exports.iter().enumerate() {
-        let item = export.as_ref().and_then(|e| instance.get_module_export(&mut store, e));
+        let item = export.0.as_ref().and_then(|e| instance.get_module_export(&mut store, e));
         // SAFETY: the caller gives room for every entry of the table.
         unsafe {
             *found.add(i) = item.is_some();

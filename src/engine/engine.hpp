@@ -78,7 +78,9 @@ class Engine {
   // slot budget its stores hold slots of.
   std::unique_ptr<Reaper> reaper_;
   CycleClock clock_;
-  std::mutex mutex_;
+  // The ticker's: it locks mutex_ every tick, so not on the line of what
+  // calls read (clock_, config_).
+  alignas(64) std::mutex mutex_;
   std::condition_variable stop_cv_;
   bool stopping_ = false;
   std::thread ticker_;

@@ -9,8 +9,11 @@
 namespace wasmplug::detail {
 
 /// Counts instance slots in use so that a full pool is refused with
-/// PoolSaturated before Wasmtime is asked. Lock-free.
-class SlotBudget {
+/// PoolSaturated before Wasmtime is asked. Lock-free. On a cache line of its
+/// own: every fresh call writes it twice, and the fields next to it in Engine
+/// (the wasm_engine_t*, the clock, the config) are read by every call, so
+/// sharing their line made two threads' fresh calls bounce it between cores.
+class alignas(64) SlotBudget {
  public:
   explicit SlotBudget(std::uint32_t capacity) noexcept : capacity_(capacity) {}
   [[nodiscard]] bool try_acquire() noexcept {

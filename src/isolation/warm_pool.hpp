@@ -64,7 +64,10 @@ class WarmPool {
   void end_retiring() noexcept { retiring_.fetch_sub(1, std::memory_order_release); }
 
  private:
-  struct Entry {
+  // On cache lines of its own: the caller holding it writes it every call
+  // (`calls`, `home`), and two entries made next to each other on the heap
+  // would otherwise bounce one line between two threads' calls.
+  struct alignas(64) Entry {
     ReadyInstance ready;  // destroying an Entry frees its runtime slot
     std::uint64_t calls = 0;
     // The shard of the CPU the lease was taken on: give_back returns it there

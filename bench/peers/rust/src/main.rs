@@ -9,14 +9,19 @@
 //! from an InstancePre on the pooling allocator tuned as wasmplug's engine:
 //! the tuned way), `warm-loop` (warm calls without timers, for callgrind),
 //! `fresh-seed` (the cc-lb seed's way: a new store per call,
-//! Linker::instantiate on the default allocator, exports looked up by name).
+//! Linker::instantiate on the default allocator, exports looked up by name),
+//! `warm-threads` / `fresh-threads` (CALLS = number of threads, each calling
+//! for PEER_THREAD_SECONDS (2) s: warm = each thread its own store and
+//! instance on the shared engine, fresh = every thread instantiating from the
+//! shared InstancePre, as wasmplug_peer's modes of the same name).
 //!
-//! Prints one line: `NAME p50_ns p99_ns p999_ns mean_ns failures calls`.
+//! Prints one line: `NAME p50_ns p99_ns p999_ns mean_ns failures calls`
+//! (thread modes: `NAME threads=N calls_per_s=.. cpu_per_wall=.. failures=.. calls=..`).
 //! Per-call times come from the TSC; the median cost of an empty TSC pair is
 //! subtracted (the same is done on every host in bench/peers/).
 use std::hint::black_box;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use wasmtime::{
@@ -151,6 +156,104 @@ fn round_trip(
     Ok(out)
 }
 
+/// The process's user + system CPU seconds (getrusage(RUSAGE_SELF)), declared
+/// here rather than adding the libc crate for one call.
+fn cpu_seconds() -> f64 {
+    #[repr(C)]
+    struct Rusage {
+        utime: [i64; 2],
+        stime: [i64; 2],
+        rest: [i64; 14],
+    }
+    unsafe extern "C" {
+        fn getrusage(who: i32, usage: *mut Rusage) -> i32;
+    }
+    let mut r = Rusage { utime: [0; 2], stime: [0; 2], rest: [0; 14] };
+    // SAFETY: RUSAGE_SELF (0) and a struct rusage-sized, writable buffer.
+    let rc = unsafe { getrusage(0, &mut r) };
+    assert_eq!(rc, 0, "getrusage");
+    let s = |t: [i64; 2]| t[0] as f64 + t[1] as f64 / 1e6;
+    s(r.utime) + s(r.stime)
+}
+
+/// `threads` threads, each with its own call made by `make_call` on the
+/// thread, call for `seconds`; the same loop and output as wasmplug_peer's
+/// run_threads.
+fn run_threads<F, C>(name: &str, threads: usize, seconds: f64, make_call: F)
+where
+    F: Fn() -> C + Sync,
+    C: FnMut() -> bool,
+{
+    let stop = AtomicBool::new(false);
+    let ready = AtomicUsize::new(0);
+    let total = AtomicU64::new(0);
+    let failures = AtomicU64::new(0);
+    let (wall, cpu) = std::thread::scope(|s| {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                s.spawn(|| {
+                    let mut call = make_call();
+                    black_box(call());
+                    ready.fetch_add(1, Ordering::SeqCst);
+                    while ready.load(Ordering::SeqCst) != threads + 1 {
+                        std::thread::yield_now();
+                    }
+                    let (mut n, mut bad) = (0u64, 0u64);
+                    while !stop.load(Ordering::Relaxed) {
+                        for _ in 0..64 {
+                            bad += u64::from(!call());
+                        }
+                        n += 64;
+                    }
+                    total.fetch_add(n, Ordering::SeqCst);
+                    failures.fetch_add(bad, Ordering::SeqCst);
+                })
+            })
+            .collect();
+        // Time from when every thread has made its instance to when they all stopped.
+        while ready.load(Ordering::SeqCst) != threads {
+            std::thread::yield_now();
+        }
+        let (t0, c0) = (Instant::now(), cpu_seconds());
+        ready.fetch_add(1, Ordering::SeqCst);
+        std::thread::sleep(Duration::from_secs_f64(seconds));
+        stop.store(true, Ordering::SeqCst);
+        for w in workers {
+            w.join().expect("worker");
+        }
+        (t0.elapsed().as_secs_f64(), cpu_seconds() - c0)
+    });
+    let (total, failures) = (total.load(Ordering::SeqCst), failures.load(Ordering::SeqCst));
+    println!(
+        "{name} threads={threads} calls_per_s={:.0} cpu_per_wall={:.2} failures={failures} calls={total}",
+        total as f64 / wall,
+        cpu / wall
+    );
+}
+
+fn thread_seconds() -> f64 {
+    std::env::var("PEER_THREAD_SECONDS").ok().and_then(|v| v.parse().ok()).unwrap_or(2.0)
+}
+
+/// A warm instance of the guest on its own store: `_initialize` and `wp_init`
+/// run; returns the call that re-arms the deadline and makes one round trip.
+fn warm_instance(engine: &Engine, linker: &Linker<Host>, module: &Module) -> impl FnMut() -> bool + use<> {
+    let mut store = Store::new(engine, Host::default());
+    store.set_epoch_deadline(DEADLINE_TICKS);
+    let instance = linker.instantiate(&mut store, module).expect("instantiate");
+    let memory = instance.get_memory(&mut store, "memory").expect("memory");
+    store.data_mut().memory = Some(memory);
+    instance.get_typed_func::<(), ()>(&mut store, "_initialize").unwrap().call(&mut store, ()).unwrap();
+    let rc = instance.get_typed_func::<(i32, i32), i32>(&mut store, "wp_init").unwrap().call(&mut store, (0, 0));
+    assert_eq!(rc.unwrap(), 0);
+    let alloc = instance.get_typed_func::<(i32, i32), i32>(&mut store, "wp_alloc").unwrap();
+    let transform = instance.get_typed_func::<(i32, i32), i64>(&mut store, "wp_transform").unwrap();
+    move || {
+        store.set_epoch_deadline(DEADLINE_TICKS);
+        check(round_trip(&mut store, memory, &alloc, &transform))
+    }
+}
+
 struct Exports {
     memory: ModuleExport,
     initialize: ModuleExport,
@@ -240,7 +343,7 @@ fn measure(name: &str, calls: usize, mut call: impl FnMut() -> bool) {
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     if args.len() != 4 {
-        eprintln!("usage: {} GUEST.wasm warm|fresh|fresh-seed CALLS", args[0]);
+        eprintln!("usage: {} GUEST.wasm warm|warm-loop|fresh|fresh-seed|warm-threads|fresh-threads CALLS", args[0]);
         std::process::exit(2);
     }
     let bytes = std::fs::read(&args[1]).unwrap_or_else(|e| {
@@ -255,21 +358,7 @@ fn main() {
     let linker = linker(&engine);
     match mode {
         "warm" | "warm-loop" => {
-            let mut store = Store::new(&engine, Host::default());
-            store.set_epoch_deadline(DEADLINE_TICKS);
-            let instance = linker.instantiate(&mut store, &module).expect("instantiate");
-            let memory = instance.get_memory(&mut store, "memory").expect("memory");
-            store.data_mut().memory = Some(memory);
-            instance.get_typed_func::<(), ()>(&mut store, "_initialize").unwrap().call(&mut store, ()).unwrap();
-            let rc = instance.get_typed_func::<(i32, i32), i32>(&mut store, "wp_init").unwrap().call(&mut store, (0, 0));
-            assert_eq!(rc.unwrap(), 0);
-            let alloc = instance.get_typed_func::<(i32, i32), i32>(&mut store, "wp_alloc").unwrap();
-            let transform = instance.get_typed_func::<(i32, i32), i64>(&mut store, "wp_transform").unwrap();
-            let mut call = || {
-                store.set_epoch_deadline(DEADLINE_TICKS);
-                let out = round_trip(&mut store, memory, &alloc, &transform);
-                check(out)
-            };
+            let mut call = warm_instance(&engine, &linker, &module);
             if mode == "warm-loop" {
                 // No timers: for callgrind's instruction counts.
                 let failures = (0..calls).filter(|_| !call()).count();
@@ -278,7 +367,10 @@ fn main() {
                 measure("rust_warm", calls, call);
             }
         }
-        "fresh" => {
+        "warm-threads" => {
+            run_threads("rust_warm_threads", calls, thread_seconds(), || warm_instance(&engine, &linker, &module));
+        }
+        "fresh" | "fresh-threads" => {
             let pre = linker.instantiate_pre(&module).expect("instantiate_pre");
             let e = |name: &str| module.get_export_index(name).expect(name);
             let ex = Exports {
@@ -288,13 +380,20 @@ fn main() {
                 alloc: e("wp_alloc"),
                 transform: e("wp_transform"),
             };
-            measure("rust_fresh", calls, || check(fresh_tuned(&pre, &engine, &ex)));
+            if mode == "fresh-threads" {
+                let (pre, engine, ex) = (&pre, &engine, &ex);
+                run_threads("rust_fresh_threads", calls, thread_seconds(), move || {
+                    move || check(fresh_tuned(pre, engine, ex))
+                });
+            } else {
+                measure("rust_fresh", calls, || check(fresh_tuned(&pre, &engine, &ex)));
+            }
         }
         "fresh-seed" => {
             measure("rust_fresh_seed", calls, || check(fresh_seed(&linker, &engine, &module)));
         }
         other => {
-            eprintln!("unknown mode {other}: warm, fresh or fresh-seed");
+            eprintln!("unknown mode {other}: warm, warm-loop, fresh, fresh-seed, warm-threads or fresh-threads");
             std::process::exit(2);
         }
     }
