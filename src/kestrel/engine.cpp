@@ -148,7 +148,10 @@ bool Engine::has_rule(std::string_view rule_id) const {
 
 std::size_t Engine::cached_patterns() const { return patterns_->size(); }
 
-Result<EvalResult> Engine::run(const Plugin& plugin, std::string_view rule_id, const Event& event) const {
+// Inline into evaluate (and eval_adhoc_predicate, the only other caller, in
+// this file): one out-of-line hop less per evaluation.
+[[gnu::always_inline]] inline Result<EvalResult> Engine::run(const Plugin& plugin, std::string_view rule_id,
+                                                             const Event& event) const {
   EvalResult result;
   detail::KestrelCall context(&event, patterns_.get(), rule_id, &result.alerts);
   auto out = detail::dispatch_call(runtime_->engine(), plugin, Hook::Filter, {}, &context);
