@@ -13,23 +13,28 @@ Error write_out_of_bounds(Instance& instance, const GuestMemory& memory, std::ui
                                 Phase::Write);
 }
 
+Error output_over_limit(Instance& instance, std::uint32_t len, std::string_view producer) {
+  return instance.state().error(ErrorKind::LimitExceeded,
+                                std::string(producer) + " returned " + std::to_string(len) +
+                                    " bytes; the output limit is " +
+                                    std::to_string(instance.plugin().limits().max_output_bytes),
+                                Phase::Read);
+}
+
+Error read_out_of_bounds(Instance& instance, const GuestMemory& memory, std::uint32_t ptr, std::uint32_t len,
+                         std::string_view producer) {
+  return instance.state().error(
+      ErrorKind::AbiViolation,
+      std::string(producer) + " returned an output " + memory.describe_out_of_bounds(ptr, len), Phase::Read);
+}
+
 Result<std::vector<std::uint8_t>> read_guest(Instance& instance, std::uint32_t ptr, std::uint32_t len,
                                              std::string_view producer) {
-  const std::uint32_t limit = instance.plugin().limits().max_output_bytes;
-  if (len > limit) {
-    return instance.state().error(ErrorKind::LimitExceeded,
-                                  std::string(producer) + " returned " + std::to_string(len) +
-                                      " bytes; the output limit is " + std::to_string(limit),
-                                  Phase::Read);
+  std::vector<std::uint8_t> out;
+  if (StepFailure failure; !read_guest_into(instance, ptr, len, producer, out, failure)) {
+    return failure.take();
   }
-  GuestMemory memory = instance.memory_covering(ptr, len);
-  auto bytes = memory.slice(ptr, len);
-  if (!bytes) {
-    return instance.state().error(
-        ErrorKind::AbiViolation,
-        std::string(producer) + " returned an output " + memory.describe_out_of_bounds(ptr, len), Phase::Read);
-  }
-  return std::vector<std::uint8_t>(bytes->begin(), bytes->end());
+  return out;
 }
 
 Result<Output> verdict(Instance& instance, std::int32_t value, std::string_view producer, std::string_view meaning) {

@@ -36,11 +36,15 @@ Result<Output> invoke(Instance& instance, Hook hook) {
     return instance.state().error(ErrorKind::InvalidArgument, "Kestrel predicates have only pred_eval (Hook::Filter)",
                                   Phase::Call);
   }
-  auto answer = instance.call<std::int32_t>(*instance.func(kPredEval), Phase::Call);
-  if (!answer) {
-    return std::move(answer).error();
+  std::int32_t answer = 0;
+  if (StepFailure failure;
+      !instance.call_into(answer, failure, *instance.func(kPredEval), Phase::Call)) [[unlikely]] {
+    return failure.take();
   }
-  return verdict(instance, *answer, "pred_eval", "1 (match) or 0");
+  if (answer == 1 || answer == 0) [[likely]] {
+    return Output{answer == 1 ? Output::Kind::Keep : Output::Kind::Drop, {}};
+  }
+  return verdict(instance, answer, "pred_eval", "1 (match) or 0");  // words the AbiViolation
 }
 
 }  // namespace wasmplug::detail::kestrel_abi

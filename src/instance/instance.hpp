@@ -33,6 +33,27 @@ namespace wasmplug::detail {
 /// reads the TSC once more, not twice; 0 = no hook call began since.
 inline thread_local std::uint64_t call_started_ticks = 0;
 
+/// Where a step of a call (Instance::call_into, an ABI adapter's copy-in)
+/// leaves its failure, so that the steps chain without a Result each: empty
+/// until a step fails; take() hands the Error to the one Result returned.
+class StepFailure {
+ public:
+  StepFailure& operator=(Error error) {
+    error_ = std::move(error);
+    return *this;
+  }
+  /// Precondition: a step failed (checked: aborts otherwise).
+  [[nodiscard]] Error take() {
+    if (!error_) [[unlikely]] {
+      bad_result_access(nullptr);
+    }
+    return std::move(*error_);
+  }
+
+ private:
+  std::optional<Error> error_;
+};
+
 class Instance {
  public:
   /// New store (memory/table limits, deadline and fuel armed for a first
@@ -76,26 +97,40 @@ class Instance {
   /// exactly at admission). Any trap or error becomes an Error for `phase`.
   template <class R, class... A>
   [[nodiscard]] Result<R> call(const wasmtime_func_t& func, Phase phase, A... args) {
-    if (const auto left = native_stack_left(); left && *left < stack_needed_) [[unlikely]] {
-      return stack_error(phase, *left);
-    }
-    constexpr std::size_t kResults = std::is_void_v<R> ? 0 : 1;
-    constexpr std::size_t kSlots = std::max<std::size_t>({sizeof...(A), kResults, 1});
-    std::array<wasmtime_val_raw_t, kSlots> raw{};
-    std::size_t i = 0;
-    ((put(raw[i++], args)), ...);
-    state_.phase = phase;
-    wasm_trap_t* trap = nullptr;
-    wasmtime_error_t* error = wasmtime_func_call_unchecked(
-        context_, &func, raw.data(), std::max(sizeof...(A), kResults), &trap);
-    if (error != nullptr || trap != nullptr) {
-      return classify(phase, error, trap);
-    }
+    StepFailure failure;
     if constexpr (std::is_void_v<R>) {
+      if (!call_into(failure, func, phase, args...)) [[unlikely]] {
+        return failure.take();
+      }
       return {};
     } else {
-      return get<R>(raw[0]);
+      R result{};
+      if (!call_into(result, failure, func, phase, args...)) [[unlikely]] {
+        return failure.take();
+      }
+      return result;
     }
+  }
+
+  /// call() without a Result, for the warm path's steps: the value through
+  /// `result`, a failure (built out of line) into `failure`; false when the
+  /// call failed. A Result<R> per step cost its construction, checks and
+  /// destruction on every call.
+  template <class R, class... A>
+  [[nodiscard]] bool call_into(R& result, StepFailure& failure, const wasmtime_func_t& func, Phase phase,
+                               A... args) {
+    std::array<wasmtime_val_raw_t, std::max<std::size_t>(sizeof...(A), 1)> raw{};
+    if (!enter<1>(failure, func, phase, raw, args...)) [[unlikely]] {
+      return false;
+    }
+    result = get<R>(raw[0]);
+    return true;
+  }
+  /// call_into for a function without results.
+  template <class... A>
+  [[nodiscard]] bool call_into(StepFailure& failure, const wasmtime_func_t& func, Phase phase, A... args) {
+    std::array<wasmtime_val_raw_t, std::max<std::size_t>(sizeof...(A), 1)> raw{};
+    return enter<0>(failure, func, phase, raw, args...);
   }
 
   /// Turns a failed guest call into an Error (takes ownership of both).
@@ -109,6 +144,28 @@ class Instance {
 
  private:
   Instance(const Engine& engine, const Plugin& plugin);
+
+  // The stack check and the guest call; results, if any, in raw[0] (the
+  // arguments' slots are reused: every signature has at most one result).
+  template <std::size_t kResults, std::size_t N, class... A>
+  [[nodiscard, gnu::always_inline]] bool enter(StepFailure& failure, const wasmtime_func_t& func,
+                                               Phase phase, std::array<wasmtime_val_raw_t, N>& raw, A... args) {
+    if (const auto left = native_stack_left(); left && *left < stack_needed_) [[unlikely]] {
+      failure = stack_error(phase, *left);
+      return false;
+    }
+    std::size_t i = 0;
+    ((put(raw[i++], args)), ...);
+    state_.phase = phase;
+    wasm_trap_t* trap = nullptr;
+    wasmtime_error_t* error =
+        wasmtime_func_call_unchecked(context_, &func, raw.data(), std::max(sizeof...(A), kResults), &trap);
+    if (error != nullptr || trap != nullptr) [[unlikely]] {
+      failure = classify(phase, error, trap);
+      return false;
+    }
+    return true;
+  }
 
   static void put(wasmtime_val_raw_t& slot, std::uint32_t v) { slot.i32 = static_cast<std::int32_t>(v); }
   static void put(wasmtime_val_raw_t& slot, std::int32_t v) { slot.i32 = v; }

@@ -111,15 +111,41 @@ Result<Output> WarmPool::call_leased(EntryPtr entry, const Plugin& plugin, Hook 
   bool healthy = false;
   Result<Output> out = call_kept_instance(entry->instance(), plugin, hook, input, context, healthy);
   ++entry->calls;
-  give_back(std::move(entry), healthy);
+  return_leased(std::move(entry), healthy);
   return out;
+}
+
+void WarmPool::return_leased(EntryPtr entry, bool healthy) {
+  const bool keep = healthy && !draining_.load(std::memory_order_acquire) &&
+                    (options_.recycle_after_calls == 0 || entry->calls < options_.recycle_after_calls) &&
+                    options_.recycle_memory_bytes == 0;
+  if (keep) [[likely]] {
+    Entry* raw = entry.release();  // owned by the hot slot, or back in `entry`
+    Entry* empty = nullptr;
+    if (shards_[raw->home]->hot.compare_exchange_strong(empty, raw, std::memory_order_acq_rel,
+                                                        std::memory_order_relaxed)) [[likely]] {
+      if (waiters_.load(std::memory_order_acquire) != 0) [[unlikely]] {
+        std::lock_guard lock(wait_mutex_);
+        available_.notify_one();
+      }
+      return;
+    }
+    entry.reset(raw);
+  }
+  give_back(std::move(entry), healthy);
 }
 
 Result<Output> WarmPool::call(const Plugin& plugin, Hook hook, std::span<const std::uint8_t> input,
                               HostContext* context) {
-  // The common case (an idle instance) without a Result in between; each
-  // return hands its Result straight to the caller's (no moves).
-  if (EntryPtr entry = take_idle()) [[likely]] {
+  // The common case (the home shard's hot slot holds an instance) in line,
+  // without a Result in between; each return hands its Result straight to
+  // the caller's (no moves).
+  const std::size_t home = home_shard();
+  if (Entry* hot = shards_[home]->hot.exchange(nullptr, std::memory_order_acq_rel)) [[likely]] {
+    hot->home = home;
+    return call_leased(EntryPtr(hot), plugin, hook, input, context);
+  }
+  if (EntryPtr entry = take_idle()) {
     return call_leased(std::move(entry), plugin, hook, input, context);
   }
   auto made = acquire(plugin, hook);

@@ -120,6 +120,9 @@ class WarmPool {
   [[gnu::always_inline]] inline Result<Output> call_leased(EntryPtr entry, const Plugin& plugin, Hook hook, std::span<const std::uint8_t> input,
                              HostContext* context);
   Result<EntryPtr> create(const Plugin& plugin, Hook hook);
+  /// The common return (a healthy instance the pool keeps, its shard's hot
+  /// slot empty) in line; anything else through give_back.
+  [[gnu::always_inline]] inline void return_leased(EntryPtr entry, bool healthy);
   void give_back(EntryPtr entry, bool healthy);
   /// Hands a healthy instance leaving the pool to the Retirer.
   void retire(EntryPtr entry);
