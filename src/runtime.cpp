@@ -289,7 +289,7 @@ Runtime::~Runtime() { engine_->retirer().stop(); }
 
 bool Runtime::quiesce(std::chrono::milliseconds timeout) const {
   const auto until = std::chrono::steady_clock::now() + timeout;
-  if (!engine_->drain_reaper(until) || !engine_->retirer().quiesce(timeout)) {
+  if (!engine_->retirer().quiesce(timeout)) {
     return false;
   }
   const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(until - std::chrono::steady_clock::now());

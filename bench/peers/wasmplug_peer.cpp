@@ -139,9 +139,6 @@ std::unique_ptr<Runtime> make_runtime(std::shared_ptr<MetricsSink> metrics) {
   if (const char* slots = std::getenv("PEER_MAX_INSTANCES")) {
     config.max_instances = static_cast<std::uint32_t>(std::stoul(slots));
   }
-  // PEER_INLINE_TEARDOWN: fresh instances deleted on the calling thread, as
-  // the Rust host does (default: on the runtime's reaper thread).
-  config.background_teardown = std::getenv("PEER_INLINE_TEARDOWN") == nullptr;
   auto rt = Runtime::create(config);
   if (!rt.ok()) {
     std::cerr << "runtime: " << rt.error().to_string() << "\n";
@@ -402,7 +399,7 @@ int main(int argc, char** argv) {
   if (mode == "warm" || mode == "warm-metrics") {
     measure(metered ? "wasmplug_warm_metrics" : "wasmplug_warm", calls, call);
   } else if (mode == "fresh") {
-    measure(std::getenv("PEER_INLINE_TEARDOWN") != nullptr ? "wasmplug_fresh_inline" : "wasmplug_fresh", calls, call);
+    measure("wasmplug_fresh", calls, call);
   } else if (mode == "warm-threads" || mode == "fresh-threads") {
     // CALLS is the thread count here; each run lasts PEER_THREAD_SECONDS (2 s).
     run_threads(mode == "fresh-threads" ? "wasmplug_fresh_threads" : "wasmplug_warm_threads", threads,

@@ -119,14 +119,6 @@ struct RuntimeConfig {
   /// Bytes of each linear memory kept resident between instances (faster
   /// reuse of pool slots at the cost of RSS).
   std::size_t memory_keep_resident = 128u << 10;
-  /// A fresh instance's store is deleted (its memory slot reset, its
-  /// instance freed) on the runtime's reaper thread after the call returned,
-  /// instead of on the calling thread: a fresh call's latency without its
-  /// teardown. Until then the instance keeps its slot (live_instances()
-  /// counts it; quiesce() waits for it); a call that finds no free slot
-  /// deletes the waiting stores itself first, so none is ever refused
-  /// because of them. Off: deleted before the call returns.
-  bool background_teardown = true;
   /// Where guest log lines go; default: stderr, one line each.
   LogSink log_sink;
   /// Guest log lines below this level are dropped where the guest makes them,
@@ -280,13 +272,12 @@ class Runtime {
   [[nodiscard]] Result<std::unique_ptr<Session>> open_session(std::shared_ptr<const Plugin> plugin) const;
 
   /// Instances alive right now: fresh calls in flight plus warm instances
-  /// (including retired ones still waiting for their wp_shutdown) plus
-  /// finished fresh instances not yet torn down (background_teardown).
+  /// (including retired ones still waiting for their wp_shutdown).
   [[nodiscard]] std::uint32_t live_instances() const noexcept;
 
   /// Waits, up to `timeout`, until every instance retired so far (recycled,
   /// drained, or of a plugin whose last reference went) was shut down and
-  /// freed, every finished fresh instance was torn down, and every guest log record produced so far reached the LogSink.
+  /// freed, and every guest log record produced so far reached the LogSink.
   /// True when both happened. For tests, and for hosts that want
   /// live_instances() settled or logs flushed at a point of their choosing.
   /// Must not be called from the LogSink.

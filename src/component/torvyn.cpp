@@ -412,7 +412,7 @@ Result<void> Instance::ensure_instance() {
   }
   const Component& c = *component_;
   if (!s.slot_held) {
-    if (!s.engine->acquire_slot()) {
+    if (!s.engine->slots().try_acquire()) {
       if (const auto& m = s.engine->config().metrics) {
         m->on_pool_saturated(c.name());
       }

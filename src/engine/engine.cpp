@@ -176,8 +176,7 @@ Result<std::unique_ptr<Engine>> Engine::create(RuntimeConfig config) {
 Engine::Engine(RuntimeConfig config, EngineHandle engine)
     : config_(std::move(config)),
       engine_(std::move(engine)),
-      slots_(config_.max_instances),
-      reaper_(std::make_unique<Reaper>()) {
+      slots_(config_.max_instances) {
   ticker_ = std::thread([this] { tick_loop(); });
   logs_ = std::make_unique<LogQueue>(config_.log_sink, config_.log_queue_records, config_.min_log_level);
   retirer_ = std::make_unique<Retirer>(std::min(config_.retire_queue_instances, config_.max_instances), *logs_);
@@ -191,7 +190,6 @@ Engine::~Engine() {
   stop_cv_.notify_all();
   ticker_.join();
   retirer_.reset();  // before the log queue it reports to
-  reaper_.reset();   // while the engine and slot budget exist
 }
 
 void Engine::tick_loop() {
@@ -207,48 +205,8 @@ void Engine::tick_loop() {
       break;
     }
     wasmtime_engine_increment_epoch(engine_.get());
-    reaper_->nudge();
     next = std::max(next + config_.epoch_tick, std::chrono::steady_clock::now());
   }
-}
-
-namespace {
-// How long a caller short of a slot keeps deleting stores on their way out
-// (or waiting for the thread deleting one) before it is refused: only a
-// thread descheduled in the middle of a store's deletion makes it wait.
-constexpr auto kSlotWait = std::chrono::milliseconds(100);
-}  // namespace
-
-bool Engine::acquire_slot_from_reaper() const noexcept {
-  const auto until = std::chrono::steady_clock::now() + kSlotWait;
-  for (unsigned spins = 1;; ++spins) {
-    if (reaper_->outstanding() == 0) {
-      return slots_.try_acquire();  // every slot is held by a live instance, or one just came free
-    }
-    if (!reaper_->delete_one()) {
-      // Another thread is pushing or deleting a store: its slot comes free
-      // within microseconds unless that thread is off the CPU.
-      if (spins % 64 == 0 && std::chrono::steady_clock::now() > until) {
-        return slots_.try_acquire();
-      }
-      std::this_thread::yield();
-    }
-    if (slots_.try_acquire()) {
-      return true;
-    }
-  }
-}
-
-bool Engine::drain_reaper(std::chrono::steady_clock::time_point until) const noexcept {
-  while (reaper_->outstanding() != 0) {
-    if (!reaper_->delete_one()) {
-      if (std::chrono::steady_clock::now() > until) {
-        return false;
-      }
-      std::this_thread::yield();
-    }
-  }
-  return true;
 }
 
 std::uint64_t Engine::epoch_ticks(std::chrono::nanoseconds span) const noexcept {

@@ -1,6 +1,5 @@
 // The Wasmtime engine wrapper: validated config, pooling allocator, the one
-// epoch-ticker thread of the engine, the budget of instance slots and the
-// threads that free instances off the callers' path.
+// epoch-ticker thread of the engine, and the budget of instance slots.
 #pragma once
 
 #include <atomic>
@@ -15,7 +14,6 @@
 #include "engine/cycle_clock.hpp"
 #include "engine/log_queue.hpp"
 #include "engine/handle.hpp"
-#include "engine/reaper.hpp"
 #include "engine/slots.hpp"
 #include "wasmplug/error.hpp"
 #include "wasmplug/runtime.hpp"
@@ -46,19 +44,6 @@ class Engine {
   /// callback checks the real clock when they have passed.
   [[nodiscard]] std::uint64_t epoch_ticks(std::chrono::nanoseconds span) const noexcept;
   [[nodiscard]] SlotBudget& slots() const noexcept { return slots_; }
-  /// Takes a slot of the budget. When none is free but stores of finished
-  /// fresh instances still hold some (reaper.hpp), deletes them here (or
-  /// waits for the thread deleting one) until a slot is free. False: every
-  /// slot is held by a live instance (PoolSaturated).
-  [[nodiscard]] bool acquire_slot() const noexcept {
-    return slots_.try_acquire() || acquire_slot_from_reaper();
-  }
-  /// Deletes every store waiting for the reaper, up to `until`. True when
-  /// none is left.
-  [[nodiscard]] bool drain_reaper(std::chrono::steady_clock::time_point until) const noexcept;
-  /// Deletes the stores of finished fresh instances off the callers' threads
-  /// (reaper.hpp); null when RuntimeConfig::background_teardown is off.
-  [[nodiscard]] Reaper* reaper() const noexcept { return config_.background_teardown ? reaper_.get() : nullptr; }
   /// For call deadlines and durations.
   [[nodiscard]] const CycleClock& clock() const noexcept { return clock_; }
   /// Guest log records on their way to the LogSink (log_queue.hpp).
@@ -69,14 +54,10 @@ class Engine {
  private:
   Engine(RuntimeConfig config, EngineHandle engine);
   void tick_loop();
-  [[nodiscard]] bool acquire_slot_from_reaper() const noexcept;
 
   RuntimeConfig config_;
   EngineHandle engine_;
   mutable SlotBudget slots_;
-  // Before the ticker (which nudges it) and destroyed after it, before the
-  // slot budget its stores hold slots of.
-  std::unique_ptr<Reaper> reaper_;
   CycleClock clock_;
   // The ticker's: it locks mutex_ every tick, so not on the line of what
   // calls read (clock_, config_).

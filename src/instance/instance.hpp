@@ -86,10 +86,6 @@ class Instance {
   /// True when memory cannot grow by another page without passing the limit.
   [[nodiscard]] bool memory_at_limit() const noexcept;
 
-  /// The store, for a caller that deletes it elsewhere (the Reaper); this
-  /// Instance must only be destroyed afterwards.
-  [[nodiscard]] StoreHandle take_store() && noexcept { return std::move(store_); }
-
   [[nodiscard]] CallState& state() noexcept { return state_; }
   [[nodiscard]] const Plugin& plugin() const noexcept { return *plugin_; }
 

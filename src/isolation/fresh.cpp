@@ -10,7 +10,7 @@ namespace wasmplug::detail {
 
 Result<ReadyInstance> make_ready_instance(const Engine& engine, const Plugin& plugin, std::optional<Hook> hook) {
   const auto& metrics = engine.config().metrics;
-  if (!engine.acquire_slot()) {
+  if (!engine.slots().try_acquire()) {
     if (metrics) {
       metrics->on_pool_saturated(plugin.name());
     }
@@ -42,12 +42,7 @@ Result<Output> call_fresh(const Engine& engine, const Plugin& plugin, Hook hook,
     return std::move(ready).error();
   }
   ready->instance->state().host_context = context;
-  Result<Output> out = abi_invoke(*ready->instance, hook, input);
-  // The output is a copy: the store may go now, and on the reaper.
-  if (Reaper* reaper = engine.reaper()) {
-    reaper->dispose(std::move(*ready->instance).take_store(), std::move(ready->lease));
-  }
-  return out;
+  return abi_invoke(*ready->instance, hook, input);
 }
 
 }  // namespace wasmplug::detail
