@@ -78,7 +78,6 @@ TEST(Mutation, MutatedModulesNeverCrashTheHost) {
       }
     }
   }
-  ASSERT_TRUE(rt->quiesce());
   EXPECT_EQ(rt->live_instances(), 0u);
   // The mutations must reach both outcomes, or the test proves nothing.
   EXPECT_GT(rejected, 100u);
